@@ -1,0 +1,1 @@
+export const PACKAGE = '@lanbox/turn-monitor';
