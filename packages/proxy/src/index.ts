@@ -1,1 +1,0 @@
-export const PACKAGE = '@lanbox/proxy';

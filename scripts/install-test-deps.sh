@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the real programs the test suites run against (Debian packages). Needs root.
+# dhtnode and python3-opendht: OpenDHT 2.4.12 peers for the DHT and discovery interop tests;
+# coturn: the TURN server the TURN monitor probes; iproute2: network namespaces for multicast tests;
+# chromium: the status-page test drives it through playwright-core.
+set -euo pipefail
+packages=(dhtnode python3-opendht coturn iproute2 chromium procps)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# The Debian packages enable their own services; tests start their own instances on free ports,
+# so stop any copy the package started (systemd is usually absent in CI containers).
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  systemctl disable --now dhtnode.service coturn.service >/dev/null 2>&1 || true
+fi
