@@ -1,0 +1,23 @@
+import type { NameRecord } from '../codec/record.js';
+
+/**
+ * Storage of name records, indexed both ways. Callers serialize writes (the name service holds a
+ * write lock), so implementations need no compare-and-set. Every write resolves only once the data
+ * is durable.
+ */
+export interface Registry {
+  /** Loads what is needed to answer `count()`. */
+  open(): Promise<void>;
+  getByName(name: string): Promise<NameRecord | undefined>;
+  getNameByAddr(addr: string): Promise<string | undefined>;
+  /** Stores the records and their address index atomically. Names and addresses must be free. */
+  insert(records: readonly NameRecord[]): Promise<void>;
+  /** Deletes a name and its address index entry; returns the removed record. */
+  remove(name: string): Promise<NameRecord | undefined>;
+  /** Number of stored names. */
+  count(): number;
+  /** Stored records in name order; entries that fail to decode are skipped. */
+  list(): AsyncIterable<NameRecord>;
+  /** Stored entries that could not be decoded (found by `open()` or a lookup). */
+  corrupt(): number;
+}
