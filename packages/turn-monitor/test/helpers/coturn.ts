@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, freePortRange } from './ports.js';
+
+export const TURNSERVER = '/usr/bin/turnserver';
+
+export interface CoturnOptions {
+  /** Extra config lines (e.g. `user-quota=1`). */
+  extra?: string[];
+  /** Relay port range size. @default 20 */
+  relayPorts?: number;
+  /** Reuse this listening port (to restart a stopped server on the same address). */
+  port?: number;
+  /** Replace the whole generated config but the per-run lines (ports, files). */
+  baseConfig?: string[];
+}
+
+/** One coturn process on loopback, started and stopped by the test that owns it. */
+export interface Coturn {
+  readonly port: number;
+  readonly pid: number;
+  readonly dir: string;
+  stop(): Promise<void>;
+  log(): Promise<string>;
+}
+
+/** The lab configuration: like the box's, but loopback-only and with loopback peers allowed. */
+export const LAB_CONFIG = [
+  'listening-ip=127.0.0.1',
+  'relay-ip=127.0.0.1',
+  'fingerprint',
+  'lt-cred-mech',
+  'user=ring:ring',
+  'realm=ring',
+  'allow-loopback-peers',
+  'no-tls',
+  'no-dtls',
+  'no-cli',
+  'no-rfc5780',
+];
+
+async function waitForTcp(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`turnserver exited with ${child.exitCode}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('turnserver did not start listening in time');
+}
+
+export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> {
+  const dir = await mkdtemp(join(tmpdir(), 'lanbox-coturn-'));
+  const port = options.port ?? (await freePort());
+  const relayPorts = options.relayPorts ?? 20;
+  const minPort = await freePortRange(relayPorts);
+  const config = [
+    ...(options.baseConfig ?? LAB_CONFIG),
+    `listening-port=${port}`,
+    `min-port=${minPort}`,
+    `max-port=${minPort + relayPorts - 1}`,
+    `userdb=${join(dir, 'turndb')}`,
+    `pidfile=${join(dir, 'turnserver.pid')}`,
+    `log-file=${join(dir, 'turn.log')}`,
+    'simple-log',
+    'no-stdout-log',
+    ...(options.extra ?? []),
+  ];
+  const file = join(dir, 'turnserver.conf');
+  await writeFile(file, config.join('\n') + '\n');
+  // Foreground (no -o), so the pid we hold is coturn's own and killing it stops the server.
+  const child = spawn(TURNSERVER, ['-c', file], { stdio: 'ignore' });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not start turnserver');
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await waitForTcp(port, child, 10_000);
+  } catch (e) {
+    process.kill(pid, 'SIGKILL');
+    throw e;
+  }
+  let stopped = false;
+  return {
+    port,
+    pid,
+    dir,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (child.exitCode === null) {
+        process.kill(pid, 'SIGTERM');
+        const timer = setTimeout(() => child.exitCode === null && process.kill(pid, 'SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+    async log() {
+      // coturn appends a date to a simple-log file name only without simple-log; read whatever is there.
+      return readFile(join(dir, 'turn.log'), 'utf8').catch(() => '');
+    },
+  };
+}
