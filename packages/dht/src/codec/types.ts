@@ -92,6 +92,12 @@ export interface Envelope {
   networkId: number;
   /** `s`: the sender is a client node (never put in routing tables). */
   client: boolean;
+  /**
+   * Set by the decoder when `t` arrived in the old format (4 raw bytes, bin or str, big-endian)
+   * instead of an integer; the encoder then writes it back as a 4-byte bin. OpenDHT itself always
+   * writes an integer, so leave it unset when building messages.
+   */
+  tidAsBin?: boolean;
 }
 
 /**
