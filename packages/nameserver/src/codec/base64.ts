@@ -11,5 +11,7 @@ const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 export function decodeBase64(text: string, maxBytes: number): Result<Buffer, 'invalid base64' | 'too large'> {
   if (text.length === 0 || !STRICT_BASE64.test(text)) return err('invalid base64');
   if ((text.length / 4) * 3 > maxBytes + 2) return err('too large');
-  return ok(Buffer.from(text, 'base64'));
+  const bytes = Buffer.from(text, 'base64');
+  // Unused low bits of the last character must be zero, or two strings would encode one value.
+  return bytes.toString('base64') === text ? ok(bytes) : err('invalid base64');
 }
