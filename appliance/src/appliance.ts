@@ -1,0 +1,255 @@
+/**
+ * The appliance: opens storage, builds the services from the configuration, starts them in
+ * order, serves the web port, and stops everything in reverse order. It only reads services'
+ * public state for the status page; services never see each other except where one feeds
+ * another through its public API (discovery → DHT).
+ */
+import { hostname } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { LanboxConfig } from './config/schema.js';
+import { formatHostPort } from './config/values.js';
+import { openStorage, type Storage } from './storage.js';
+import { createDhtService } from './services/dht.js';
+import { createNameServerService, type NameServerService } from './services/nameserver.js';
+import { createDiscoveryService } from './services/discovery.js';
+import { createTurnService } from './services/turn.js';
+import { disabledService, type ApplianceService, type ServiceName, type ServiceStatus } from './services/service.js';
+import { createWebServer, type WebServer } from './web/server.js';
+import { lanAddresses } from './web/lan-addresses.js';
+import { createAdminRoute, MAX_IMPORT_BYTES } from './web/admin.js';
+import type { PageModel } from './web/status-page.js';
+import { VERSION } from './version.js';
+
+export interface ApplianceComponents {
+  logger: Logger;
+}
+
+/** What clients should type, machine-readable (the status page shows the same values). */
+export interface ClientSettings {
+  bootstrap: string[];
+  nameServer: string[];
+  turn: { addresses: string[]; username: string; password: string; realm: string } | null;
+  proxy: string[];
+  peerDiscovery: boolean;
+}
+
+export interface StatusDocument {
+  appliance: {
+    version: string;
+    profile: string;
+    hostname: string;
+    pid: number;
+    ready: boolean;
+    startedAt: string;
+    uptimeSeconds: number;
+    rssBytes: number;
+    heapUsedBytes: number;
+    dataDir: string;
+    web: { port: number | null; requests: number; notFound: number; tooLarge: number; errors: number };
+  };
+  dht: ServiceStatus;
+  discovery: ServiceStatus;
+  nameserver: ServiceStatus;
+  proxy: ServiceStatus;
+  turn: ServiceStatus;
+  clients: ClientSettings;
+}
+
+export interface Appliance {
+  /** Starts everything; on failure stops what had started and rethrows. */
+  start(): Promise<void>;
+  /** Stops services in reverse order, closes the web server and flushes storage. Idempotent. */
+  stop(): Promise<void>;
+  status(): StatusDocument;
+  /** One line for systemd's STATUS= and the log. */
+  summary(): string;
+  readonly webPort: number | null;
+}
+
+const TURN_REALM_DEFAULT = 'ring';
+const isLoopbackOrAny = (host: string) => /^(127\.|0\.0\.0\.0$|::1?$|localhost$)/.test(host);
+
+export function createAppliance(config: LanboxConfig, components: ApplianceComponents): Appliance {
+  const log = components.logger;
+  const startedAt = new Date();
+  let storage: Storage | null = null;
+  let services: ApplianceService[] = [];
+  let started: ApplianceService[] = [];
+  let web: WebServer | null = null;
+  let webPort: number | null = null;
+  let ready = false;
+  let stopping: Promise<void> | null = null;
+
+  const byName = (name: ServiceName): ServiceStatus => {
+    const s = services.find((x) => x.name === name);
+    return s ? s.status() : { state: 'down', summary: 'not running' };
+  };
+
+  const clientSettings = (): ClientSettings => {
+    const addrs = lanAddresses(config.bind).map((a) => a.address);
+    const dht = services.find((s) => s.name === 'dht');
+    const dhtPort = dht ? ((dht.status().ports as { udp4: number | null; udp6: number | null } | undefined)?.udp4 ?? config.dhtPort) : config.dhtPort;
+    const turnStatus = byName('turn');
+    const first = config.turn[0];
+    const realm = typeof turnStatus.realm === 'string' && turnStatus.realm !== '' ? turnStatus.realm : TURN_REALM_DEFAULT;
+    return {
+      bootstrap: addrs.map((a) => formatHostPort(a, dhtPort)),
+      nameServer: config.nameserver && webPort !== null ? addrs.map((a) => `http://${formatHostPort(a, webPort ?? 80).replace(/:80$/, '')}`) : [],
+      turn:
+        first === undefined
+          ? null
+          : {
+              // The box's own coturn is configured as loopback; clients reach it on the LAN addresses.
+              addresses: isLoopbackOrAny(first.host) ? addrs.map((a) => formatHostPort(a, first.port)) : [formatHostPort(first.host, first.port)],
+              username: first.username,
+              password: first.password,
+              realm,
+            },
+      proxy: [],
+      peerDiscovery: true,
+    };
+  };
+
+  const status = (): StatusDocument => {
+    const mem = process.memoryUsage();
+    return {
+      appliance: {
+        version: VERSION,
+        profile: config.profile,
+        hostname: hostname(),
+        pid: process.pid,
+        ready,
+        startedAt: startedAt.toISOString(),
+        uptimeSeconds: Math.round(process.uptime()),
+        rssBytes: mem.rss,
+        heapUsedBytes: mem.heapUsed,
+        dataDir: config.dataDir,
+        web: { port: webPort, ...(web?.counters ?? { requests: 0, notFound: 0, tooLarge: 0, errors: 0 }) },
+      },
+      dht: byName('dht'),
+      discovery: byName('discovery'),
+      nameserver: byName('nameserver'),
+      proxy: byName('proxy'),
+      turn: byName('turn'),
+      clients: clientSettings(),
+    };
+  };
+
+  const pageModel = (): PageModel => {
+    const st = status();
+    const c = st.clients;
+    return {
+      hostname: st.appliance.hostname,
+      version: VERSION,
+      addresses: lanAddresses(config.bind).map((a) => a.address),
+      dhtPort: typeof (st.dht.ports as { udp4?: unknown } | undefined)?.udp4 === 'number' ? (st.dht.ports as { udp4: number }).udp4 : null,
+      nodeId: typeof st.dht.nodeId === 'string' ? st.dht.nodeId : null,
+      nameServerUrls: config.nameserver ? c.nameServer : null,
+      turn: c.turn,
+      proxy: { unavailable: 'This box has no DHT proxy yet.' },
+      discovery: config.discovery,
+      initialStatus: st,
+    };
+  };
+
+  const stopAll = async (): Promise<void> => {
+    ready = false;
+    if (web !== null) {
+      const server = web.server;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      web = null;
+      log.info('web server closed');
+    }
+    for (const s of [...started].reverse()) {
+      try {
+        await s.stop();
+        log.info({ service: s.name }, 'service stopped');
+      } catch (err) {
+        log.error({ service: s.name, err }, 'service failed to stop cleanly');
+      }
+    }
+    started = [];
+    if (storage !== null) {
+      await storage.close();
+      storage = null;
+      log.info('storage flushed and closed');
+    }
+  };
+
+  const buildServices = (st: Storage): { list: ApplianceService[]; nameserver: NameServerService | null } => {
+    const child = (service: string) => log.child({ service });
+    const dht = createDhtService(config, { db: st.sublevel('dht'), logger: child('dht') });
+    const nameserver = config.nameserver
+      ? createNameServerService({ adminToken: config.adminToken }, { db: st.root, logger: child('nameserver') })
+      : null;
+    const list: ApplianceService[] = [
+      dht,
+      config.discovery ? createDiscoveryService({ dht: dht.node, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
+      nameserver ?? disabledService('nameserver', 'turned off (--no-nameserver)'),
+      disabledService('proxy', config.proxy ? 'not built yet: lanbox has no DHT proxy, phones must reach the DHT directly' : 'turned off (--no-proxy); lanbox has no DHT proxy yet anyway', {
+        built: false,
+        requested: config.proxy,
+        port: config.proxyPort,
+      }),
+      config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
+    ];
+    return { list, nameserver };
+  };
+
+  return {
+    get webPort() {
+      return webPort;
+    },
+    status,
+    summary() {
+      const st = status();
+      const n = st.dht.nodes as { good?: number } | undefined;
+      return `serving DHT on UDP ${config.dhtPort === 0 ? (st.dht.ports as { udp4: number | null } | undefined)?.udp4 : config.dhtPort}, web on :${webPort}; ${n?.good ?? 0} good nodes`;
+    },
+    async start() {
+      try {
+        storage = await openStorage(config.dataDir);
+        log.info({ path: storage.path }, 'storage open');
+        const built = buildServices(storage);
+        services = built.list;
+        for (const s of services) {
+          await s.start();
+          started.push(s);
+          log.info({ service: s.name, state: s.status().state }, 'service started');
+        }
+        const routes = [
+          ...(built.nameserver !== null ? [built.nameserver.route] : []),
+          ...(config.adminToken !== null && built.nameserver !== null ? [createAdminRoute(config.adminToken, built.nameserver)] : []),
+        ];
+        const w = createWebServer({
+          status,
+          page: pageModel,
+          routes,
+          bodyLimits: { '/api/names/import': MAX_IMPORT_BYTES },
+          onError: (err) => log.error({ err }, 'web request failed') });
+        web = w;
+        await new Promise<void>((resolve, reject) => {
+          w.server.once('error', reject);
+          w.server.listen({ port: config.webPort, ...(config.bind !== null ? { host: config.bind } : {}) }, () => {
+            w.server.off('error', reject);
+            resolve();
+          });
+        });
+        webPort = (w.server.address() as AddressInfo).port;
+        log.info({ port: webPort, bind: config.bind ?? 'all' }, 'web server listening');
+        ready = true;
+      } catch (err) {
+        await stopAll();
+        throw err;
+      }
+    },
+    stop() {
+      stopping ??= stopAll();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/** The DHT node (@lanbox/dht) as an appliance service: the bootstrap every Jami client joins. */
+import { createDhtNode, type DhtNode, type DhtDb, type Logger } from '@lanbox/dht';
+import type { LanboxConfig } from '../config/schema.js';
+import { formatHostPort } from '../config/values.js';
+import type { ApplianceService, ServiceStatus } from './service.js';
+
+export interface DhtService extends ApplianceService {
+  readonly node: DhtNode;
+}
+
+/** IPv4 and IPv6 bind addresses for `--bind` (one concrete address disables the other family). */
+export function bindAddresses(bind: string | null): { bind4: string | null; bind6: string | null } {
+  if (bind === null) return { bind4: '0.0.0.0', bind6: '::' };
+  return bind.includes(':') ? { bind4: null, bind6: bind } : { bind4: bind, bind6: null };
+}
+
+export function createDhtService(config: LanboxConfig, components: { db: DhtDb; logger: Logger }): DhtService {
+  const node = createDhtNode(
+    {
+      port: config.dhtPort,
+      ...bindAddresses(config.bind),
+      bootstrap: config.bootstrap.map((b) => formatHostPort(b.host, b.port)),
+      // `null` is the node's "no limits" (like `dhtnode -U`); undefined keeps its defaults.
+      ...(config.rateLimit ? {} : { rateLimit: null }),
+    },
+    { db: components.db, logger: components.logger },
+  );
+  let started = false;
+
+  return {
+    name: 'dht',
+    node,
+    async start() {
+      await node.start();
+      started = true;
+    },
+    async stop() {
+      if (!started) return;
+      started = false;
+      await node.stop();
+    },
+    status(): ServiceStatus {
+      if (!started) return { state: 'down', summary: 'not running' };
+      const s = node.status();
+      const good = s.nodes[4].good + s.nodes[6].good;
+      const dubious = s.nodes[4].dubious + s.nodes[6].dubious;
+      const d = s.counters.dropped;
+      const dropped = d.malformed + d.netid + d.blacklisted + d.martian + d.oversize + d.selfOrZeroId + d.unmatchedReply + d.transactionsFull;
+      const listening = s.ports[4] !== null || s.ports[6] !== null;
+      // A lone box with no clients yet is healthy; it is degraded only when it was told to join
+      // other nodes and knows none.
+      const state = !listening ? 'down' : config.bootstrap.length > 0 && good === 0 ? 'degraded' : 'ok';
+      const portText = [s.ports[4] !== null ? `UDP ${s.ports[4]} (IPv4)` : '', s.ports[6] !== null ? `UDP ${s.ports[6]} (IPv6)` : '']
+        .filter(Boolean)
+        .join(', ');
+      const summary =
+        `${portText}; ${good} good and ${dubious} dubious nodes (IPv4 ${s.nodes[4].good}/${s.nodes[4].dubious}, IPv6 ${s.nodes[6].good}/${s.nodes[6].dubious}); ` +
+        `${s.storage.values} values under ${s.storage.keys} keys; ${s.storage.listeners} listeners` +
+        (state === 'degraded' ? '; cannot reach any bootstrap node' : '');
+      return {
+        state,
+        summary,
+        nodeId: s.id,
+        networkId: s.networkId,
+        ports: { udp4: s.ports[4], udp6: s.ports[6] },
+        nodes: { ipv4: s.nodes[4], ipv6: s.nodes[6], good, dubious },
+        storage: s.storage,
+        listeners: s.storage.listeners,
+        bootstrapping: s.bootstrapping,
+        rateLimit: config.rateLimit,
+        dropped: { total: dropped, ...d },
+        limited: d.ratelimited,
+        transactions: s.transactions,
+        searches: s.searches,
+        listens: s.listens,
+        blacklisted: s.blacklisted,
+        counters: s.counters,
+      };
+    },
+  };
+}
