@@ -156,7 +156,7 @@ export function createDiscovery(options: DiscoveryOptions, components: Discovery
     if (delay >= opts.refreshIntervalMs) {
       // ±10 % so that boxes and restarts do not fall into lock-step.
       const r = rng(2);
-      const unit = (((r[0] ?? 0) << 8) | (r[1] ?? 0)) / 0xffff;
+      const unit = (((r[0] ?? 0) << 8) | (r[1] ?? 0)) / 0x10000;
       delay = delay * (0.9 + 0.2 * unit);
     }
     nextRoundAt = now + delay;
