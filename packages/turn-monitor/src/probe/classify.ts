@@ -12,12 +12,6 @@ export interface ProbeFailure {
 
 /** Probe steps, in the order they run. */
 export const STEPS = [
-  'binding',
-  'allocate-challenge',
-  'allocate',
-  'permission',
-  'relay',
-  'refresh0',
   'tcp-connect',
   'tcp-challenge',
   'tcp-allocate',
@@ -26,6 +20,12 @@ export const STEPS = [
   'tcp-peer-data',
   'tcp-peer-accept',
   'tcp-refresh0',
+  'binding',
+  'allocate-challenge',
+  'allocate',
+  'permission',
+  'relay',
+  'refresh0',
 ] as const;
 export type StepName = (typeof STEPS)[number];
 
@@ -35,12 +35,12 @@ export type StepName = (typeof STEPS)[number];
  * anything that stops an allocation, so these make a server down.
  */
 const ALLOCATION_STEPS: ReadonlySet<StepName> = new Set([
-  'binding',
-  'allocate-challenge',
-  'allocate',
   'tcp-connect',
   'tcp-challenge',
   'tcp-allocate',
+  'binding',
+  'allocate-challenge',
+  'allocate',
 ]);
 
 /**

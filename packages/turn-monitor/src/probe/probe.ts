@@ -71,10 +71,10 @@ function failureOf(step: StepName, e: unknown): ProbeFailure {
 }
 
 /**
- * One probe cycle against one server: the UDP part (Binding, 401 challenge, Allocate,
- * CreatePermission, relayed echo, Refresh 0) then the TCP part, which is what Jami checks (TCP
- * control connection, RFC 6062 TCP allocation, Connect and ConnectionAttempt to a TCP echo peer,
- * Refresh 0). Never throws; every socket it opens is closed before it resolves.
+ * One probe cycle against one server: the TCP part, which is what Jami checks (TCP control
+ * connection, 401 challenge, RFC 6062 TCP allocation, Connect and ConnectionAttempt to a TCP echo
+ * peer, Refresh 0), then the UDP part (Binding, 401 challenge, Allocate, CreatePermission, relayed
+ * echo, Refresh 0). Never throws; every socket it opens is closed before it resolves.
  */
 export async function runProbe(target: ProbeTarget, settings: ProbeSettings, deps: ProbeDeps): Promise<ProbeResult> {
   const run = new ProbeRun(target, settings, deps);
@@ -84,7 +84,8 @@ export async function runProbe(target: ProbeTarget, settings: ProbeSettings, dep
 class ProbeRun {
   readonly steps: Partial<Record<StepName, number>> = {};
   readonly failures: ProbeFailure[] = [];
-  readonly cleanups: (() => Promise<void> | void)[] = [];
+  /** Closers of the part in progress, run in reverse when it ends. */
+  cleanups: (() => Promise<void> | void)[] = [];
   realm: string | undefined;
   software: string | undefined;
   relayed: string | undefined;
@@ -99,18 +100,11 @@ class ProbeRun {
   ) {}
 
   async execute(): Promise<ProbeResult> {
-    try {
-      await this.#part('binding', () => this.#udpPart());
-      await this.#part('tcp-connect', () => this.#tcpPart());
-    } finally {
-      for (const c of this.cleanups.reverse()) {
-        try {
-          await c();
-        } catch {
-          // Best effort: a socket that is already gone needs no closing.
-        }
-      }
-    }
+    // TCP first: it is Jami's own check, and coturn frees a TCP allocation as soon as its control
+    // connection closes, whereas a Refresh(0)'d UDP allocation lingers until coturn's next 1 s
+    // timer and would count against a tight user quota during the other part.
+    await this.#part('tcp-connect', () => this.#tcpPart());
+    await this.#part('binding', () => this.#udpPart());
     let state: HealthState = 'ok';
     let decisive: ProbeFailure | undefined;
     for (const f of this.failures) {
@@ -132,11 +126,21 @@ class ProbeRun {
     };
   }
 
+  /** Runs one part; every socket it opened is closed before the next part starts. */
   async #part(first: StepName, body: () => Promise<void>): Promise<void> {
     try {
       await body();
     } catch (e) {
       this.failures.push(failureOf(first, e));
+    } finally {
+      for (const c of this.cleanups.reverse()) {
+        try {
+          await c();
+        } catch {
+          // Best effort: a socket that is already gone needs no closing.
+        }
+      }
+      this.cleanups = [];
     }
   }
 
