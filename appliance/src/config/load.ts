@@ -68,8 +68,10 @@ function parseArgs(argv: readonly string[], errors: string[]): ParsedArgs {
       const list = lists.get(field.key) ?? [];
       list.push(v);
       lists.set(field.key, list);
+    } else if (field.kind === 'integer' && /^\d{1,6}$/.test(v)) {
+      out.values[field.key] = Number(v);
     } else {
-      // Integers stay text here; the field's parser accepts digit strings and reports the rest.
+      // Anything else stays text; the field's parser reports it (a config file must use numbers).
       out.values[field.key] = v;
     }
   }

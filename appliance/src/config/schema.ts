@@ -65,10 +65,9 @@ export interface FieldSpec {
   parse: (raw: unknown) => { ok: true; value: unknown } | { ok: false; error: string };
 }
 
-const port = (allowZero: boolean) => (raw: unknown) => {
-  const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+const port = (allowZero: boolean) => (n: unknown) => {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < (allowZero ? 0 : 1) || n > 65535) {
-    return { ok: false as const, error: `must be a port number ${allowZero ? '0' : '1'}..65535 (got ${JSON.stringify(raw)})` };
+    return { ok: false as const, error: `must be a port number ${allowZero ? '0' : '1'}..65535 (got ${JSON.stringify(n)})` };
   }
   return { ok: true as const, value: n };
 };

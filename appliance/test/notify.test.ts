@@ -1,0 +1,73 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSystemdNotifier } from '../src/systemd/notify.js';
+import { startFakeNotifySocket, type FakeNotifySocket } from './fake-notify-socket.js';
+import { tempDir, waitFor } from './helpers.js';
+
+let sock: FakeNotifySocket;
+let dir: { path: string; remove: () => Promise<void> };
+
+before(async () => {
+  dir = await tempDir();
+  sock = await startFakeNotifySocket(dir.path);
+});
+after(async () => {
+  sock.close();
+  await dir.remove();
+});
+
+const warnings: object[] = [];
+const logger = { warn: (o: object) => warnings.push(o), debug: () => {} };
+
+test('ready, status and stopping send exactly these datagrams', async () => {
+  sock.messages.length = 0;
+  const n = createSystemdNotifier({ env: { ...process.env, NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: undefined }, logger });
+  assert.equal(n.enabled, true);
+  assert.equal(n.watchdogMs, null);
+  await n.ready('serving on :80\nsecond line');
+  await n.status('3 good nodes');
+  await n.stopping('stopping');
+  await waitFor('three datagrams', () => (sock.messages.length >= 3 ? true : undefined));
+  assert.deepEqual(sock.messages, ['READY=1\nSTATUS=serving on :80 second line', 'STATUS=3 good nodes', 'STOPPING=1\nSTATUS=stopping']);
+  assert.deepEqual(warnings, []);
+});
+
+test('WATCHDOG=1 every WATCHDOG_USEC/2 after ready, none after stopping', async () => {
+  sock.messages.length = 0;
+  const n = createSystemdNotifier({ env: { ...process.env, NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: '400000', WATCHDOG_PID: String(process.pid) }, logger });
+  assert.equal(n.watchdogMs, 400);
+  const t0 = Date.now();
+  await n.ready('up');
+  await waitFor('two watchdog pings', () => (sock.messages.filter((m) => m === 'WATCHDOG=1').length >= 2 ? true : undefined), 5000);
+  // Two pings at a 200 ms period take at least ~400 ms after ready.
+  assert.ok(Date.now() - t0 >= 350, `pings came too fast: ${Date.now() - t0} ms`);
+  await n.stopping('bye');
+  await new Promise((r) => setTimeout(r, 300));
+  const after = sock.messages.length;
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(sock.messages.length, after, 'no pings after STOPPING');
+  assert.equal(sock.messages[0], 'READY=1\nSTATUS=up');
+  assert.ok(sock.messages.includes('STOPPING=1\nSTATUS=bye'));
+});
+
+test('a watchdog meant for another pid is not pinged', () => {
+  const n = createSystemdNotifier({ env: { NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: '400000', WATCHDOG_PID: String(process.pid + 1) } });
+  assert.equal(n.watchdogMs, null);
+});
+
+test('without NOTIFY_SOCKET nothing is spawned', async () => {
+  const seen: object[] = [];
+  const n = createSystemdNotifier({ env: { WATCHDOG_USEC: '1000' }, command: '/nonexistent/systemd-notify', logger: { warn: (o) => seen.push(o), debug: () => {} } });
+  assert.equal(n.enabled, false);
+  assert.equal(n.watchdogMs, null);
+  await n.ready('x');
+  await n.stopping('y');
+  assert.deepEqual(seen, [], 'the missing command was never run');
+});
+
+test('a missing systemd-notify command is logged, not thrown', async () => {
+  const seen: object[] = [];
+  const n = createSystemdNotifier({ env: { NOTIFY_SOCKET: sock.path }, command: '/nonexistent/systemd-notify', logger: { warn: (o) => seen.push(o), debug: () => {} } });
+  await n.ready('x');
+  assert.equal(seen.length, 1);
+});
