@@ -1,1 +1,32 @@
-export const PACKAGE = '@lanbox/dht';
+/**
+ * @lanbox/dht — an OpenDHT-wire-compatible DHT node (UDP, IPv4 + IPv6 on one port).
+ *
+ * This file is the package's whole public API: the `createDhtNode` factory, its option and
+ * component types, the status shape, the transports (UDP for production, an in-memory network
+ * for tests) and a manual clock for tests.
+ */
+export { createDhtNode } from './node.js';
+export type {
+  DhtNode,
+  DhtNodeOptions,
+  DhtNodeComponents,
+  DhtStatus,
+  FamilyNodeCounts,
+  DhtCounters,
+  GetOptions,
+  PutOptions,
+  ListenCallback,
+  RateLimitOptions,
+  Logger,
+  Resolver,
+  DhtDb,
+} from './node-types.js';
+export { DEFAULT_PORT, USER_AGENT } from './node-types.js';
+export type { Clock, Scheduler, ScheduledTask, ManualClock } from './clock.js';
+export { createManualClock, systemClock, systemScheduler } from './clock.js';
+export type { Transport, DatagramHandler } from './transport/transport.js';
+export { createUdpTransport } from './transport/udp.js';
+export type { UdpTransportOptions } from './transport/udp.js';
+export { createMemoryNetwork } from './transport/memory.js';
+export type { MemoryNetwork, MemoryNetworkOptions } from './transport/memory.js';
+export type { InfoHash, Family, Value, ValueBody, Query, NodeRecord } from './codec/types.js';

@@ -1,0 +1,61 @@
+/** What we know about one remote node on one address family (§14.1). */
+import type { Family, InfoHash } from '../codec/types.js';
+import { toHex } from '../codec/infohash.js';
+
+/** A node that answered within this long (and was heard recently) is good. */
+export const NODE_GOOD_MS = 2 * 60 * 60 * 1000;
+/** A node not heard from for this long is no longer good. */
+export const NODE_HEARD_MS = 10 * 60 * 1000;
+/** More authentication errors (401) than this and the node counts as expired. */
+export const MAX_AUTH_ERRORS = 3;
+
+export class Peer {
+  readonly hex: string;
+  /** Last datagram of any kind from it (ms). */
+  lastHeard = 0;
+  /** Last reply to one of our requests (ms). */
+  lastReply = 0;
+  /** Every attempt of one of our requests failed; cleared by any later datagram. */
+  expired = false;
+  authErrors = 0;
+  /** Requests of ours it has not answered yet. */
+  pending = 0;
+  /** Per-node transaction counter (§4.2), starting at a random non-zero value. */
+  private tid: number;
+
+  constructor(
+    readonly id: InfoHash,
+    readonly family: Family,
+    public address: string,
+    public port: number,
+    tidStart: number,
+  ) {
+    this.hex = toHex(id);
+    this.tid = tidStart >>> 0 || 1;
+  }
+
+  /** Next transaction id for a request to this node (never 0). */
+  nextTid(): number {
+    this.tid = (this.tid + 1) >>> 0;
+    if (this.tid === 0) this.tid = 1;
+    return this.tid;
+  }
+
+  isExpired(): boolean {
+    return this.expired || this.authErrors > MAX_AUTH_ERRORS;
+  }
+
+  isGood(now: number): boolean {
+    return !this.isExpired() && this.lastReply >= now - NODE_GOOD_MS && this.lastHeard >= now - NODE_HEARD_MS;
+  }
+
+  /** Any datagram from the node; `reply` when it answers one of our requests. */
+  heard(now: number, reply: boolean): void {
+    this.lastHeard = now;
+    this.expired = false;
+    if (reply) {
+      this.lastReply = now;
+      this.authErrors = 0;
+    }
+  }
+}

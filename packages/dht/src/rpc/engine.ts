@@ -1,0 +1,415 @@
+/**
+ * The network engine: datagrams in (checks of §4.1, rate limits, reassembly, routing-table
+ * updates, dispatch to one handler per request type, reply matching) and messages out (requests
+ * tracked as transactions with retransmission, replies, errors, value parts).
+ */
+import { decodeMessage } from '../codec/decode.js';
+import { encodeMessage } from '../codec/encode.js';
+import { fragmentValues, needsFragmentation, Reassembler, type ReassemblerStats } from '../codec/fragment.js';
+import { infoHashEquals, isZeroId } from '../codec/infohash.js';
+import type {
+  ErrorBody,
+  Family,
+  InfoHash,
+  LegacyUpdate,
+  Message,
+  NodeRecord,
+  Reply,
+  Request,
+  Value,
+  ValueList,
+} from '../codec/types.js';
+import type { DhtCounters, Logger } from '../node-types.js';
+import { isLoopback, isMartian, rateLimitKey } from '../routing/address-policy.js';
+import type { Blacklist } from '../routing/blacklist.js';
+import { Peer } from '../routing/peer.js';
+import type { RoutingTable } from '../routing/table.js';
+import type { Transport } from '../transport/transport.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { TokenIssuer } from './tokens.js';
+import { type Transaction, type TransactionOutcome, TransactionTable } from './transactions.js';
+
+/** Where a request came from, handed to its handler. */
+export interface RequestContext {
+  family: Family;
+  address: string;
+  port: number;
+  tid: number;
+  /** The sender as known to the routing table (or a transient record for clients). */
+  peer: Peer;
+  client: boolean;
+}
+
+export type RequestHandler = (ctx: RequestContext, request: Request) => void;
+
+export type Outcome = TransactionOutcome<Reply>;
+export type Settle = (outcome: Outcome, txn: Transaction) => void;
+
+export interface EngineOptions {
+  ownId: InfoHash;
+  networkId: number;
+  userAgent: string;
+  clientMode: boolean;
+  maxDatagramBytes: number;
+  maxTransactions: number;
+  maxReassemblies: number;
+}
+
+export interface EngineDeps {
+  transport: Transport;
+  tables: { 4: RoutingTable; 6: RoutingTable };
+  tokens: TokenIssuer;
+  rateLimiter: RateLimiter | null;
+  blacklist: Blacklist;
+  counters: DhtCounters;
+  now: () => number;
+  rng: (n: number) => Uint8Array;
+  random: () => number;
+  logger?: Logger;
+  /** Re-arm the single wake-up task when a transaction has an earlier deadline. */
+  wake: (deadline: number) => void;
+}
+
+export class Engine {
+  readonly transactions: TransactionTable;
+  private readonly reassembler: Reassembler;
+  private handler: RequestHandler = () => {};
+
+  constructor(
+    private readonly options: EngineOptions,
+    private readonly deps: EngineDeps,
+  ) {
+    this.transactions = new TransactionTable(deps.random);
+    this.reassembler = new Reassembler({ maxPending: options.maxReassemblies }, { clock: { now: deps.now } });
+    deps.transport.onDatagram((family, address, port, bytes) => this.receive(family, address, port, bytes));
+  }
+
+  get ownId(): InfoHash {
+    return this.options.ownId;
+  }
+
+  setRequestHandler(handler: RequestHandler): void {
+    this.handler = handler;
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  receive(family: Family, address: string, port: number, bytes: Uint8Array): void {
+    const { counters } = this.deps;
+    counters.received++;
+    if (bytes.length > this.options.maxDatagramBytes) {
+      counters.dropped.oversize++;
+      return;
+    }
+    if (isMartian(family, address, port)) {
+      counters.dropped.martian++;
+      return;
+    }
+    if (this.deps.blacklist.has(address, port)) {
+      counters.dropped.blacklisted++;
+      return;
+    }
+    const decoded = decodeMessage(bytes);
+    if (!decoded.ok) {
+      counters.dropped.malformed++;
+      return;
+    }
+    const msg = decoded.value;
+    if (msg.networkId !== this.options.networkId) {
+      counters.dropped.netid++;
+      return;
+    }
+    if (msg.kind === 'value-part') {
+      const result = this.reassembler.push(`${family}|${address}|${port}`, msg);
+      if (result.status === 'complete') this.dispatch(result.message, family, address, port);
+      return;
+    }
+    const id = this.senderId(msg);
+    if (isZeroId(id) || infoHashEquals(id, this.options.ownId)) {
+      counters.dropped.selfOrZeroId++;
+      return;
+    }
+    if (msg.kind === 'request') {
+      const limiter = this.deps.rateLimiter;
+      if (limiter && !limiter.allow(rateLimitKey(family, address), this.deps.now())) {
+        counters.dropped.ratelimited++;
+        return;
+      }
+    }
+    if (isFragmented(msg)) {
+      // A reply is only worth buffering when it answers one of our requests.
+      if (msg.kind === 'reply' && !this.transactions.has(msg.tid)) {
+        counters.dropped.unmatchedReply++;
+        return;
+      }
+      const result = this.reassembler.push(`${family}|${address}|${port}`, msg);
+      if (result.status === 'complete') this.dispatch(result.message, family, address, port);
+      return;
+    }
+    this.dispatch(msg, family, address, port);
+  }
+
+  private senderId(msg: Exclude<Message, { kind: 'value-part' }>): InfoHash {
+    switch (msg.kind) {
+      case 'request':
+        return msg.request.id;
+      case 'reply':
+        return msg.reply.id;
+      case 'error':
+        return msg.error.id;
+      case 'legacy-update':
+        return msg.update.id;
+    }
+  }
+
+  private dispatch(msg: Message, family: Family, address: string, port: number): void {
+    switch (msg.kind) {
+      case 'request':
+        this.onRequest(msg, family, address, port);
+        return;
+      case 'reply':
+        this.onReply(msg.tid, msg.reply, family, address, port);
+        return;
+      case 'error':
+        this.onError(msg.tid, msg.error, family, address, port);
+        return;
+      case 'legacy-update':
+        // We always listen with ve=1; a legacy notification only tells us the sender is alive.
+        this.heard(family, msg.update.id, address, port, msg.client, false);
+        return;
+      case 'value-part':
+        return;
+    }
+  }
+
+  private onRequest(msg: Message & { kind: 'request' }, family: Family, address: string, port: number): void {
+    const request = msg.request;
+    this.deps.counters.requestsIn[request.type] = (this.deps.counters.requestsIn[request.type] ?? 0) + 1;
+    const peer = this.heard(family, request.id, address, port, msg.client, false);
+    this.handler({ family, address, port, tid: msg.tid, peer, client: msg.client }, request);
+  }
+
+  private onReply(tid: number, reply: Reply, family: Family, address: string, port: number): void {
+    const txn = this.match(tid, reply.id, family, address, port);
+    const peer = this.heard(family, reply.id, address, port, false, txn !== undefined);
+    if (!txn) {
+      this.deps.counters.dropped.unmatchedReply++;
+      return;
+    }
+    txn.peer = peer;
+    this.transactions.finish(txn);
+    const nodes = this.acceptNodes(family, address, reply);
+    txn.settle({ kind: 'reply', reply, from: { family, address, port }, nodes });
+  }
+
+  private onError(tid: number, error: ErrorBody, family: Family, address: string, port: number): void {
+    this.deps.counters.errorsReceived++;
+    const txn = this.match(tid, error.id, family, address, port);
+    const peer = this.heard(family, error.id, address, port, false, false);
+    if (!txn) return;
+    if (error.code === 401) peer.authErrors++;
+    this.transactions.finish(txn);
+    txn.settle({ kind: 'error', code: error.code, message: error.message });
+  }
+
+  /** The open transaction an answer refers to: same tid and the node asked (or the address, for a ping to an unknown id). */
+  private match(tid: number, id: InfoHash, family: Family, address: string, port: number): Transaction | undefined {
+    const txn = this.transactions.get(tid);
+    if (!txn || txn.family !== family) return undefined;
+    if (txn.peer) return infoHashEquals(txn.peer.id, id) ? txn : undefined;
+    return txn.address === address && txn.port === port ? txn : undefined;
+  }
+
+  /**
+   * Register a datagram from a node: refresh its liveness and offer it to the routing table
+   * (clients never enter it). Returns the node's record.
+   */
+  heard(family: Family, id: InfoHash, address: string, port: number, client: boolean, reply: boolean): Peer {
+    const table = this.deps.tables[family];
+    const now = this.deps.now();
+    let peer = table.get(id);
+    if (peer) {
+      // A node speaking to us directly from a new address has moved.
+      if (peer.address !== address || peer.port !== port) {
+        peer.address = address;
+        peer.port = port;
+      }
+    } else {
+      peer = new Peer(id, family, address, port, this.randomUint32());
+    }
+    peer.heard(now, reply);
+    if (!client) this.offer(table, peer, now);
+    return peer;
+  }
+
+  /** Offer a node to its routing table; pings whatever needs checking (§14.2). */
+  offer(table: RoutingTable, peer: Peer, now: number): void {
+    const result = table.insert(peer, now);
+    if (result.kind === 'added') {
+      // A node we have never had an answer from is not good yet: ask it once so it can be.
+      if (peer.lastReply === 0 && peer.pending === 0) this.ping(peer, () => {});
+    } else if (result.kind === 'cached' && result.ping) {
+      this.ping(result.ping, () => {});
+    }
+  }
+
+  /**
+   * Node records of a reply, with loopback rewrite and martian/blacklist/self filters (§5.1),
+   * offered to the routing tables; returns the ones of the reply's own family (for searches).
+   */
+  private acceptNodes(family: Family, fromAddress: string, reply: Reply): Peer[] {
+    const own: Peer[] = [];
+    if (reply.nodes4) this.acceptList(4, family, fromAddress, reply.nodes4, family === 4 ? own : null);
+    if (reply.nodes6) this.acceptList(6, family, fromAddress, reply.nodes6, family === 6 ? own : null);
+    return own;
+  }
+
+  private acceptList(listFamily: Family, family: Family, fromAddress: string, records: NodeRecord[], out: Peer[] | null): void {
+    const table = this.deps.tables[listFamily];
+    const now = this.deps.now();
+    for (const record of records) {
+      if (infoHashEquals(record.id, this.options.ownId)) continue;
+      let address = record.address;
+      if (listFamily === family && isLoopback(family, address) && !isLoopback(family, fromAddress)) address = fromAddress;
+      if (isMartian(listFamily, address, record.port) || this.deps.blacklist.has(address, record.port)) continue;
+      let peer = table.get(record.id);
+      if (!peer) {
+        peer = new Peer(record.id, listFamily, address, record.port, this.randomUint32());
+        if (this.deps.transport.localPort(listFamily) !== null) this.offer(table, peer, now);
+      }
+      out?.push(peer);
+    }
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  private randomUint32(): number {
+    const b = this.deps.rng(4);
+    return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  }
+
+  private envelope(tid: number): { tid: number; userAgent: string; networkId: number; client: boolean } {
+    return { tid, userAgent: this.options.userAgent, networkId: this.options.networkId, client: this.options.clientMode };
+  }
+
+  private emit(family: Family, address: string, port: number, bytes: Uint8Array): void {
+    this.deps.counters.sent++;
+    this.deps.transport.send(family, address, port, bytes);
+  }
+
+  /** Datagrams for a message whose values may need fragmenting (§9): main message first, then parts in order. */
+  private encodeWithValues(msg: Message, values: Value[] | undefined, setList: (list: ValueList) => void): Uint8Array[] {
+    if (!values || !needsFragmentation(values)) return [encodeMessage(msg)];
+    const { sizes, parts } = fragmentValues(values);
+    setList({ kind: 'fragmented', sizes });
+    const out = [encodeMessage(msg)];
+    for (const part of parts) {
+      out.push(encodeMessage({ kind: 'value-part', tid: msg.tid, networkId: this.options.networkId, client: this.options.clientMode, parts: [part] }));
+    }
+    return out;
+  }
+
+  /** Send a request to a known node, or to an address (`peer` null: bootstrap ping). */
+  request(
+    to: Peer | { family: Family; address: string; port: number },
+    request: Request,
+    settle: Settle,
+  ): Transaction | null {
+    const peer = to instanceof Peer ? to : null;
+    const family = to.family;
+    const { address, port } = to;
+    if (this.transactions.size >= this.options.maxTransactions || this.deps.transport.localPort(family) === null) {
+      this.deps.counters.dropped.transactionsFull++;
+      return null;
+    }
+    let tid = peer ? peer.nextTid() : this.randomUint32() || 1;
+    while (this.transactions.has(tid)) tid = peer ? peer.nextTid() : this.randomUint32() || 1;
+    const msg: Message = { ...this.envelope(tid), kind: 'request', request };
+    const inline = 'values' in request && request.values?.kind === 'inline' ? request.values.values : undefined;
+    const datagrams = this.encodeWithValues(msg, inline, (list) => {
+      msg.request = { ...request, values: list } as Request;
+    });
+    for (const d of datagrams) this.emit(family, address, port, d);
+    const now = this.deps.now();
+    const txn = this.transactions.add(
+      {
+        tid,
+        family,
+        address,
+        port,
+        peer,
+        datagrams,
+        settle: (outcome) => settle(outcome as Outcome, txn),
+      },
+      now,
+    );
+    this.deps.wake(txn.deadline);
+    return txn;
+  }
+
+  /** Ignore an address from now on (§16.2). */
+  blacklist(address: string, port: number): void {
+    this.deps.blacklist.add(address, port);
+  }
+
+  ping(peer: Peer | { family: Family; address: string; port: number }, settle: Settle): Transaction | null {
+    return this.request(peer, { type: 'ping', id: this.options.ownId }, settle);
+  }
+
+  /** Retransmit due transactions and time out exhausted ones; returns the next deadline. */
+  processDeadlines(): number | null {
+    const now = this.deps.now();
+    const timedOut = this.transactions.expireDue(now, (txn) => {
+      this.deps.counters.retransmissions++;
+      for (const d of txn.datagrams) this.emit(txn.family, txn.address, txn.port, d);
+    });
+    for (const txn of timedOut) {
+      this.deps.counters.timeouts++;
+      if (txn.peer) txn.peer.expired = true;
+      txn.settle({ kind: 'timeout' });
+    }
+    return this.transactions.nextDeadline();
+  }
+
+  reply(ctx: { family: Family; address: string; port: number; tid: number }, reply: Reply): void {
+    const msg: Message = { ...this.envelope(ctx.tid), kind: 'reply', reply };
+    const inline = reply.values?.kind === 'inline' ? reply.values.values : undefined;
+    const datagrams = this.encodeWithValues(msg, inline, (list) => {
+      msg.reply = { ...reply, values: list };
+    });
+    for (const d of datagrams) this.emit(ctx.family, ctx.address, ctx.port, d);
+  }
+
+  error(ctx: { family: Family; address: string; port: number; tid: number }, code: number, message: string): void {
+    this.deps.counters.errorsSent++;
+    const msg: Message = { ...this.envelope(ctx.tid), kind: 'error', error: { id: this.options.ownId, code, message } };
+    this.emit(ctx.family, ctx.address, ctx.port, encodeMessage(msg));
+  }
+
+  /** Legacy listener notification of refreshed/expired ids (`u`, fire and forget). */
+  legacyUpdate(ctx: { family: Family; address: string; port: number; tid: number }, update: LegacyUpdate): void {
+    const msg: Message = { ...this.envelope(ctx.tid), kind: 'legacy-update', update };
+    this.emit(ctx.family, ctx.address, ctx.port, encodeMessage(msg));
+  }
+
+  /** Settle every open transaction as timed out (stop). */
+  abortAll(): void {
+    for (const txn of this.transactions.drain()) txn.settle({ kind: 'timeout' });
+  }
+
+  /** Drop stale reassembly contexts (maintenance tick). */
+  sweepReassembly(): void {
+    this.reassembler.tick();
+  }
+
+  reassemblyStats(): ReassemblerStats {
+    return this.reassembler.stats();
+  }
+}
+
+function isFragmented(msg: Message): boolean {
+  let list: ValueList | undefined;
+  if (msg.kind === 'request' && (msg.request.type === 'put' || msg.request.type === 'update')) list = msg.request.values;
+  else if (msg.kind === 'reply') list = msg.reply.values;
+  return list?.kind === 'fragmented';
+}

@@ -1,0 +1,173 @@
+/**
+ * One handler per request type (§7): each turns a decoded request into storage calls and the
+ * exact reply (or error) OpenDHT would send.
+ */
+import { isZeroId, xorCompare } from '../codec/infohash.js';
+import type { Family, InfoHash, Reply, Request } from '../codec/types.js';
+import { ErrorCode } from '../codec/types.js';
+import type { Notification, Storage } from '../storage/index.js';
+import type { RoutingTable } from '../routing/table.js';
+import type { Peer } from '../routing/peer.js';
+import type { Engine, RequestContext } from './engine.js';
+import type { TokenIssuer } from './tokens.js';
+
+/** Nodes per family in a find/get reply (`SEND_NODES`). */
+export const SEND_NODES = 8;
+/** Nodes looked at by the "too far" check (`SEARCH_NODES`). */
+const TOO_FAR_NODES = 14;
+
+export interface HandlerDeps {
+  engine: Engine;
+  storage: Storage;
+  tokens: TokenIssuer;
+  tables: { 4: RoutingTable; 6: RoutingTable };
+  now: () => number;
+  rejectTooFar: boolean;
+  /** Deliver storage notifications to their listeners. */
+  notify: (notifications: Notification[]) => void;
+  /** An `update` request addressed to one of our listens. */
+  onUpdate: (from: Peer, request: Request & { type: 'update' }) => void;
+}
+
+type Req<T extends Request['type']> = Request & { type: T };
+
+export function createRequestHandler(deps: HandlerDeps): (ctx: RequestContext, request: Request) => void {
+  const { engine, storage, tokens, tables } = deps;
+  const ownId = engine.ownId;
+  const isGood = (p: Peer): boolean => p.isGood(deps.now());
+
+  /** `{id, sa}` — every reply starts with these. */
+  const base = (ctx: RequestContext): Reply => ({ id: ownId, seenAddress: ctx.address });
+
+  /** find/get reply body: closest good nodes for each wanted family, and a token (§7.2). */
+  function nodesReply(ctx: RequestContext, target: InfoHash, want: Family[] | undefined): Reply {
+    const reply = base(ctx);
+    const families = want ?? [ctx.family];
+    // Peer has the NodeRecord shape (id, address, port): no copy needed.
+    if (families.includes(4)) {
+      const nodes = tables[4].closest(target, SEND_NODES, isGood);
+      if (nodes.length > 0) reply.nodes4 = nodes;
+    }
+    if (families.includes(6)) {
+      const nodes = tables[6].closest(target, SEND_NODES, isGood);
+      if (nodes.length > 0) reply.nodes6 = nodes;
+    }
+    reply.token = tokens.issue(ctx.address, ctx.port);
+    return reply;
+  }
+
+  /** OpenDHT's "too far" rule (§7.4 step 1): at least 8 good nodes closer to the key than we are. */
+  function tooFar(family: Family, key: InfoHash): boolean {
+    const closest = tables[family].closest(key, TOO_FAR_NODES, isGood);
+    if (closest.length < SEND_NODES) return false;
+    return xorCompare(closest[closest.length - 1]!.id, ownId, key) < 0;
+  }
+
+  const handlers: { [T in Request['type']]: (ctx: RequestContext, request: Req<T>) => void } = {
+    ping(ctx) {
+      engine.reply(ctx, base(ctx));
+    },
+
+    find(ctx, request) {
+      engine.reply(ctx, nodesReply(ctx, request.target, request.want));
+    },
+
+    get(ctx, request) {
+      const key = request.key;
+      if (!key || isZeroId(key)) {
+        engine.error(ctx, ErrorCode.noInfoHash, 'Get_values with no info_hash');
+        return;
+      }
+      const reply = nodesReply(ctx, key, request.want);
+      const query = request.query;
+      if (query && query.select.length > 0) {
+        const fields = storage.select(key, query);
+        if (fields.values.length > 0) reply.fields = fields;
+      } else {
+        const values = storage.get(key, query);
+        if (values.length > 0) reply.values = { kind: 'inline', values };
+      }
+      engine.reply(ctx, reply);
+    },
+
+    put(ctx, request) {
+      const key = request.key;
+      if (!key || isZeroId(key)) {
+        engine.error(ctx, ErrorCode.noInfoHash, 'Put with no info_hash');
+        return;
+      }
+      if (!tokens.check(request.token, ctx.address, ctx.port)) {
+        engine.error(ctx, ErrorCode.unauthorized, 'Put with wrong token');
+        return;
+      }
+      // Fragmented values arrive here already reassembled; an empty list gets no answer.
+      const values = request.values.kind === 'inline' ? request.values.values : [];
+      if (values.length === 0) return;
+      if (values.some((v) => v.id === 0n)) {
+        engine.error(ctx, ErrorCode.noInfoHash, 'Put with invalid id');
+        return;
+      }
+      const now = deps.now();
+      const store = !(deps.rejectTooFar && tooFar(ctx.family, key));
+      const createdMs = request.created !== undefined ? Math.min(request.created * 1000, now) : undefined;
+      for (const value of values) {
+        if (store) {
+          const { notifications } = storage.put(key, value, { createdMs, source: ctx.address });
+          if (notifications.length > 0) deps.notify(notifications);
+        }
+        // Acknowledged whether stored or not, as OpenDHT does (§7.4).
+        engine.reply(ctx, { id: ownId, valueId: value.id, seenAddress: ctx.address });
+      }
+    },
+
+    refresh(ctx, request) {
+      if (!tokens.check(request.token, ctx.address, ctx.port)) {
+        engine.error(ctx, ErrorCode.unauthorized, 'Refresh with wrong token');
+        return;
+      }
+      if (request.valueId === undefined) return;
+      const result = request.key ? storage.refresh(request.key, request.valueId) : { result: 'no-storage' as const, notifications: [] };
+      if (result.result === 'no-storage') {
+        engine.error(ctx, ErrorCode.notFound, 'Access operation for unknown storage');
+        return;
+      }
+      if (result.notifications.length > 0) deps.notify(result.notifications);
+      engine.reply(ctx, { id: ownId, valueId: request.valueId, seenAddress: ctx.address });
+    },
+
+    listen(ctx, request) {
+      const key = request.key;
+      if (!key || isZeroId(key)) {
+        engine.error(ctx, ErrorCode.noInfoHash, 'Listen with no info_hash');
+        return;
+      }
+      if (!tokens.check(request.token, ctx.address, ctx.port)) {
+        engine.error(ctx, ErrorCode.unauthorized, 'Listen with wrong token');
+        return;
+      }
+      const subscriber = {
+        node: request.id,
+        address: ctx.address,
+        port: ctx.port,
+        family: ctx.family,
+        socketId: request.socketId,
+        version: request.version,
+        query: request.query,
+      };
+      const values = storage.listen(key, subscriber);
+      // Like OpenDHT ≥ 3.7.4: the confirmation carries a fresh token.
+      engine.reply(ctx, { id: ownId, seenAddress: ctx.address, token: tokens.issue(ctx.address, ctx.port) });
+      if (values.length > 0) deps.notify([{ subscriber, key, event: { kind: 'values', values } }]);
+    },
+
+    update(ctx, request) {
+      // Always acknowledged, subscription or not (§8.2), else the storer retransmits.
+      engine.reply(ctx, base(ctx));
+      deps.onUpdate(ctx.peer, request);
+    },
+  };
+
+  return (ctx, request) => {
+    (handlers[request.type] as (ctx: RequestContext, request: Request) => void)(ctx, request);
+  };
+}

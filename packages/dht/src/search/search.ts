@@ -1,0 +1,146 @@
+/**
+ * An iterative Kademlia lookup on one address family (§15): up to 14 candidates sorted by
+ * distance, at most 4 requests in flight, "synced" once the 8 closest live candidates answered.
+ * `find` lookups collect nodes and tokens; `get` lookups also collect the values of each reply.
+ */
+import { infoHashEquals, xorCompare } from '../codec/infohash.js';
+import type { Family, InfoHash, Query, Value } from '../codec/types.js';
+import type { Peer } from '../routing/peer.js';
+import type { Engine, Outcome } from '../rpc/engine.js';
+
+export const SEARCH_NODES = 14;
+export const SEARCH_IN_FLIGHT = 4;
+export const SYNC_NODES = 8;
+
+const enum State {
+  New,
+  Pending,
+  Answered,
+  Failed,
+}
+
+export interface SearchNode {
+  peer: Peer;
+  state: State;
+  /** Write token from its find/get reply. */
+  token?: Uint8Array;
+}
+
+export interface SearchHooks {
+  /** Values carried by a get reply. */
+  onValues?(values: Value[], from: Peer): void;
+  /** The lookup is synced, or ran out of candidates. Called once. */
+  onDone(search: Search): void;
+}
+
+export class Search {
+  readonly nodes: SearchNode[] = [];
+  private inFlight = 0;
+  done = false;
+
+  constructor(
+    private readonly engine: Engine,
+    readonly family: Family,
+    readonly target: InfoHash,
+    readonly kind: 'find' | 'get',
+    private readonly hooks: SearchHooks,
+    private readonly query?: Query,
+  ) {}
+
+  /** Add a candidate; kept only while among the 14 closest. */
+  add(peer: Peer): void {
+    if (peer.isExpired() || infoHashEquals(peer.id, this.engine.ownId)) return;
+    const nodes = this.nodes;
+    let i = nodes.length;
+    while (i > 0 && xorCompare(peer.id, nodes[i - 1]!.peer.id, this.target) < 0) i--;
+    if (i > 0 && infoHashEquals(nodes[i - 1]!.peer.id, peer.id)) return;
+    if (i >= SEARCH_NODES) return;
+    nodes.splice(i, 0, { peer, state: State.New });
+    // Drop the farthest candidate that is not waiting for an answer.
+    if (nodes.length > SEARCH_NODES) {
+      for (let j = nodes.length - 1; j >= 0; j--) {
+        if (nodes[j]!.state !== State.Pending) {
+          nodes.splice(j, 1);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Send requests to new candidates, then check completion. */
+  step(): void {
+    if (this.done) return;
+    for (const node of this.nodes) {
+      if (this.inFlight >= SEARCH_IN_FLIGHT) break;
+      if (node.state !== State.New) continue;
+      this.send(node);
+    }
+    if (this.isSynced() || (this.inFlight === 0 && !this.nodes.some((n) => n.state === State.New))) this.finish();
+  }
+
+  private send(node: SearchNode): void {
+    const ownId = this.engine.ownId;
+    const request =
+      this.kind === 'find'
+        ? { type: 'find' as const, id: ownId, target: this.target }
+        : { type: 'get' as const, id: ownId, key: this.target, query: this.query };
+    const txn = this.engine.request(node.peer, request, (outcome) => this.onOutcome(node, outcome));
+    if (!txn) {
+      node.state = State.Failed;
+      return;
+    }
+    node.state = State.Pending;
+    this.inFlight++;
+  }
+
+  private onOutcome(node: SearchNode, outcome: Outcome): void {
+    this.inFlight--;
+    if (outcome.kind !== 'reply') {
+      node.state = State.Failed;
+    } else if (!outcome.reply.token) {
+      // OpenDHT blacklists a node whose find/get reply has no token (§16.2).
+      node.state = State.Failed;
+      this.engine.blacklist(outcome.from.address, outcome.from.port);
+    } else {
+      node.state = State.Answered;
+      node.token = outcome.reply.token;
+      if (!this.done) {
+        for (const peer of outcome.nodes) this.add(peer);
+        const values = outcome.reply.values;
+        if (values?.kind === 'inline' && values.values.length > 0) this.hooks.onValues?.(values.values, node.peer);
+      }
+    }
+    this.step();
+  }
+
+  /** The 8 closest candidates still alive have all answered. */
+  isSynced(): boolean {
+    let seen = 0;
+    for (const node of this.nodes) {
+      if (node.state === State.Failed) continue;
+      if (node.state !== State.Answered) return false;
+      if (++seen >= SYNC_NODES) return true;
+    }
+    return seen > 0;
+  }
+
+  /** The closest answered nodes that gave a token, closest first. */
+  answered(count: number): SearchNode[] {
+    const out: SearchNode[] = [];
+    for (const node of this.nodes) {
+      if (node.state === State.Answered && node.token && out.length < count) out.push(node);
+    }
+    return out;
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.hooks.onDone(this);
+  }
+
+  /** Stop without waiting for answers (stop(), timeouts). */
+  abort(): void {
+    this.finish();
+  }
+}
