@@ -168,7 +168,7 @@ class ProbeRun {
   }
 
   async #udpPart(): Promise<void> {
-    const channel = await this.#step('binding', () => this.deps.channels.openUdp(this.target));
+    const channel = await this.deps.channels.openUdp(this.target);
     this.cleanups.push(() => channel.close());
     const client = this.#client(new TransactionLayer(channel, this.settings, this.deps.timers, this.deps.randomBytes));
     try {
