@@ -141,13 +141,18 @@ export class JsonLines {
     });
   }
 
-  /** Resolves with the first line (already received or future) satisfying `pred`. */
-  async waitFor<T>(pred: (line: unknown) => line is T, timeoutMs: number, what: string): Promise<T>;
-  async waitFor(pred: (line: unknown) => boolean, timeoutMs: number, what: string): Promise<unknown>;
-  async waitFor(pred: (line: unknown) => boolean, timeoutMs: number, what: string): Promise<unknown> {
+  /** Position to pass as `since` to wait only for lines received from now on. */
+  mark(): number {
+    return this.lines.length;
+  }
+
+  /** Resolves with the first line (from index `since` on, received or future) satisfying `pred`. */
+  async waitFor<T>(pred: (line: unknown) => line is T, timeoutMs: number, what: string, since?: number): Promise<T>;
+  async waitFor(pred: (line: unknown) => boolean, timeoutMs: number, what: string, since?: number): Promise<unknown>;
+  async waitFor(pred: (line: unknown) => boolean, timeoutMs: number, what: string, since = 0): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const check = (): boolean => {
-        const hit = this.lines.find(pred);
+        const hit = this.lines.slice(since).find(pred);
         if (hit === undefined) return false;
         this.waiters.delete(check);
         clearTimeout(timer);
