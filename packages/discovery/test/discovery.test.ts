@@ -435,3 +435,119 @@ describe('interfaces and families', () => {
     await assert.rejects(s.discovery.start(), (err: unknown) => err instanceof DiscoveryError && err.code === 'ALREADY_STARTED');
   });
 });
+
+describe('failures', () => {
+  /** Wraps a transport so that a test can make open/join fail on demand. */
+  function flaky(inner: DiscoveryTransport, fail: { open6: boolean; join: Set<string> }): DiscoveryTransport {
+    return {
+      ...inner,
+      async open(family, options, handlers) {
+        if (family === 6 && fail.open6) throw new Error('EAFNOSUPPORT');
+        return inner.open(family, options, handlers);
+      },
+      join(family, iface) {
+        if (fail.join.has(iface.name)) throw Object.assign(new Error('ENODEV'), { code: 'ENODEV' });
+        inner.join(family, iface);
+      },
+    };
+  }
+
+  async function flakySetup(fail: { open6: boolean; join: Set<string> }, options: DiscoveryOptions = {}) {
+    const lan = createMemoryLan();
+    let now = 0;
+    let ifaces = table({ eth0: [['10.0.0.1', 'IPv4'], ['fe80::1', 'IPv6']] });
+    const errors: string[] = [];
+    const discovery = createDiscovery(options, {
+      dht: {
+        nodeId: () => BOX_ID,
+        port: () => 4222,
+        networkId: 0,
+        addNode: () => {
+          throw new Error('DHT is closing');
+        },
+      },
+      transport: flaky(lan.transport({ 4: '10.0.0.1', 6: 'fe80::1%eth0' }), fail),
+      clock: { now: () => now },
+      rng: (n) => new Uint8Array(n),
+      interfaces: () => ifaces,
+      logger: { debug: () => undefined, info: () => undefined, warn: (_o, msg) => errors.push(msg ?? ''), error: () => undefined },
+    });
+    const peer = lan.transport({ 4: '10.0.0.2' });
+    await peer.open(4, { port: 8888, group: GROUP[4] }, { onDatagram: () => undefined, onError: () => undefined });
+    peer.join(4, ETH0[4]);
+    return {
+      lan,
+      discovery,
+      errors,
+      peer,
+      advance: (ms: number) => (now += ms),
+      setInterfaces: (t: InterfaceTable) => (ifaces = t),
+    };
+  }
+
+  it('opens a family that failed at start once reopenIntervalMs has passed, then joins and announces', async () => {
+    const fail = { open6: true, join: new Set<string>() };
+    const s = await flakySetup(fail, { reopenIntervalMs: 30_000 });
+    await s.discovery.start();
+    assert.equal(s.discovery.status().ipv6.open, false);
+    fail.open6 = false;
+    s.advance(10_000);
+    s.discovery.tick();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(s.discovery.status().ipv6.open, false, 'too early to retry');
+    s.advance(20_000);
+    const mark = s.lan.sent.length;
+    s.discovery.tick();
+    await new Promise((resolve) => setImmediate(resolve));
+    const st = s.discovery.status();
+    assert.equal(st.ipv6.open, true);
+    assert.equal(st.ipv6.error, undefined);
+    assert.deepEqual(st.ipv6.interfaces, ['eth0']);
+    assert.ok(s.lan.sent.slice(mark).some((d) => d.family === 6 && hex(d.data) === 'a171'), 'IPv6 query sent');
+  });
+
+  it('counts a failed join and retries it only when the interface set changes', async () => {
+    const fail = { open6: false, join: new Set(['wlan0']) };
+    const s = await flakySetup(fail);
+    s.setInterfaces(table({ eth0: [['10.0.0.1', 'IPv4']], wlan0: [['10.1.0.1', 'IPv4']] }));
+    await s.discovery.start();
+    assert.equal(s.discovery.status().counters.joinErrors, 1);
+    assert.deepEqual(s.discovery.status().ipv4.interfaces, ['eth0']);
+    fail.join.clear();
+    s.advance(1000);
+    s.discovery.tick();
+    assert.equal(s.discovery.status().counters.joinErrors, 1);
+    assert.deepEqual(s.discovery.status().ipv4.interfaces, ['eth0'], 'not retried on every tick');
+    s.setInterfaces(table({ eth0: [['10.0.0.1', 'IPv4']], wlan0: [['10.1.0.9', 'IPv4']] }));
+    s.advance(1000);
+    s.discovery.tick();
+    assert.deepEqual(s.discovery.status().ipv4.interfaces, ['eth0', 'wlan0']);
+    assert.ok(s.errors.includes('cannot join discovery group'));
+  });
+
+  it('survives a DHT whose addNode throws', async () => {
+    const s = await flakySetup({ open6: false, join: new Set() });
+    await s.discovery.start();
+    s.peer.sendToGroup(4, payload(vector('03_')), ETH0[4]);
+    s.lan.deliver();
+    assert.equal(s.discovery.nearbyNodes().length, 1);
+    assert.equal(s.discovery.status().counters.nodesHandedToDht, 0);
+    assert.ok(s.errors.includes('dht.addNode failed'));
+  });
+
+  it('can be stopped and started again', async () => {
+    const s = await setup();
+    await s.discovery.start();
+    s.send(4, payload(vector('13_')));
+    assert.equal(s.discovery.nearbyAccounts().length, 1);
+    await s.discovery.stop();
+    assert.equal(s.discovery.nearbyAccounts().length, 0);
+    const mark = s.lan.sent.length;
+    s.send(4, payload(vector('13_')));
+    assert.equal(s.discovery.nearbyAccounts().length, 0, 'nothing heard while stopped');
+    await s.discovery.start();
+    assert.equal(s.boxSent(mark).length, 4, 'a fresh start round on both families');
+    s.send(4, payload(vector('13_')));
+    assert.equal(s.discovery.nearbyAccounts().length, 1);
+  });
+});

@@ -153,6 +153,17 @@ describe('real multicast against dhtnode 2.4.12 in network namespaces', { timeou
     assert.equal(rpcSenderId(ping.hex), listed.nearbyNodes[0]?.id);
   });
 
+  it('shares port 8888 with a dhtnode on the same host and hears it through multicast loopback', async () => {
+    const { lines } = await startBox();
+    const port = await freeUdpPort(lan.a.ns);
+    const child = spawnIn(lan.a.ns, 'dhtnode', ['-s', '-D', '-p', String(port)]);
+    children.push(child);
+    // dhtnode could bind 8888 next to us (both use SO_REUSEADDR), else it would not announce.
+    const v4 = await lines.waitFor(is<AddNodeLine>('addNode', (l) => l.family === 4 && l.port === port), 10_000, 'local dhtnode');
+    assert.equal(v4.address, lan.a.ipv4);
+    assert.equal(child.exitCode, null, 'dhtnode still running');
+  });
+
   it('lists a Jami account announced from the other namespace, then forgets it', async () => {
     const { lines } = await startBox({ nearbyTtlMs: 2500 });
     const sentAt = Date.now();
