@@ -137,7 +137,10 @@ class KeyEntry {
   }
 
   add(v: StoredValue): void {
-    this.values.push(v);
+    // A literal gives an exact-size backing store; push on an empty array reserves 17 slots,
+    // which for the common single-value key would cost more than the value itself.
+    if (this.values.length === 0) this.values = [v];
+    else this.values.push(v);
     if (this.byId !== undefined) this.byId.set(v.id, v);
     else if (this.values.length > INDEX_THRESHOLD) this.byId = new Map(this.values.map((x) => [x.id, x]));
   }

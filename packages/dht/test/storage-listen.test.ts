@@ -1,0 +1,191 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeValue } from '../src/codec/value.js';
+import { Field, type Query, type Value } from '../src/codec/types.js';
+import type { StorageEvent } from '../src/storage/index.js';
+import { ids, key, MINUTE, plain, setup, subscriber } from './storage-helpers.js';
+
+const SRC = { source: '192.0.2.1' };
+const textOnly: Query = { select: [], where: [{ field: Field.userType, value: new TextEncoder().encode('text/plain') }] };
+
+function typed(id: bigint, type: number): Value {
+  return makeValue({ id, body: { type, data: new Uint8Array([1, 2, 3]) } });
+}
+
+describe('storage: remote listeners', () => {
+  it('a new subscription gets the current matching values, a refresh gets nothing', () => {
+    const { storage } = setup();
+    const k = key('l');
+    storage.put(k, plain(1n, 'a', { userType: 'text/plain' }), SRC);
+    storage.put(k, plain(2n, 'b'), SRC);
+    const sub = subscriber(7, textOnly);
+    assert.deepEqual(ids(storage.listen(k, sub)), [1n]);
+    assert.deepEqual(storage.listen(k, { ...sub }), []);
+    assert.equal(storage.listenerCount(k), 1);
+    assert.deepEqual(ids(storage.listen(k, subscriber(7))), [1n, 2n], 'another node, same sid: a new subscription');
+    assert.deepEqual(ids(storage.listen(k, { ...sub, socketId: 8, query: undefined })), [1n, 2n], 'same node, other sid');
+    assert.equal(storage.listenerCount(), 3);
+  });
+
+  it('notifies stored values to subscribers whose WHERE matches', () => {
+    const { storage } = setup();
+    const k = key('w');
+    const text = subscriber(1, textOnly);
+    const all = subscriber(2);
+    const type3 = subscriber(3, { select: [], where: [{ field: Field.valueType, value: 3 }] });
+    storage.listen(k, text);
+    storage.listen(k, all);
+    storage.listen(k, type3);
+    const v1 = plain(1n, 'x', { userType: 'text/plain' });
+    assert.deepEqual(
+      storage.put(k, v1, SRC).notifications.map((n) => n.subscriber.socketId),
+      [1, 2],
+    );
+    const v2 = typed(2n, 3);
+    const notes = storage.put(k, v2, SRC).notifications;
+    assert.deepEqual(notes.map((n) => n.subscriber.socketId), [2, 3]);
+    assert.deepEqual(notes[0]?.event, { kind: 'values', values: [v2] });
+    assert.deepEqual(notes[0]?.key, k);
+    // Other keys are not told.
+    assert.deepEqual(storage.put(key('other'), typed(3n, 3), SRC).notifications, []);
+  });
+
+  it('a re-listen replaces the query and the subscriber’s address and version', () => {
+    const { storage } = setup();
+    const k = key('replace');
+    const sub = subscriber(1, textOnly);
+    storage.listen(k, sub);
+    storage.listen(k, { ...sub, query: undefined, address: '192.0.2.77', version: 0 });
+    const [n] = storage.put(k, plain(1n, 'no utype'), SRC).notifications;
+    assert.equal(n?.subscriber.address, '192.0.2.77');
+    assert.equal(n?.subscriber.version, 0);
+  });
+
+  it('tells every subscriber of refreshed and expired ids, whatever its WHERE', () => {
+    const { clock, storage } = setup();
+    const k = key('re');
+    storage.put(k, plain(1n, 'x'), SRC);
+    storage.put(k, typed(2n, 5), SRC);
+    const narrow = subscriber(1, { select: [], where: [{ field: Field.id, value: 99n }] });
+    storage.listen(k, narrow);
+    assert.deepEqual(storage.refresh(k, 1n).notifications, [{ subscriber: narrow, key: k, event: { kind: 'refreshed', ids: [1n] } }]);
+    clock.advance(MINUTE);
+    assert.deepEqual(storage.tick(), [{ subscriber: narrow, key: k, event: { kind: 'expired', ids: [2n] } }]);
+  });
+
+  it('batches the ids that expire together on one key', () => {
+    const { clock, storage } = setup();
+    const k = key('batch');
+    for (let i = 1n; i <= 3n; i++) storage.put(k, typed(i, 5), SRC);
+    const sub = subscriber();
+    storage.listen(k, sub);
+    clock.advance(MINUTE);
+    const notes = storage.tick();
+    assert.equal(notes.length, 1);
+    const event = notes[0]?.event;
+    assert.equal(event?.kind, 'expired');
+    assert.deepEqual(event.kind === 'expired' && event.ids.sort(), [1n, 2n, 3n]);
+  });
+
+  it('drops a subscription 10 minutes after its last refresh', () => {
+    const { clock, storage } = setup();
+    const k = key('expire');
+    const sub = subscriber();
+    storage.listen(k, sub);
+    clock.advance(6 * MINUTE);
+    storage.listen(k, sub);
+    clock.advance(10 * MINUTE - 1);
+    storage.tick();
+    assert.equal(storage.listenerCount(k), 1);
+    clock.advance(1);
+    storage.tick();
+    assert.equal(storage.listenerCount(k), 0);
+    assert.equal(storage.stats().listenersExpired, 1);
+    assert.equal(storage.stats().keys, 0, 'a key kept only by the subscription goes with it');
+    assert.deepEqual(storage.put(k, plain(1n, 'late'), SRC).notifications, []);
+  });
+
+  it('unlisten removes exactly one subscription', () => {
+    const { storage } = setup();
+    const k = key('un');
+    const a = subscriber(1);
+    const b = subscriber(2, undefined, a.node);
+    storage.listen(k, a);
+    storage.listen(k, b);
+    assert.equal(storage.unlisten(k, a.node, 1), true);
+    assert.equal(storage.unlisten(k, a.node, 1), false);
+    assert.deepEqual(storage.put(k, plain(1n, 'x'), SRC).notifications.map((n) => n.subscriber.socketId), [2]);
+    assert.equal(storage.listenerCount(), 1);
+  });
+
+  it('bounds subscriptions in total and per key', () => {
+    const { storage } = setup({ maxListeners: 3, maxListenersPerKey: 2 });
+    storage.put(key('a'), plain(1n, 'x'), SRC);
+    assert.equal(storage.listen(key('a'), subscriber()).length, 1);
+    storage.listen(key('a'), subscriber());
+    assert.deepEqual(storage.listen(key('a'), subscriber()), []);
+    storage.listen(key('b'), subscriber());
+    storage.listen(key('c'), subscriber());
+    assert.equal(storage.listenerCount(), 3);
+    assert.deepEqual(storage.stats().rejected, { 'key-listeners-full': 1, 'too-many-listeners': 1 });
+    assert.equal(storage.stats().keys, 2, 'a refused listen leaves no empty key behind');
+  });
+});
+
+describe('storage: local listeners', () => {
+  it('get current values at once, then values, refreshed and expired events', () => {
+    const { clock, storage } = setup();
+    const k = key('local');
+    storage.put(k, plain(1n, 'a', { userType: 'text/plain' }), SRC);
+    storage.put(k, plain(2n, 'b'), SRC);
+    const events: StorageEvent[] = [];
+    const cancel = storage.listenLocal(k, textOnly, (e) => events.push(e));
+    assert.deepEqual(events.map((e) => (e.kind === 'values' ? ids(e.values) : e.ids)), [[1n]]);
+    const v3 = plain(3n, 'c', { userType: 'text/plain' });
+    storage.put(k, v3, SRC);
+    storage.put(k, plain(4n, 'd'), SRC);
+    clock.advance(5 * MINUTE);
+    storage.refresh(k, 1n);
+    clock.advance(5 * MINUTE);
+    storage.tick();
+    for (const e of events) if (e.kind === 'expired') e.ids.sort();
+    assert.deepEqual(events.slice(1), [
+      { kind: 'values', values: [v3] },
+      { kind: 'refreshed', ids: [1n] },
+      { kind: 'expired', ids: [2n, 3n, 4n] },
+    ]);
+    assert.equal(storage.stats().localListeners, 1);
+    cancel();
+    cancel();
+    assert.equal(storage.stats().localListeners, 0);
+    storage.put(k, plain(5n, 'e', { userType: 'text/plain' }), SRC);
+    assert.equal(events.length, 4);
+  });
+
+  it('counts a throwing callback and keeps going', () => {
+    const clockStart = setup();
+    const { storage } = clockStart;
+    const k = key('throws');
+    const seen: bigint[] = [];
+    storage.listenLocal(k, undefined, () => {
+      throw new Error('boom');
+    });
+    storage.listenLocal(k, undefined, (e) => {
+      if (e.kind === 'values') seen.push(...ids(e.values));
+    });
+    assert.deepEqual(storage.put(k, plain(1n, 'x'), SRC).outcome, { result: 'stored' });
+    assert.deepEqual(seen, [1n]);
+    assert.equal(storage.stats().localListenerErrors, 1);
+  });
+
+  it('may call back into the storage from a callback', () => {
+    const { storage } = setup();
+    const k = key('reentrant');
+    const mirror = key('mirror');
+    storage.listenLocal(k, undefined, (e) => {
+      if (e.kind === 'values') for (const v of e.values) storage.put(mirror, v, { source: 'local' });
+    });
+    storage.put(k, plain(1n, 'x'), SRC);
+    assert.deepEqual(ids(storage.get(mirror)), [1n]);
+  });
+});
