@@ -141,12 +141,18 @@ function replyFrom(m: MsgMap, source: Uint8Array): Reply {
         if (text !== undefined) reply.seenAddress = text;
         break;
       }
-      case 'n4':
-        reply.nodes4 = nodesFrom(4, val);
+      case 'n4': {
+        const nodes = nodesFrom(4, val);
+        if (nodes) reply.nodes4 = nodes;
+        else delete reply.nodes4;
         break;
-      case 'n6':
-        reply.nodes6 = nodesFrom(6, val);
+      }
+      case 'n6': {
+        const nodes = nodesFrom(6, val);
+        if (nodes) reply.nodes6 = nodes;
+        else delete reply.nodes6;
         break;
+      }
       case 'token':
         reply.token = readBlob(val, 'token');
         break;
@@ -166,10 +172,11 @@ function replyFrom(m: MsgMap, source: Uint8Array): Reply {
   return reply;
 }
 
-function nodesFrom(family: Family, v: MsgValue): NodeRecord[] {
+function nodesFrom(family: Family, v: MsgValue): NodeRecord[] | undefined {
   const res = decodeNodeList(family, readBlob(v, `n${family}`));
   if (!res.ok) return fail(res.error.reason);
-  return res.value;
+  // An empty list means no nodes (OpenDHT omits the key then).
+  return res.value.length > 0 ? res.value : undefined;
 }
 
 /** Sizes above this cannot be a legal value (64 KiB + 32 bytes of header overhead, spec §9). */
