@@ -178,6 +178,27 @@ describe('abuse bounds', () => {
     }
   });
 
+  it('answers (400) instead of hanging when the caller consumed the body before handle()', async () => {
+    const { createNameServer } = await import('../src/index.js');
+    const { createServer } = await import('node:http');
+    const server = await createNameServer({}, { db: new MemoryLevel<string, string>() });
+    const http = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => void server.handle(req, res));
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const [a] = await makeAccounts(1);
+      const answer = await httpRequest((http.address() as { port: number }).port, 'POST', '/name/consumed', registrationBody(a!, 'consumed'));
+      assert.equal(answer.status, 400);
+      assert.equal(server.status().names, 0);
+    } finally {
+      await server.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  });
+
   it('counts lookups, hits and misses', async () => {
     const h = await startHarness();
     try {

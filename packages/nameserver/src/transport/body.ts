@@ -5,6 +5,9 @@ import { err, ok, type Result } from '../codec/result.js';
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Result<Buffer, 'too large' | 'aborted'>> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (!Number.isFinite(declared) || declared > maxBytes) return Promise.resolve(err('too large'));
+  // Events that already fired will not fire again: a consumed body reads as empty, a dead request as aborted.
+  if (req.destroyed) return Promise.resolve(err('aborted'));
+  if (req.readableEnded) return Promise.resolve(ok(Buffer.alloc(0)));
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
