@@ -178,7 +178,7 @@ describe('abuse bounds', () => {
     }
   });
 
-  it('answers (400) instead of hanging when the caller consumed the body before handle()', async () => {
+  it('answers (400) instead of hanging when the caller consumed the body before handle()', { timeout: 10_000 }, async () => {
     const { createNameServer } = await import('../src/index.js');
     const { createServer } = await import('node:http');
     const server = await createNameServer({}, { db: new MemoryLevel<string, string>() });
