@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeValue, makeValue } from '../src/codec/value.js';
-import { certificateSpki, createStorage, sourceGroup, LOCAL_SOURCE } from '../src/storage/index.js';
+import { createStorage, sourceGroup, LOCAL_SOURCE } from '../src/storage/index.js';
 import { CERT_24 } from './storage-vectors.js';
 import { key, testClock } from './storage-helpers.js';
 
@@ -42,7 +42,10 @@ describe('storage: fuzzed inputs', () => {
   assert.ok(certValue.ok);
   const certData = certValue.value.body!.data;
 
-  it('certificate parsing returns undefined on random and mutated data, never throws', () => {
+  it('type-8 puts of random and mutated certificates are refused or stored, never throw', () => {
+    const storage = createStorage({}, { clock: testClock() });
+    const k = Uint8Array.from(Buffer.from(CERT_24.key, 'hex'));
+    let id = 2n;
     fc.assert(
       fc.property(
         fc.oneof(
@@ -54,8 +57,8 @@ describe('storage: fuzzed inputs', () => {
           }),
         ),
         (data) => {
-          const spki = certificateSpki(data);
-          assert.ok(spki === undefined || spki instanceof Uint8Array);
+          const outcome = storage.put(k, makeValue({ id: id++, body: { type: 8, data } }), { source: '10.0.0.1' }).outcome;
+          assert.ok(outcome.result === 'stored' || (outcome.result === 'rejected' && outcome.reason === 'bad-certificate'));
         },
       ),
       { numRuns: 300 },

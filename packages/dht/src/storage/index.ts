@@ -19,5 +19,3 @@ export type {
 export type { RejectReason } from './policy.js';
 export { LOCAL_SOURCE, sourceGroup } from './source-group.js';
 export { lifetimeMs, ValueType } from './value-types.js';
-export { certificateSpki, isCertificateKey } from './certificate.js';
-export { verifyValueSignature } from './signature.js';

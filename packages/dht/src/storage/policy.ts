@@ -6,8 +6,7 @@
 
 import { encodeValueBodyToSign, valueSize } from '../codec/value.js';
 import type { InfoHash, Value } from '../codec/types.js';
-import { certificateSpki, isCertificateKey } from './certificate.js';
-import { verifyValueSignature } from './signature.js';
+import { certificateKeyIds, verifyValueSignature } from '../codec/signature.js';
 import { typeRule, ValueType } from './value-types.js';
 
 /** Reasons a put is refused; also the keys of `stats().rejected`. */
@@ -33,8 +32,10 @@ export function valueType(v: Value): number {
 export function storeRejection(key: InfoHash, v: Value, maxValueSize: number): RejectReason | undefined {
   if (valueSize(v) > maxValueSize) return 'too-large';
   if (typeRule(valueType(v)) === 'certificate') {
-    const spki = v.body && certificateSpki(v.body.data);
-    return spki !== undefined && isCertificateKey(spki, key) ? undefined : 'bad-certificate';
+    // Stored at its public key's id: SHA-1(SPKI) for OpenDHT 2.4, SHA-1(SHA-256(SPKI)) for
+    // ≥ 2.5.4 (3.7.2+ publishes only there). A LAN box serves both generations.
+    const ids = certificateKeyIds(v);
+    return ids !== undefined && (bytesEqual(ids.keyId, key) || bytesEqual(ids.longIdHash, key)) ? undefined : 'bad-certificate';
   }
   if (v.body?.owner !== undefined && !verifyValueSignature(v)) return 'bad-signature';
   return undefined;
@@ -46,9 +47,9 @@ export function editRejection(old: Value, next: Value, maxValueSize: number): Re
   switch (typeRule(valueType(old))) {
     case 'certificate': {
       // Only a certificate for the same public key may replace a certificate.
-      const before = old.body && certificateSpki(old.body.data);
-      const after = next.body && certificateSpki(next.body.data);
-      return before !== undefined && after !== undefined && Buffer.from(before).equals(after) ? undefined : 'bad-certificate';
+      const before = certificateKeyIds(old);
+      const after = certificateKeyIds(next);
+      return before !== undefined && after !== undefined && bytesEqual(before.keyId, after.keyId) ? undefined : 'bad-certificate';
     }
     case 'plain':
       return 'not-editable';

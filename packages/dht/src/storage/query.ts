@@ -4,7 +4,7 @@
  * decoded value, which the caller supplies lazily.
  */
 
-import { createHash } from 'node:crypto';
+import { publicKeyId } from '../codec/signature.js';
 import { Field, type FieldFilter, type FieldId, type Value } from '../codec/types.js';
 import { bytesEqual, valueType } from './policy.js';
 
@@ -39,7 +39,7 @@ function matchesFilter(c: Candidate, f: FieldFilter): boolean {
     case Field.ownerPk: {
       // The filter carries the owner's public-key id; unsigned values never match.
       const owner = c.decoded()?.body?.owner;
-      return owner !== undefined && f.value instanceof Uint8Array && bytesEqual(keyId(owner), f.value);
+      return owner !== undefined && f.value instanceof Uint8Array && bytesEqual(publicKeyId(owner), f.value);
     }
     case Field.userType: {
       const v = c.decoded();
@@ -81,8 +81,4 @@ export function fieldEntries(v: Value, fields: readonly FieldId[]): Array<bigint
     }
   }
   return out;
-}
-
-function keyId(spki: Uint8Array): Uint8Array {
-  return createHash('sha1').update(spki).digest();
 }
