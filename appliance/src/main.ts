@@ -3,7 +3,7 @@
  * outcome to the exit codes of the contract: 0 clean shutdown (SIGTERM/SIGINT), 1 unexpected
  * failure, 2 bad configuration (every error listed on stderr).
  */
-import { pino, stdTimeFunctions, type Logger } from 'pino';
+import { destination, pino, stdTimeFunctions, type Logger } from 'pino';
 import { loadConfig } from './config/load.js';
 import { helpText } from './config/help.js';
 import { createAppliance, type Appliance } from './appliance.js';
@@ -31,7 +31,12 @@ async function run(argv: readonly string[]): Promise<void> {
     return;
   }
   const { config, configFile } = loaded;
-  const logger: Logger = pino({ level: config.logLevel, base: { pid: process.pid }, timestamp: stdTimeFunctions.isoTime });
+  // Synchronous writes: lines stay in order and none is lost when process.exit() follows a log
+  // call. The volume is a few lines a minute, so blocking on stdout costs nothing.
+  const logger: Logger = pino(
+    { level: config.logLevel, base: { pid: process.pid }, timestamp: stdTimeFunctions.isoTime },
+    destination({ dest: 1, sync: true }),
+  );
   const notifier = createSystemdNotifier({ logger: logger.child({ component: 'systemd' }) });
   const fail = (err: unknown, msg: string) => {
     logger.fatal({ err }, msg);

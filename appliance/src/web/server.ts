@@ -77,6 +77,17 @@ function send(res: ServerResponse, code: number, type: string, body: string, ext
   res.end(body);
 }
 
+/** Most of a refused body we read and drop so the client sees the 413 instead of a reset. */
+const DISCARD_LIMIT = 1024 * 1024;
+
+function discardBody(req: IncomingMessage): void {
+  let seen = 0;
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > DISCARD_LIMIT) req.socket.destroy();
+  });
+}
+
 export function createWebServer(options: WebServerOptions): WebServer {
   const limits = {
     maxConnections: options.limits?.maxConnections ?? 128,
@@ -96,6 +107,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
     if (!Number.isFinite(declared) || declared > bodyLimit || (req.headers['transfer-encoding'] !== undefined && req.method !== 'GET')) {
       // Chunked bodies have no declared size; the name server's clients always send a length.
       counters.tooLarge++;
+      discardBody(req);
       res.setHeader('Connection', 'close');
       send(res, 413, 'application/json', JSON.stringify({ error: 'request body too large or without Content-Length' }));
       return;
