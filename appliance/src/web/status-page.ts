@@ -35,6 +35,7 @@ body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.5 system-ui,-app
 header{background:#14213d;color:#fff;padding:18px 24px}
 header h1{margin:0;font-size:22px;font-weight:650}
 header p{margin:4px 0 0;color:#c9d3e6}
+#overall{margin-left:10px}
 main{max-width:1040px;margin:0 auto;padding:20px 16px 40px}
 section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:18px 20px;margin:0 0 18px}
 h2{font-size:18px;margin:0 0 4px}
@@ -78,6 +79,10 @@ export const STATUS_PAGE_SCRIPT = `
       var td2=document.createElement('td'); text(td2,s.summary); tr.appendChild(td2);
       tb.appendChild(tr);
     });
+    var bad=Object.keys(names).filter(function(k){return st[k]&&(st[k].state==='down'||st[k].state==='degraded');});
+    var ov=document.getElementById('overall');
+    ov.className='badge '+(bad.length?'degraded':'ok');
+    text(ov,bad.length?'Needs attention: '+bad.map(function(k){return names[k];}).join(', '):'All services working');
     if(st.dht&&st.dht.nodeId){document.querySelectorAll('[data-node-id]').forEach(function(e){text(e,st.dht.nodeId);});}
     var p=st.appliance||{};
     text(document.getElementById('uptime'),p.uptimeSeconds!=null?Math.round(p.uptimeSeconds/60)+' min':'');
@@ -91,10 +96,12 @@ export const STATUS_PAGE_SCRIPT = `
   document.addEventListener('click',function(e){
     var btn=e.target.closest&&e.target.closest('button.copy'); if(!btn)return;
     var el=document.getElementById(btn.getAttribute('data-copy')); if(!el)return;
-    var done=function(){var t=btn.textContent;btn.textContent='Copied';setTimeout(function(){btn.textContent=t;},1200);};
-    if(navigator.clipboard&&window.isSecureContext){navigator.clipboard.writeText(el.textContent).then(done);return;}
+    var done=function(){btn.textContent='Copied';setTimeout(function(){btn.textContent='Copy';},1200);};
+    // Select the value (visible, and what execCommand copies): the clipboard API exists only in
+    // secure contexts, and the box is plain http on the LAN.
     var r=document.createRange();r.selectNodeContents(el);var sel=getSelection();sel.removeAllRanges();sel.addRange(r);
-    try{document.execCommand('copy');done();}catch(x){}
+    if(navigator.clipboard&&window.isSecureContext){navigator.clipboard.writeText(el.textContent).then(done,function(){try{if(document.execCommand('copy'))done();}catch(x){}});return;}
+    try{if(document.execCommand('copy'))done();}catch(x){}
   });
   try{render(JSON.parse(document.getElementById('initial-status').textContent));}catch(x){}
   setInterval(poll,5000);
@@ -182,11 +189,12 @@ export function renderStatusPage(m: PageModel): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
+<link rel="icon" href="data:,">
 <title>lanbox — Jami on this network</title>
 <style>${STATUS_PAGE_STYLE}</style>
 </head><body>
 <header><h1>lanbox: Jami without the Internet</h1>
-<p>${esc(m.hostname)} · ${m.addresses.map(esc).join(' · ') || 'no network address'}</p></header>
+<p>${esc(m.hostname)} · ${m.addresses.map(esc).join(' · ') || 'no network address'} <span id="overall"></span></p></header>
 <main>
 <section id="settings"><h2>Type these into every Jami account</h2>
 <p class="lead">Open the account's advanced settings (where: see below) and enter exactly these values.</p>
