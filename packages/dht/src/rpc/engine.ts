@@ -74,6 +74,8 @@ export class Engine {
   readonly transactions: TransactionTable;
   private readonly reassembler: Reassembler;
   private handler: RequestHandler = () => {};
+  /** Nodes to ping once the datagram being processed is answered (our reply goes out first). */
+  private readonly toPing: Peer[] = [];
 
   constructor(
     private readonly options: EngineOptions,
@@ -163,6 +165,11 @@ export class Engine {
   }
 
   private dispatch(msg: Message, family: Family, address: string, port: number): void {
+    this.dispatchMessage(msg, family, address, port);
+    while (this.toPing.length > 0) this.ping(this.toPing.shift()!, () => {});
+  }
+
+  private dispatchMessage(msg: Message, family: Family, address: string, port: number): void {
     switch (msg.kind) {
       case 'request':
         this.onRequest(msg, family, address, port);
@@ -243,13 +250,13 @@ export class Engine {
   }
 
   /** Offer a node to its routing table; pings whatever needs checking (§14.2). */
-  offer(table: RoutingTable, peer: Peer, now: number): void {
+  private offer(table: RoutingTable, peer: Peer, now: number): void {
     const result = table.insert(peer, now);
     if (result.kind === 'added') {
       // A node we have never had an answer from is not good yet: ask it once so it can be.
-      if (peer.lastReply === 0 && peer.pending === 0) this.ping(peer, () => {});
-    } else if (result.kind === 'cached' && result.ping) {
-      this.ping(result.ping, () => {});
+      if (peer.lastReply === 0 && peer.pending === 0 && !this.toPing.includes(peer)) this.toPing.push(peer);
+    } else if (result.kind === 'cached' && result.ping && !this.toPing.includes(result.ping)) {
+      this.toPing.push(result.ping);
     }
   }
 
@@ -314,6 +321,7 @@ export class Engine {
     to: Peer | { family: Family; address: string; port: number },
     request: Request,
     settle: Settle,
+    onResend?: () => void,
   ): Transaction | null {
     const peer = to instanceof Peer ? to : null;
     const family = to.family;
@@ -340,6 +348,7 @@ export class Engine {
         peer,
         datagrams,
         settle: (outcome) => settle(outcome as Outcome, txn),
+        onResend,
       },
       now,
     );
@@ -362,6 +371,7 @@ export class Engine {
     const timedOut = this.transactions.expireDue(now, (txn) => {
       this.deps.counters.retransmissions++;
       for (const d of txn.datagrams) this.emit(txn.family, txn.address, txn.port, d);
+      txn.onResend?.();
     });
     for (const txn of timedOut) {
       this.deps.counters.timeouts++;

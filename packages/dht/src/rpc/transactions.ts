@@ -24,8 +24,10 @@ export interface Transaction {
   wait: number;
   deadline: number;
   done: boolean;
-  /** Called once with the outcome; `undefined` message means timeout. */
+  /** Called once with the outcome. */
   readonly settle: (outcome: TransactionOutcome) => void;
+  /** Called at each retransmission: the node is slow (searches stop waiting for it). */
+  readonly onResend?: () => void;
 }
 
 export type TransactionOutcome<R = unknown> =

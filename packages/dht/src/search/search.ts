@@ -22,6 +22,8 @@ const enum State {
 export interface SearchNode {
   peer: Peer;
   state: State;
+  /** Pending past its first retransmission: no longer counted in flight nor waited for. */
+  slow?: boolean;
   /** Write token from its find/get reply. */
   token?: Uint8Array;
 }
@@ -84,7 +86,12 @@ export class Search {
       this.kind === 'find'
         ? { type: 'find' as const, id: ownId, target: this.target }
         : { type: 'get' as const, id: ownId, key: this.target, query: this.query };
-    const txn = this.engine.request(node.peer, request, (outcome) => this.onOutcome(node, outcome));
+    const txn = this.engine.request(
+      node.peer,
+      request,
+      (outcome) => this.onOutcome(node, outcome),
+      () => this.onSlow(node),
+    );
     if (!txn) {
       node.state = State.Failed;
       return;
@@ -93,8 +100,17 @@ export class Search {
     this.inFlight++;
   }
 
-  private onOutcome(node: SearchNode, outcome: Outcome): void {
+  /** Like OpenDHT, a node silent for ~1 s is treated as slow and another one is asked. */
+  private onSlow(node: SearchNode): void {
+    if (node.slow || node.state !== State.Pending) return;
+    node.slow = true;
     this.inFlight--;
+    this.step();
+  }
+
+  private onOutcome(node: SearchNode, outcome: Outcome): void {
+    if (!node.slow) this.inFlight--;
+    node.slow = false;
     if (outcome.kind !== 'reply') {
       node.state = State.Failed;
     } else if (!outcome.reply.token) {
@@ -117,7 +133,7 @@ export class Search {
   isSynced(): boolean {
     let seen = 0;
     for (const node of this.nodes) {
-      if (node.state === State.Failed) continue;
+      if (node.state === State.Failed || (node.state === State.Pending && node.slow)) continue;
       if (node.state !== State.Answered) return false;
       if (++seen >= SYNC_NODES) return true;
     }
