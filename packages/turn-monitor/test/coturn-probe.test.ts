@@ -144,5 +144,22 @@ describe('probe against coturn with limits', () => {
         channel.close();
       }
     }
+
+    // Inside a probe: the nonce goes stale between Allocate and CreatePermission (the echo peers
+    // are made slow to start), and the cycle still comes out ok.
+    const slowPeers = {
+      ...realDeps,
+      startUdpPeer: async (host: string) => {
+        await new Promise((r) => setTimeout(r, 2500));
+        return realDeps.startUdpPeer(host);
+      },
+      startTcpPeer: async (host: string) => {
+        await new Promise((r) => setTimeout(r, 2500));
+        return realDeps.startTcpPeer(host);
+      },
+    };
+    const r = await runProbe(target(coturn.port), loopbackSettings, slowPeers);
+    assert.equal(r.state, 'ok', JSON.stringify(r.failures));
+    assert.ok(r.staleNonceRetries >= 2, `retries: ${r.staleNonceRetries}`);
   });
 });

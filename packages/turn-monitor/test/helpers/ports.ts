@@ -38,7 +38,8 @@ export async function freePort(): Promise<number> {
 /** `count` consecutive ports free for UDP and TCP (coturn's relay range). */
 export async function freePortRange(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
+    // Below Linux's ephemeral range (32768+), so ports handed out for port 0 do not race with the relay range.
+    const base = 20000 + Math.floor(Math.random() * 12000);
     let all = true;
     for (let p = base; p < base + count && all; p++) all = await isFree(p);
     if (all) return base;
