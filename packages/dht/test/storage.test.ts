@@ -231,6 +231,15 @@ describe('storage: certificates (type 8)', () => {
     });
   });
 
+  it('refuses a certificate whose public key does not decode (found by fuzzing)', () => {
+    const { storage } = setup();
+    const { k, value } = vector(CERT_24);
+    const data = Uint8Array.from(value.body!.data);
+    data[356] = '/'.charCodeAt(0); // inside the base64 of the leaf's public key
+    const broken = makeValue({ id: 1n, body: { type: 8, data } });
+    assert.deepEqual(storage.put(k, broken, SRC).outcome, { result: 'rejected', reason: 'bad-certificate' });
+  });
+
   it('lets a certificate be replaced only by one for the same public key', () => {
     const { storage } = setup();
     const { k, value } = vector(CERT_24);
