@@ -9,15 +9,13 @@ export function ipv4ToString(bytes: Uint8Array, offset = 0): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }
 
+const groups = new Uint16Array(8);
+
 /** RFC 5952 text of a 16-byte IPv6 address (longest run of ≥ 2 zero groups shortened to `::`). */
 export function ipv6ToString(bytes: Uint8Array, offset = 0): string {
-  const groups = new Array<number>(8);
   for (let i = 0; i < 8; i++) groups[i] = (bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!;
   // IPv4-mapped addresses keep their dotted tail, as Node.js prints them.
-  if (
-    groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 &&
-    groups[4] === 0 && groups[5] === 0xffff
-  ) {
+  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
     return `::ffff:${ipv4ToString(bytes, offset + 12)}`;
   }
   let bestStart = -1;
@@ -35,10 +33,20 @@ export function ipv6ToString(bytes: Uint8Array, offset = 0): string {
     }
     i = j;
   }
-  if (bestStart === -1) return groups.map((g) => g.toString(16)).join(':');
-  const head = groups.slice(0, bestStart).map((g) => g.toString(16)).join(':');
-  const tail = groups.slice(bestStart + bestLen).map((g) => g.toString(16)).join(':');
-  return `${head}::${tail}`;
+  let s = '';
+  let needColon = false;
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      s += '::';
+      i += bestLen - 1;
+      needColon = false;
+      continue;
+    }
+    if (needColon) s += ':';
+    s += groups[i]!.toString(16);
+    needColon = true;
+  }
+  return s;
 }
 
 /** Raw address bytes (4 or 16) as text; `undefined` for any other length. */

@@ -25,7 +25,6 @@ import { fieldsFromMap, queryFromMap } from './query.js';
 import { tryValueFromTree } from './value.js';
 import type {
   DecodeResult,
-  Envelope,
   ErrorBody,
   Family,
   LegacyUpdate,
@@ -33,6 +32,7 @@ import type {
   NodeRecord,
   Reply,
   Request,
+  SelectedFields,
   ValueList,
   ValuePart,
 } from './types.js';
@@ -53,7 +53,11 @@ export function decodeMessage(bytes: Uint8Array): DecodeResult<Message> {
 }
 
 function messageFromMap(top: MsgMap, source: Uint8Array): Message {
-  const env: Envelope = { tid: 0, networkId: 0, client: false };
+  let tid = 0;
+  let tidAsBin = false;
+  let userAgent: string | undefined;
+  let networkId = 0;
+  let client = false;
   let y: MsgValue | undefined;
   let q: MsgValue | undefined;
   let a: MsgValue | undefined;
@@ -61,26 +65,29 @@ function messageFromMap(top: MsgMap, source: Uint8Array): Message {
   let e: MsgValue | undefined;
   let p: MsgValue | undefined;
   let u: MsgValue | undefined;
-  // One pass over the top-level keys; the first occurrence of a key wins, as in msgpack-c lookups.
+  // One pass over the top-level keys, backwards so that the first occurrence of a key wins, as
+  // in msgpack-c lookups.
   const keys = top.keys;
   for (let i = keys.length - 1; i >= 0; i--) {
     const val = top.values[i]!;
     switch (keys[i]) {
-      case 't': {
-        const t = readTid(val, 't');
-        env.tid = t.tid;
-        if (t.asBin) env.tidAsBin = true;
-        else delete env.tidAsBin;
+      case 't':
+        if (typeof val === 'number') {
+          tid = readUint(val, 't');
+          tidAsBin = false;
+        } else {
+          tid = readTid(val, 't').tid;
+          tidAsBin = true;
+        }
         break;
-      }
       case 'v':
-        env.userAgent = readString(val, 'v');
+        userAgent = readString(val, 'v');
         break;
       case 'n':
-        env.networkId = readUint(val, 'n');
+        networkId = readUint(val, 'n');
         break;
       case 's':
-        env.client = readBool(val, 's');
+        client = readBool(val, 's');
         break;
       case 'y':
         y = val;
@@ -107,15 +114,22 @@ function messageFromMap(top: MsgMap, source: Uint8Array): Message {
     }
   }
 
-  if (e !== undefined) return { ...env, kind: 'error', error: errorFrom(e, r) };
-  if (r !== undefined) return { ...env, kind: 'reply', reply: replyFrom(readMap(r, 'r'), source) };
-  if (p !== undefined) return { ...env, kind: 'value-part', parts: partsFrom(readMap(p, 'p')) };
-  if (u !== undefined) return { ...env, kind: 'legacy-update', update: legacyUpdateFrom(readMap(u, 'u')) };
-  if (y !== undefined && readString(y, 'y') !== 'q') fail('y: not a request');
-  if (a === undefined) fail('request without a');
-  const args = readMap(a, 'a');
-  const request = requestFrom(q as string | undefined, args, source);
-  return { ...env, kind: 'request', request };
+  // Object literals built in one go keep a stable shape (cheap to create and to read later).
+  let msg: Message;
+  if (e !== undefined) msg = { tid, networkId, client, kind: 'error', error: errorFrom(e, r) };
+  else if (r !== undefined) msg = { tid, networkId, client, kind: 'reply', reply: replyFrom(readMap(r, 'r'), source) };
+  else if (p !== undefined) msg = { tid, networkId, client, kind: 'value-part', parts: partsFrom(readMap(p, 'p')) };
+  else if (u !== undefined) {
+    msg = { tid, networkId, client, kind: 'legacy-update', update: legacyUpdateFrom(readMap(u, 'u')) };
+  } else {
+    if (y !== undefined && readString(y, 'y') !== 'q') fail('y: not a request');
+    if (a === undefined) fail('request without a');
+    const request = requestFrom(q as string | undefined, readMap(a, 'a'), source);
+    msg = { tid, networkId, client, kind: 'request', request };
+  }
+  if (userAgent !== undefined) msg.userAgent = userAgent;
+  if (tidAsBin) msg.tidAsBin = true;
+  return msg;
 }
 
 function errorFrom(e: MsgValue, r: MsgValue | undefined): ErrorBody {
@@ -129,7 +143,14 @@ function errorFrom(e: MsgValue, r: MsgValue | undefined): ErrorBody {
 }
 
 function replyFrom(m: MsgMap, source: Uint8Array): Reply {
-  const reply: Reply = { id: readNodeId(m) };
+  const id = readNodeId(m);
+  let seenAddress: string | undefined;
+  let nodes4: NodeRecord[] | undefined;
+  let nodes6: NodeRecord[] | undefined;
+  let token: Uint8Array | undefined;
+  let values: ValueList | undefined;
+  let fields: SelectedFields | undefined;
+  let valueId: bigint | undefined;
   const keys = m.keys;
   for (let i = keys.length - 1; i >= 0; i--) {
     const val = m.values[i]!;
@@ -137,38 +158,38 @@ function replyFrom(m: MsgMap, source: Uint8Array): Reply {
       case 'sa': {
         if (!(val instanceof Uint8Array)) fail('sa: expected bin');
         // Any length other than 4 or 16 is ignored, as OpenDHT does.
-        const text = addressFromBytes(val);
-        if (text !== undefined) reply.seenAddress = text;
+        seenAddress = addressFromBytes(val);
         break;
       }
-      case 'n4': {
-        const nodes = nodesFrom(4, val);
-        if (nodes) reply.nodes4 = nodes;
-        else delete reply.nodes4;
+      case 'n4':
+        nodes4 = nodesFrom(4, val);
         break;
-      }
-      case 'n6': {
-        const nodes = nodesFrom(6, val);
-        if (nodes) reply.nodes6 = nodes;
-        else delete reply.nodes6;
+      case 'n6':
+        nodes6 = nodesFrom(6, val);
         break;
-      }
       case 'token':
-        reply.token = readBlob(val, 'token');
+        token = readBlob(val, 'token');
         break;
       case 'values':
-        reply.values = valueListFrom(val, source);
+        values = valueListFrom(val, source);
         break;
       case 'fileds':
-        reply.fields = fieldsFromMap(readMap(val, 'fileds'));
+        fields = fieldsFromMap(readMap(val, 'fileds'));
         break;
       case 'vid':
-        reply.valueId = readUint64(val, 'vid');
+        valueId = readUint64(val, 'vid');
         break;
     }
   }
+  const reply: Reply = { id };
+  if (seenAddress !== undefined) reply.seenAddress = seenAddress;
+  if (nodes4 !== undefined) reply.nodes4 = nodes4;
+  if (nodes6 !== undefined) reply.nodes6 = nodes6;
+  if (token !== undefined) reply.token = token;
   // OpenDHT reads `values` in preference to `fileds`.
-  if (reply.values !== undefined) delete reply.fields;
+  if (values !== undefined) reply.values = values;
+  else if (fields !== undefined) reply.fields = fields;
+  if (valueId !== undefined) reply.valueId = valueId;
   return reply;
 }
 

@@ -266,8 +266,25 @@ function writeArgs(w: Writer, req: Request): void {
   }
 }
 
+/**
+ * Raw bytes of `sa` addresses, cached: every reply carries the requester's address, and parsing
+ * IPv6 text per reply would dominate the cost of a pong. Bounded; cleared when full.
+ */
+const seenAddressCache = new Map<string, Uint8Array | undefined>();
+const SEEN_ADDRESS_CACHE = 1024;
+
+function seenAddressBytes(text: string): Uint8Array | undefined {
+  let bytes = seenAddressCache.get(text);
+  if (bytes === undefined && !seenAddressCache.has(text)) {
+    bytes = addressToBytes(text);
+    if (seenAddressCache.size >= SEEN_ADDRESS_CACHE) seenAddressCache.clear();
+    seenAddressCache.set(text, bytes);
+  }
+  return bytes;
+}
+
 function writeReply(w: Writer, r: Reply): void {
-  const sa = r.seenAddress !== undefined ? addressToBytes(r.seenAddress) : undefined;
+  const sa = r.seenAddress !== undefined ? seenAddressBytes(r.seenAddress) : undefined;
   const n4 = r.nodes4 && r.nodes4.length > 0 ? encodeNodeList(4, r.nodes4) : undefined;
   const n6 = r.nodes6 && r.nodes6.length > 0 ? encodeNodeList(6, r.nodes6) : undefined;
   const hasN4 = n4 !== undefined && n4.length > 0;

@@ -79,6 +79,10 @@ const MALFORMED: unique symbol = Symbol('malformed msgpack');
 
 const utf8 = new TextDecoder('utf-8');
 
+/** Cache of short ASCII strings (keys, query names, user agents), bounded against key-spraying peers. */
+const shortStrings = new Map<number, string>();
+const SHORT_STRING_CACHE = 4096;
+
 export interface DecodedMsgpack {
   value: MsgValue;
   /** Bytes consumed. */
@@ -254,14 +258,20 @@ class Reader {
     const start = this.pos;
     const end = start + len;
     this.pos = end;
-    if (len <= 16) {
-      // Short keys and names are ASCII in practice: build them without a TextDecoder call.
-      let s = '';
+    if (len <= 6) {
+      // Map keys and names are short ASCII: look them up by their bytes so that the same key is
+      // the same (internalized) string every time, with no string building per datagram.
+      let code = 0;
       for (let i = start; i < end; i++) {
         const c = bytes[i]!;
         if (c >= 0x80) return utf8.decode(bytes.subarray(start, end));
-        s += String.fromCharCode(c);
+        code = code * 128 + c;
       }
+      code = code * 8 + len; // keeps "\0a" apart from "a"
+      const known = shortStrings.get(code);
+      if (known !== undefined) return known;
+      const s = String.fromCharCode.apply(null, Array.from(bytes.subarray(start, end)));
+      if (shortStrings.size < SHORT_STRING_CACHE) shortStrings.set(code, s);
       return s;
     }
     return utf8.decode(bytes.subarray(start, end));
