@@ -164,12 +164,20 @@ export function createDiscovery(options: DiscoveryOptions, components: Discovery
 
   /** Rebuilds each family's announcement from the DHT's current ports; a change is announced. */
   function refreshAnnouncements(announceChanges: boolean): void {
-    const nodeId = dht.nodeId();
+    let nodeId: Uint8Array;
+    let ports: Record<Family, number | undefined>;
+    try {
+      nodeId = dht.nodeId();
+      ports = { 4: dht.port(4), 6: dht.port(6) };
+    } catch (err) {
+      logger?.warn({ err: (err as Error).message }, 'cannot read the DHT node id or ports');
+      return;
+    }
     const validId = nodeId instanceof Uint8Array && nodeId.length === HASH_LENGTH;
     const networkOk = Number.isInteger(dht.networkId) && dht.networkId >= 0 && dht.networkId <= 0xffffffff;
     for (const f of FAMILIES) {
       const s = state(f);
-      const port = dht.port(f);
+      const port = ports[f];
       const services = new Map<string, Uint8Array>();
       if (validId && networkOk && port !== undefined && Number.isInteger(port) && port > 0 && port <= 0xffff) {
         services.set(DHT_SERVICE, encodeDhtService({ nodeId, port, networkId: dht.networkId }));
@@ -186,7 +194,13 @@ export function createDiscovery(options: DiscoveryOptions, components: Discovery
 
   /** Joins/leaves to match the interface table; returns the families whose set changed. */
   function syncInterfaces(): Family[] {
-    scan = scanInterfaces(readInterfaces());
+    try {
+      scan = scanInterfaces(readInterfaces());
+    } catch (err) {
+      // Keep the previous view: a transient failure must not make us leave every group.
+      logger?.warn({ err: (err as Error).message }, 'cannot list network interfaces');
+      return [];
+    }
     const changed: Family[] = [];
     for (const f of FAMILIES) {
       const s = state(f);

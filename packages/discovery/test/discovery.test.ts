@@ -535,6 +535,21 @@ describe('failures', () => {
     assert.ok(s.errors.includes('dht.addNode failed'));
   });
 
+  it('keeps its groups when listing the interfaces fails', async () => {
+    const s = await setup();
+    await s.discovery.start();
+    const failing = new Proxy({} as InterfaceTable, {
+      ownKeys() {
+        throw new Error('uv_interface_addresses failed');
+      },
+    });
+    s.setInterfaces(failing);
+    s.advance(1000);
+    s.discovery.tick();
+    const st = s.discovery.status();
+    assert.deepEqual([st.ipv4.interfaces, st.ipv6.interfaces], [['eth0'], ['eth0']]);
+  });
+
   it('can be stopped and started again', async () => {
     const s = await setup();
     await s.discovery.start();

@@ -9,7 +9,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { encodeAnnouncement, encodeDhtService } from '../src/codec/messages.js';
 import { decodeMsgpack, type MsgValue } from '../src/codec/msgpack.js';
-import { createLan, execIn, freeUdpPort, JsonLines, spawnIn, stopProcess, type Lan } from './netns.js';
+import { createLan, createStar, execIn, freeUdpPort, JsonLines, spawnIn, stopProcess, type Lan, type LanHost, type Star } from './netns.js';
 import { hex, unhex, vector } from './vectors.js';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -58,9 +58,12 @@ after(async () => {
   await lan?.destroy();
 });
 
-async function startBox(options: object = {}): Promise<{ lines: JsonLines; dhtPort: number; child: ChildProcess }> {
+async function startBox(
+  options: object = {},
+  ns = lan.a.ns,
+): Promise<{ lines: JsonLines; dhtPort: number; child: ChildProcess }> {
   const config = { nodeIdHex: BOX_ID, networkId: 0, tickMs: 100, options };
-  const child = spawnIn(lan.a.ns, NODE[0], [...NODE.slice(1), 'test/fixtures/discovery-node.ts', JSON.stringify(config)], {
+  const child = spawnIn(ns, NODE[0], [...NODE.slice(1), 'test/fixtures/discovery-node.ts', JSON.stringify(config)], {
     cwd: PACKAGE_DIR,
   });
   children.push(child);
@@ -73,15 +76,15 @@ async function startBox(options: object = {}): Promise<{ lines: JsonLines; dhtPo
   return { lines, dhtPort: ready.dhtPort, child };
 }
 
-function startDhtnode(port: number): ChildProcess {
-  const child = spawnIn(lan.b.ns, 'dhtnode', ['-s', '-D', '-p', String(port)]);
+function startDhtnode(port: number, ns = lan.b.ns): ChildProcess {
+  const child = spawnIn(ns, 'dhtnode', ['-s', '-D', '-p', String(port)]);
   children.push(child);
   return child;
 }
 
 /** Sends one datagram from namespace b and returns what came back within waitMs. */
-async function probeFromB(probe: object): Promise<Array<{ address: string; port: number; hex: string }>> {
-  const res = await execIn(lan.b.ns, NODE[0], [...NODE.slice(1), 'test/fixtures/udp-probe.ts', JSON.stringify(probe)], {
+async function probeFromB(probe: object, ns = lan.b.ns): Promise<Array<{ address: string; port: number; hex: string }>> {
+  const res = await execIn(ns, NODE[0], [...NODE.slice(1), 'test/fixtures/udp-probe.ts', JSON.stringify(probe)], {
     cwd: PACKAGE_DIR,
     timeoutMs: 20_000,
   });
@@ -105,8 +108,10 @@ function rpcSenderId(datagramHex: string): string | undefined {
   return id instanceof Uint8Array ? hex(id) : undefined;
 }
 
-const fromB = (address: string): boolean =>
-  address === lan.b.ipv4 || address === lan.b.ipv6 || address === `${lan.b.linkLocal}%${lan.a.iface}`;
+/** Whether `address` (as seen on the other end of the link) is one of `host`'s. */
+const isHost = (host: LanHost, address: string): boolean =>
+  [host.ipv4, host.ipv6, host.linkLocal].includes(address.split('%')[0] as string);
+const fromB = (address: string): boolean => isHost(lan.b, address);
 
 describe('real multicast against dhtnode 2.4.12 in network namespaces', { timeout: 120_000 }, () => {
   it('a dhtnode started first answers our query, and learns of us from our announcement', async () => {
@@ -212,5 +217,60 @@ describe('real multicast against dhtnode 2.4.12 in network namespaces', { timeou
     assert.equal(v6[0]?.hex, expected);
     assert.equal(v6[0]?.port, 8888);
     assert.equal(v6[0]?.address.split('%')[0], lan.a.linkLocal);
+  });
+});
+
+describe('real multicast on a box with two LAN interfaces', { timeout: 120_000 }, () => {
+  let star: Star;
+  before(async () => {
+    star = await createStar(2);
+  });
+  after(async () => {
+    for (const c of children.splice(0)) await stopProcess(c);
+    await star?.destroy();
+  });
+
+  it('queries, announces and listens on every interface, not only the routed one', async () => {
+    const ports: number[] = [];
+    for (const leaf of star.leaves) {
+      const port = await freeUdpPort(leaf.ns);
+      ports.push(port);
+      startDhtnode(port, leaf.ns);
+    }
+    // Both dhtnodes announced before we run: we can only find them through our query, which
+    // must go out of each interface (the hub routes 224.0.0.0/4 to link 0 only).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const hubNs = star.hub[0]?.ns as string;
+    const { lines } = await startBox({}, hubNs);
+    for (const [i, leaf] of star.leaves.entries()) {
+      const found = await lines.waitFor(
+        is<AddNodeLine>('addNode', (l) => l.family === 4 && l.address === leaf.ipv4),
+        10_000,
+        `dhtnode on link ${i}`,
+      );
+      assert.equal(found.port, ports[i]);
+      await lines.waitFor(
+        is<AddNodeLine>('addNode', (l) => l.family === 6 && l.port === ports[i]),
+        10_000,
+        `dhtnode on link ${i} over IPv6`,
+      );
+      // Each dhtnode learnt of us from our multicast announcement on its link.
+      await lines.waitFor(
+        is<DhtDatagramLine>('dht-datagram', (l) => l.port === ports[i] && isHost(leaf, l.address)),
+        15_000,
+        `a DHT datagram from the dhtnode on link ${i}`,
+      );
+    }
+    const leaf1 = star.leaves[1];
+    assert.ok(leaf1);
+    await probeFromB(
+      { family: 4, to: '239.192.0.1', port: 8888, iface: leaf1.ipv4, hex: vector('13_').payload_hex, waitMs: 100 },
+      leaf1.ns,
+    );
+    await lines.waitFor(
+      is<StatusLine>('status', (l) => l.nearbyAccounts.some((a) => a.displayName === 'Alice Example')),
+      5000,
+      'an account announced on link 1',
+    );
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Test harness: a two-host LAN made of two network namespaces joined by a veth pair.
+ * Test harness: small LANs made of network namespaces joined by veth pairs — two hosts
+ * ({@link createLan}) or a hub linked to several leaves ({@link createStar}).
  *
  * Needs root (`ip netns`). Every name carries a random per-run suffix so parallel runs do not
  * clash; nothing is routed outside the pair. Other packages' tests import this file
@@ -16,15 +17,15 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 
-/** One side of the LAN. */
+/** One end of a link. */
 export interface LanHost {
   /** Network namespace name (use with {@link spawnIn} / {@link execIn}). */
   readonly ns: string;
   /** Name of this side's veth interface (inside `ns`). */
   readonly iface: string;
-  /** IPv4 address on the veth (198.18.0.0/24, the RFC 2544 benchmark range). */
+  /** IPv4 address on the veth (198.18.n.0/24 for link n: the RFC 2544 benchmark range). */
   readonly ipv4: string;
-  /** Unique-local IPv6 address on the veth (fd00:6c62::/64). */
+  /** Unique-local IPv6 address on the veth (fd00:6c62:n::/64 for link n). */
   readonly ipv6: string;
   /** The veth's IPv6 link-local address, without scope. */
   readonly linkLocal: string;
@@ -179,45 +180,115 @@ async function linkLocalOf(ns: string, iface: string): Promise<string> {
   throw new Error(`no link-local address on ${iface} in ${ns}`);
 }
 
+async function inNs(ns: string, ...args: string[]): Promise<void> {
+  const res = await execIn(ns, args[0] as string, args.slice(1));
+  if (res.code !== 0) throw new Error(`${args.join(' ')} in ${ns}: ${res.stderr}`);
+}
+
 /**
- * Creates two namespaces `lbxXXXXXXa`/`lbxXXXXXXb` joined by a veth pair, with IPv4
- * 198.18.0.1/.2, IPv6 fd00:6c62::1/::2 and link-local addresses (DAD disabled so they are usable
- * at once), the IPv4 multicast route 224.0.0.0/4 on the veth and loopback up.
+ * Joins two existing namespaces with veth pair number `n`: interfaces `<tag><n>x`/`<tag><n>y`,
+ * 198.18.n.1/24 and .2, fd00:6c62:n::1/64 and ::2, link-local addresses (DAD disabled so that
+ * they are usable at once). `route` adds 224.0.0.0/4 on the veth on that side (a namespace gets
+ * it on one link only: a second identical route would be refused).
  */
-export async function createLan(): Promise<Lan> {
-  const tag = `lbx${randomBytes(3).toString('hex')}`;
-  const hosts = (['a', 'b'] as const).map((side, i) => ({
-    ns: `${tag}${side}`,
-    iface: `${tag}${side}`,
-    ipv4: `198.18.0.${i + 1}`,
-    ipv6: `fd00:6c62::${i + 1}`,
+async function addLink(
+  tag: string,
+  n: number,
+  x: { ns: string; route: boolean },
+  y: { ns: string; route: boolean },
+): Promise<[LanHost, LanHost]> {
+  const ends = [x, y].map((side, i) => ({
+    ns: side.ns,
+    route: side.route,
+    iface: `${tag}${n}${i === 0 ? 'x' : 'y'}`,
+    ipv4: `198.18.${n}.${i + 1}`,
+    ipv6: n === 0 ? `fd00:6c62::${i + 1}` : `fd00:6c62:${n.toString(16)}::${i + 1}`,
   }));
-  const [a, b] = hosts as [(typeof hosts)[0], (typeof hosts)[0]];
+  const [ex, ey] = ends as [(typeof ends)[0], (typeof ends)[0]];
+  await run('ip', ['link', 'add', ex.iface, 'netns', ex.ns, 'type', 'veth', 'peer', 'name', ey.iface, 'netns', ey.ns]);
+  for (const e of ends) {
+    await inNs(e.ns, 'sysctl', '-qw', `net.ipv6.conf.${e.iface}.accept_dad=0`);
+    await inNs(e.ns, 'ip', 'addr', 'add', `${e.ipv4}/24`, 'dev', e.iface);
+    await inNs(e.ns, 'ip', '-6', 'addr', 'add', `${e.ipv6}/64`, 'dev', e.iface, 'nodad');
+    await inNs(e.ns, 'ip', 'link', 'set', e.iface, 'up');
+    if (e.route) await inNs(e.ns, 'ip', 'route', 'add', '224.0.0.0/4', 'dev', e.iface);
+  }
+  // The kernel adds the link-local address once the carrier is up, i.e. both ends are up.
+  const out: LanHost[] = [];
+  for (const e of ends) {
+    out.push({ ns: e.ns, iface: e.iface, ipv4: e.ipv4, ipv6: e.ipv6, linkLocal: await linkLocalOf(e.ns, e.iface) });
+  }
+  return out as [LanHost, LanHost];
+}
+
+async function createNamespaces(names: readonly string[]): Promise<() => Promise<void>> {
   let destroyed = false;
+  const created: string[] = [];
   const destroy = async (): Promise<void> => {
     if (destroyed) return;
     destroyed = true;
-    for (const h of hosts) await run('ip', ['netns', 'delete', h.ns]).catch(() => undefined);
+    for (const ns of created) await run('ip', ['netns', 'delete', ns]).catch(() => undefined);
   };
   try {
-    for (const h of hosts) await run('ip', ['netns', 'add', h.ns]);
-    await run('ip', ['link', 'add', a.iface, 'netns', a.ns, 'type', 'veth', 'peer', 'name', b.iface, 'netns', b.ns]);
-    const out: LanHost[] = [];
-    for (const h of hosts) {
-      const inNs = async (...args: string[]): Promise<void> => {
-        const res = await execIn(h.ns, args[0] as string, args.slice(1));
-        if (res.code !== 0) throw new Error(`${args.join(' ')} in ${h.ns}: ${res.stderr}`);
-      };
-      await inNs('sysctl', '-qw', `net.ipv6.conf.${h.iface}.accept_dad=0`);
-      await inNs('ip', 'link', 'set', 'lo', 'up');
-      await inNs('ip', 'addr', 'add', `${h.ipv4}/24`, 'dev', h.iface);
-      await inNs('ip', '-6', 'addr', 'add', `${h.ipv6}/64`, 'dev', h.iface, 'nodad');
-      await inNs('ip', 'link', 'set', h.iface, 'up');
-      await inNs('ip', 'route', 'add', '224.0.0.0/4', 'dev', h.iface);
+    for (const ns of names) {
+      await run('ip', ['netns', 'add', ns]);
+      created.push(ns);
+      await inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
     }
-    // The kernel adds the link-local address once the carrier is up, i.e. both ends are up.
-    for (const h of hosts) out.push({ ...h, linkLocal: await linkLocalOf(h.ns, h.iface) });
-    return { a: out[0] as LanHost, b: out[1] as LanHost, destroy };
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+  return destroy;
+}
+
+const newTag = (): string => `lbx${randomBytes(3).toString('hex')}`;
+
+/**
+ * Creates two namespaces `lbxXXXXXXa`/`lbxXXXXXXb` joined by one veth pair (link 0: IPv4
+ * 198.18.0.1/.2, IPv6 fd00:6c62:0::1/::2 and link-local), with the IPv4 multicast route
+ * 224.0.0.0/4 on the veth and loopback up on both sides.
+ */
+export async function createLan(): Promise<Lan> {
+  const tag = newTag();
+  const destroy = await createNamespaces([`${tag}a`, `${tag}b`]);
+  try {
+    const [a, b] = await addLink(tag, 0, { ns: `${tag}a`, route: true }, { ns: `${tag}b`, route: true });
+    return { a, b, destroy };
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+}
+
+/** A hub namespace linked to several leaf namespaces, one veth pair (and subnet) per leaf. */
+export interface Star {
+  /** The hub's end of each link (all in the same namespace), in leaf order. */
+  readonly hub: readonly LanHost[];
+  readonly leaves: readonly LanHost[];
+  destroy(): Promise<void>;
+}
+
+/**
+ * Creates a hub namespace (`lbxXXXXXXh`) with `count` links to leaf namespaces
+ * (`lbxXXXXXXl0`, …). Link n uses 198.18.n.0/24 (hub .1, leaf .2) and fd00:6c62:n::/64. Leaves
+ * have the 224.0.0.0/4 route on their only link; the hub has it on link 0 only, so a program on
+ * the hub reaches the other links only by choosing the interface itself.
+ */
+export async function createStar(count: number): Promise<Star> {
+  const tag = newTag();
+  const hubNs = `${tag}h`;
+  const leafNs = Array.from({ length: count }, (_, i) => `${tag}l${i}`);
+  const destroy = await createNamespaces([hubNs, ...leafNs]);
+  try {
+    const hub: LanHost[] = [];
+    const leaves: LanHost[] = [];
+    for (const [i, ns] of leafNs.entries()) {
+      const [h, l] = await addLink(tag, i, { ns: hubNs, route: i === 0 }, { ns, route: true });
+      hub.push(h);
+      leaves.push(l);
+    }
+    return { hub, leaves, destroy };
   } catch (err) {
     await destroy();
     throw err;
