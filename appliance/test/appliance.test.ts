@@ -157,7 +157,7 @@ test('under systemd: READY=1 with a status line once listening, WATCHDOG=1, STOP
   const dir = await dataDir();
   const sock = await startFakeNotifySocket(dir);
   cleanups.push(sock.close);
-  const env = { ...process.env, NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: '1000000' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: '1000000' };
   delete env.WATCHDOG_PID;
   const app = await start({ dataDir: dir, env });
   const ready = await waitFor('READY=1', () => sock.messages.find((m) => m.startsWith('READY=1')));

@@ -116,7 +116,7 @@ test('a real dhtnode joins the bundled appliance and stores a value; a fresh one
 test('idle memory of the bundled appliance stays within the 80 MB budget', async (t) => {
   // Let start-up garbage settle, then read the process's own RSS.
   await new Promise((r) => setTimeout(r, 2000));
-  const rss = ((await getJson(`${app.base}/api/status`)).body.appliance as Record<string, number>).rssBytes;
+  const rss = ((await getJson(`${app.base}/api/status`)).body.appliance as { rssBytes: number }).rssBytes;
   t.diagnostic(`idle RSS ${(rss / 1048576).toFixed(1)} MiB`);
   assert.ok(rss <= 80 * 1024 * 1024, `RSS ${(rss / 1048576).toFixed(1)} MiB`);
   assert.equal(await app.stop(), 0, app.stderr());
