@@ -288,6 +288,31 @@ describe('hearing announcements', () => {
     assert.equal(s.discovery.status().counters.nearbyExpired, 2);
   });
 
+  it('keeps a publisher that answers our periodic queries listed, and forgets it once it goes quiet', async () => {
+    const s = await setup(); // defaults: rounds every 60 s, entries kept 150 s
+    await s.discovery.start();
+    let answering = true;
+    const alice = payload(vector('15_')); // dht + jami, as a Jami device answers a query
+    const tickFor = (seconds: number): void => {
+      for (let i = 0; i < seconds; i++) {
+        s.advance(1000);
+        s.discovery.tick();
+        s.lan.deliver();
+        const queries = s.heard.filter((d) => hex(d.data) === 'a171').length;
+        s.heard.length = 0;
+        for (let q = 0; q < queries && answering; q++) s.peer.sendTo(4, alice, '10.0.0.1', 8888);
+        s.lan.deliver();
+      }
+    };
+    tickFor(600);
+    assert.deepEqual(s.discovery.nearbyAccounts().map((a) => a.displayName), ['Alice Example']);
+    assert.equal(s.discovery.nearbyNodes().length, 1);
+    answering = false;
+    tickFor(150);
+    assert.equal(s.discovery.nearbyAccounts().length, 0);
+    assert.equal(s.discovery.nearbyNodes().length, 0);
+  });
+
   it('handles only the first entry of a service and counts unknown services', async () => {
     const s = await setup();
     await s.discovery.start();
