@@ -243,12 +243,18 @@ export function createDiscovery(options: DiscoveryOptions, components: Discovery
     }
     return changed;
   }
+
   async function openFamily(f: Family): Promise<boolean> {
     const s = state(f);
     s.opening = true;
     s.lastOpenAttempt = clock.now();
     try {
       await transport.open(f, { port: opts.port, group: groups[f] }, { onDatagram, onError: onTransportError });
+      if (!running) {
+        // stop() ran while a retry was opening this socket.
+        await transport.close(f);
+        return false;
+      }
       s.open = true;
       delete s.error;
       return true;

@@ -463,12 +463,25 @@ describe('interfaces and families', () => {
 
 describe('failures', () => {
   /** Wraps a transport so that a test can make open/join fail on demand. */
-  function flaky(inner: DiscoveryTransport, fail: { open6: boolean; join: Set<string> }): DiscoveryTransport {
+  interface Failures {
+    open6: boolean;
+    join: Set<string>;
+    /** When set, IPv6 opens wait for this promise. */
+    gate6?: Promise<void>;
+    closed?: Family[];
+  }
+
+  function flaky(inner: DiscoveryTransport, fail: Failures): DiscoveryTransport {
     return {
       ...inner,
       async open(family, options, handlers) {
         if (family === 6 && fail.open6) throw new Error('EAFNOSUPPORT');
+        if (family === 6 && fail.gate6) await fail.gate6;
         return inner.open(family, options, handlers);
+      },
+      async close(family) {
+        fail.closed?.push(...(family === undefined ? ([4, 6] as const) : [family]));
+        return inner.close(family);
       },
       join(family, iface) {
         if (fail.join.has(iface.name)) throw Object.assign(new Error('ENODEV'), { code: 'ENODEV' });
@@ -477,7 +490,7 @@ describe('failures', () => {
     };
   }
 
-  async function flakySetup(fail: { open6: boolean; join: Set<string> }, options: DiscoveryOptions = {}) {
+  async function flakySetup(fail: Failures, options: DiscoveryOptions = {}) {
     const lan = createMemoryLan();
     let now = 0;
     let ifaces = table({ eth0: [['10.0.0.1', 'IPv4'], ['fe80::1', 'IPv6']] });
@@ -529,6 +542,23 @@ describe('failures', () => {
     assert.equal(st.ipv6.error, undefined);
     assert.deepEqual(st.ipv6.interfaces, ['eth0']);
     assert.ok(s.lan.sent.slice(mark).some((d) => d.family === 6 && hex(d.data) === 'a171'), 'IPv6 query sent');
+  });
+
+  it('closes a socket whose retried open completes after stop()', async () => {
+    let release = (): void => undefined;
+    const fail: Failures = { open6: true, join: new Set(), closed: [] };
+    const s = await flakySetup(fail, { reopenIntervalMs: 1000 });
+    await s.discovery.start();
+    fail.open6 = false;
+    fail.gate6 = new Promise((resolve) => (release = resolve));
+    s.advance(1000);
+    s.discovery.tick(); // retry starts, waits on the gate
+    await s.discovery.stop();
+    fail.closed = [];
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(fail.closed, [6]);
+    assert.equal(s.discovery.status().ipv6.open, false);
   });
 
   it('counts a failed join and retries it only when the interface set changes', async () => {
