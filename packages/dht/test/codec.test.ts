@@ -483,7 +483,7 @@ describe('fragmentation and reassembly', () => {
     assert.deepEqual(done.values.map((v) => hex(v.packed)), [hex(a.packed), hex(b.packed)]);
     assert.ok(done.message.kind === 'request' && done.message.request.type === 'put');
     assert.equal(done.message.request.values.kind, 'inline');
-    assert.deepEqual(r.stats(), { pending: 0, bufferedBytes: 0, earlyParts: 0, completed: 1, timedOut: 0, droppedHeaders: 0, droppedParts: 0, invalidValues: 0 });
+    assert.deepEqual(r.stats(), { pending: 0, bufferedBytes: 0, earlyParts: 0, earlyBytes: 0, completed: 1, timedOut: 0, droppedHeaders: 0, droppedParts: 0, invalidValues: 0 });
   });
 
   it('keys contexts by source and tid, ignores duplicates and refuses overlaps', () => {
@@ -539,7 +539,12 @@ describe('fragmentation and reassembly', () => {
     assert.equal(r2.push('a', header([6000], 2)).status, 'dropped');
     for (let i = 0; i < 5; i++) r.push('b', partMsg(i, [{ index: 0, offset: 0, data: new Uint8Array(5) }]));
     assert.equal(r.stats().earlyParts, 3);
+    assert.equal(r.stats().earlyBytes, 15);
     assert.equal(r.stats().droppedParts, 2);
+    const r3 = new Reassembler({ maxEarlyBytes: 2000 }, { clock: { now: () => 0 } });
+    r3.push('b', partMsg(1, [{ index: 0, offset: 0, data: new Uint8Array(1280) }]));
+    r3.push('b', partMsg(2, [{ index: 0, offset: 0, data: new Uint8Array(1280) }]));
+    assert.deepEqual([r3.stats().earlyParts, r3.stats().earlyBytes, r3.stats().droppedParts], [1, 1280, 1]);
   });
 
   it('ignores oversize declared values: a header with only those completes with no values', () => {

@@ -49,8 +49,10 @@ export interface ReassemblerOptions {
   maxPending?: number;
   /** Sum of the declared sizes of all messages being reassembled. @default 8388608 (8 MiB) */
   maxBufferedBytes?: number;
-  /** Parts that arrived before their header, kept until it comes. @default 64 */
+  /** Parts that arrived before their header, kept until it comes (or for `partTimeoutMs`). @default 64 */
   maxEarlyParts?: number;
+  /** Data bytes of those early parts, all together. @default 262144 (256 KiB) */
+  maxEarlyBytes?: number;
   /** A declared value size above this is ignored (never expected). @default 65568 */
   maxValueSize?: number;
 }
@@ -62,6 +64,8 @@ export interface ReassemblerStats {
   bufferedBytes: number;
   /** Parts held while waiting for their header. */
   earlyParts: number;
+  /** Data bytes of those parts. */
+  earlyBytes: number;
   completed: number;
   /** Pending messages discarded for exceeding the total or between-part time. */
   timedOut: number;
@@ -128,8 +132,10 @@ function withInlineValues(msg: Message, values: Value[]): Message {
 /**
  * Reassembles fragmented messages. Feed it every decoded message that has fragmented values and
  * every value part, with a `source` naming the sender (e.g. `"ip:port"`); contexts are keyed by
- * source and tid. Parts may arrive out of order, and (within `maxEarlyParts`) before their header;
- * call {@link tick} periodically to expire stale contexts.
+ * source and tid. Parts may arrive out of order, and (within `maxEarlyParts`/`maxEarlyBytes`)
+ * before their header; call {@link tick} periodically to expire stale contexts. Like OpenDHT ≥ 4,
+ * only push a fragmented *reply* once it matches a request of ours, so that unsolicited headers
+ * cannot reserve memory.
  */
 export class Reassembler {
   private readonly totalTimeoutMs: number;
@@ -137,6 +143,8 @@ export class Reassembler {
   private readonly maxPending: number;
   private readonly maxBufferedBytes: number;
   private readonly maxEarlyParts: number;
+  private readonly maxEarlyBytes: number;
+  private earlyBytes = 0;
   private readonly maxValueSize: number;
   private readonly clock: { now(): number };
   private readonly pendingByKey = new Map<string, Pending>();
@@ -156,6 +164,7 @@ export class Reassembler {
     this.maxPending = options.maxPending ?? 256;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
     this.maxEarlyParts = options.maxEarlyParts ?? 64;
+    this.maxEarlyBytes = options.maxEarlyBytes ?? 256 * 1024;
     this.maxValueSize = options.maxValueSize ?? MAX_VALUE_PACKED_SIZE;
     this.clock = components.clock;
   }
@@ -180,7 +189,13 @@ export class Reassembler {
         this.counters.timedOut++;
       }
     }
-    this.early = this.early.filter((e) => now - e.at <= this.partTimeoutMs);
+    this.setEarly(this.early.filter((e) => now - e.at <= this.partTimeoutMs));
+  }
+
+  private setEarly(early: EarlyPart[]): void {
+    this.early = early;
+    this.earlyBytes = 0;
+    for (const e of early) this.earlyBytes += e.part.data.length;
   }
 
   stats(): ReassemblerStats {
@@ -188,6 +203,7 @@ export class Reassembler {
       pending: this.pendingByKey.size,
       bufferedBytes: this.bufferedBytes,
       earlyParts: this.early.length,
+      earlyBytes: this.earlyBytes,
       ...this.counters,
     };
   }
@@ -240,7 +256,7 @@ export class Reassembler {
     let result: ReassemblyResult = PENDING;
     if (this.early.length > 0) {
       const mine = this.early.filter((e) => e.key === key && now - e.at <= this.partTimeoutMs);
-      this.early = this.early.filter((e) => e.key !== key);
+      if (mine.length > 0) this.setEarly(this.early.filter((e) => e.key !== key));
       if (mine.length > 0) result = this.onParts(key, mine.map((e) => e.part));
     }
     // Zero-size values need no part at all.
@@ -253,12 +269,12 @@ export class Reassembler {
     const p = this.pendingByKey.get(key);
     if (p === undefined) {
       for (const part of parts) {
-        if (this.early.length >= this.maxEarlyParts) {
+        if (this.early.length >= this.maxEarlyParts || this.earlyBytes + part.data.length > this.maxEarlyBytes) {
           this.counters.droppedParts++;
           continue;
         }
-        // Copy: the part may reference the datagram, which we must not pin.
-        this.early.push({ key, part: { ...part, data: part.data.slice() }, at: now });
+        this.early.push({ key, part, at: now });
+        this.earlyBytes += part.data.length;
       }
       return PENDING;
     }
