@@ -91,8 +91,36 @@ export class FuzzInputs {
   /** A random msgpack map using the protocol's keys and plausible value shapes. */
   private structured(): Uint8Array {
     const w = new Writer();
-    writeValue(w, this.tree(0, true));
+    writeValue(w, this.rand() < 0.7 ? this.skeleton() : this.tree(0, true));
     return w.finish();
+  }
+
+  /** A message-shaped map: body key, sender id and envelope present, the rest random. */
+  private skeleton(): MsgMap {
+    const innerKeys: MsgValue[] = ['id'];
+    const innerValues: MsgValue[] = [this.bytes(20)];
+    for (let i = this.int(6); i > 0; i--) {
+      innerKeys.push(this.pick(KEYS));
+      innerValues.push(this.tree(2));
+    }
+    const body = this.pick(['a', 'a', 'a', 'r', 'r', 'e', 'p', 'u']);
+    const keys: MsgValue[] = [body, 't', 'y', 'q', 'v'];
+    const values: MsgValue[] = [
+      body === 'p' ? new MsgMap([this.int(3)], [new MsgMap(['o', 'd'], [this.int(3000), this.bytes(this.int(50))], 0, 0)], 0, 0) : new MsgMap(innerKeys, innerValues, 0, 0),
+      this.int(2 ** 32),
+      this.pick(['q', 'r', 'e', 'p']),
+      this.pick(QUERIES),
+      'RNG1',
+    ];
+    if (body === 'e') {
+      keys.push('e', 'r');
+      values.push([this.int(500), 'x'], new MsgMap(innerKeys, innerValues, 0, 0));
+    }
+    if (this.rand() < 0.2) {
+      keys.push(this.pick(['n', 's']));
+      values.push(this.tree(3));
+    }
+    return new MsgMap(keys, values, 0, 0);
   }
 
   private tree(depth: number, forceMap = false): MsgValue {

@@ -127,7 +127,8 @@ function messageFromMap(top: MsgMap, source: Uint8Array): Message {
     const request = requestFrom(q as string | undefined, readMap(a, 'a'), source);
     msg = { tid, networkId, client, kind: 'request', request };
   }
-  if (userAgent !== undefined) msg.userAgent = userAgent;
+  // Value parts carry no user agent in OpenDHT; one sent anyway is ignored, not echoed.
+  if (userAgent !== undefined && msg.kind !== 'value-part') msg.userAgent = userAgent;
   if (tidAsBin) msg.tidAsBin = true;
   return msg;
 }
