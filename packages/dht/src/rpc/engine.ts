@@ -242,7 +242,8 @@ export class Engine {
         peer.port = port;
       }
     } else {
-      peer = new Peer(id, family, address, port, this.randomUint32());
+      // Copy the id: the decoded one is a view into the datagram, which we must not pin.
+      peer = new Peer(Uint8Array.from(id), family, address, port, this.randomUint32());
     }
     peer.heard(now, reply);
     if (!client) this.offer(table, peer, now);
@@ -281,7 +282,7 @@ export class Engine {
       if (isMartian(listFamily, address, record.port) || this.deps.blacklist.has(address, record.port)) continue;
       let peer = table.get(record.id);
       if (!peer) {
-        peer = new Peer(record.id, listFamily, address, record.port, this.randomUint32());
+        peer = new Peer(Uint8Array.from(record.id), listFamily, address, record.port, this.randomUint32());
         if (this.deps.transport.localPort(listFamily) !== null) this.offer(table, peer, now);
       }
       out?.push(peer);
@@ -382,9 +383,14 @@ export class Engine {
   }
 
   reply(ctx: { family: Family; address: string; port: number; tid: number }, reply: Reply): void {
-    const msg: Message = { ...this.envelope(ctx.tid), kind: 'reply', reply };
-    const inline = reply.values?.kind === 'inline' ? reply.values.values : undefined;
-    const datagrams = this.encodeWithValues(msg, inline, (list) => {
+    const { userAgent, networkId, clientMode } = this.options;
+    const msg: Message = { tid: ctx.tid, userAgent, networkId, client: clientMode, kind: 'reply', reply };
+    if (reply.values?.kind !== 'inline') {
+      // The hot path (pong, find/get replies without values): one encode, no array.
+      this.emit(ctx.family, ctx.address, ctx.port, encodeMessage(msg));
+      return;
+    }
+    const datagrams = this.encodeWithValues(msg, reply.values.values, (list) => {
       msg.reply = { ...reply, values: list };
     });
     for (const d of datagrams) this.emit(ctx.family, ctx.address, ctx.port, d);

@@ -9,11 +9,14 @@ import { addressToBytes } from '../codec/address.js';
 export const TOKEN_BYTES = 32;
 const ROTATE_MIN_MS = 15 * 60 * 1000;
 const ROTATE_SPREAD_MS = 30 * 60 * 1000;
+/** Tokens remembered per address (every find/get reply carries one; peers ask again and again). */
+const CACHE_MAX = 4096;
 
 export class TokenIssuer {
   private current: Uint8Array;
   private previous: Uint8Array;
   private rotateAt: number;
+  private readonly cache = new Map<string, Uint8Array>();
 
   constructor(
     private readonly rng: (n: number) => Uint8Array,
@@ -36,6 +39,7 @@ export class TokenIssuer {
     this.previous = this.current;
     this.current = this.rng(32);
     this.rotateAt = now + this.nextInterval();
+    this.cache.clear();
   }
 
   private compute(secret: Uint8Array, address: string, port: number): Uint8Array {
@@ -46,12 +50,19 @@ export class TokenIssuer {
   }
 
   issue(address: string, port: number): Uint8Array {
-    return this.compute(this.current, address, port);
+    const key = `${address}|${port}`;
+    let token = this.cache.get(key);
+    if (token === undefined) {
+      token = this.compute(this.current, address, port);
+      if (this.cache.size >= CACHE_MAX) this.cache.clear();
+      this.cache.set(key, token);
+    }
+    return token;
   }
 
   check(token: Uint8Array | undefined, address: string, port: number): boolean {
     if (!token || token.length !== TOKEN_BYTES) return false;
-    if (timingSafeEqual(token, this.compute(this.current, address, port))) return true;
+    if (timingSafeEqual(token, this.issue(address, port))) return true;
     return this.previous !== this.current && timingSafeEqual(token, this.compute(this.previous, address, port));
   }
 }
