@@ -112,6 +112,7 @@ export interface DiscoveryCounters {
   nearbyAccountsRefused: number;
   nearbyExpired: number;
   joinErrors: number;
+  /** Failed sends and asynchronous socket errors. */
   sendErrors: number;
   openErrors: number;
   /** Query+announcement rounds. */
