@@ -9,7 +9,7 @@ import type { DecodeResult, Family, NodeRecord } from './types.js';
 export const NODE4_RECORD = 26;
 export const NODE6_RECORD = 38;
 
-export function recordLength(family: Family): number {
+function recordLength(family: Family): number {
   return family === 4 ? NODE4_RECORD : NODE6_RECORD;
 }
 
