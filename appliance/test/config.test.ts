@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
 import { helpText } from '../src/config/help.js';
@@ -94,6 +95,14 @@ test('config file: values apply, flags override them, bad keys and types are all
   const notJson = join(dir.path, 'x.json');
   await writeFile(notJson, '{ nope');
   assert.match(errorsOf(['--config', notJson])[0] ?? '', /not valid JSON/);
+});
+
+test('the shipped example config is valid, names every key, and equals the box defaults', () => {
+  const example = join(import.meta.dirname, '..', 'lanbox.example.json');
+  const c = configOf(['--config', example]);
+  assert.deepEqual(c, defaultsFor('box'));
+  const keys = Object.keys(JSON.parse(readFileSync(example, 'utf8')) as object).filter((k) => k !== '$comment');
+  assert.deepEqual(keys.sort(), FIELDS.map((f) => f.key).sort());
 });
 
 test('--help lists every flag with its default', () => {

@@ -5,8 +5,7 @@
  */
 export type ServiceState = 'ok' | 'degraded' | 'down' | 'disabled';
 
-export const SERVICE_NAMES = ['dht', 'discovery', 'nameserver', 'proxy', 'turn'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+export type ServiceName = 'dht' | 'discovery' | 'nameserver' | 'proxy' | 'turn';
 
 /** What every service reports in /api/status; each adds its own numbers beside these fields. */
 export interface ServiceStatus {
