@@ -9,6 +9,7 @@ import {
   type DhtNodeOptions,
   type ManualClock,
   type MemoryNetwork,
+  type Resolver,
 } from '../src/index.js';
 import { literalResolver, seededRng } from './testnet.js';
 
@@ -45,13 +46,13 @@ export interface Harness {
 
 let tidCounter = 1000;
 
-export async function createHarness(options: DhtNodeOptions = {}): Promise<Harness> {
+export async function createHarness(options: DhtNodeOptions = {}, components: { resolver?: Resolver } = {}): Promise<Harness> {
   const clock = createManualClock();
   const network = createMemoryNetwork({ scheduler: clock, latencyMs: 1 });
   const transport = network.createTransport({ address4: '10.0.0.1', address6: 'fd00::1' });
   const node = createDhtNode(
     { tickIntervalMs: 1000, ...options },
-    { transport, clock, scheduler: clock, rng: seededRng('node-under-test'), resolver: literalResolver },
+    { transport, clock, scheduler: clock, rng: seededRng('node-under-test'), resolver: components.resolver ?? literalResolver },
   );
   await node.start();
   const nodeAddress = { 4: '10.0.0.1', 6: 'fd00::1' } as const;

@@ -327,7 +327,8 @@ export class Engine {
     const peer = to instanceof Peer ? to : null;
     const family = to.family;
     const { address, port } = to;
-    if (this.transactions.size >= this.options.maxTransactions || this.deps.transport.localPort(family) === null) {
+    if (this.deps.transport.localPort(family) === null) return null;
+    if (this.transactions.size >= this.options.maxTransactions) {
       this.deps.counters.dropped.transactionsFull++;
       return null;
     }
