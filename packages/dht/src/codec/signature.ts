@@ -76,6 +76,13 @@ export function certificateFromValue(v: Value): X509Certificate | undefined {
 export function certificateKeyIds(v: Value): { keyId: InfoHash; longIdHash: InfoHash } | undefined {
   const cert = certificateFromValue(v);
   if (cert === undefined) return undefined;
-  const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
+  // A certificate can parse while its key cannot be read (unknown algorithm, mangled key bits):
+  // node:crypto throws then, and a peer's bytes must never throw into the node.
+  let spki: Uint8Array;
+  try {
+    spki = cert.publicKey.export({ type: 'spki', format: 'der' });
+  } catch {
+    return undefined;
+  }
   return { keyId: publicKeyId(spki), longIdHash: publicKeyLongIdHash(spki) };
 }

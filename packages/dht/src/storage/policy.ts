@@ -34,7 +34,7 @@ export function storeRejection(key: InfoHash, v: Value, maxValueSize: number): R
   if (typeRule(valueType(v)) === 'certificate') {
     // Stored at its public key's id: SHA-1(SPKI) for OpenDHT 2.4, SHA-1(SHA-256(SPKI)) for
     // ≥ 2.5.4 (3.7.2+ publishes only there). A LAN box serves both generations.
-    const ids = certificateIds(v);
+    const ids = certificateKeyIds(v);
     return ids !== undefined && (bytesEqual(ids.keyId, key) || bytesEqual(ids.longIdHash, key)) ? undefined : 'bad-certificate';
   }
   if (v.body?.owner !== undefined && !verifyValueSignature(v)) return 'bad-signature';
@@ -47,8 +47,8 @@ export function editRejection(old: Value, next: Value, maxValueSize: number): Re
   switch (typeRule(valueType(old))) {
     case 'certificate': {
       // Only a certificate for the same public key may replace a certificate.
-      const before = certificateIds(old);
-      const after = certificateIds(next);
+      const before = certificateKeyIds(old);
+      const after = certificateKeyIds(next);
       return before !== undefined && after !== undefined && bytesEqual(before.keyId, after.keyId) ? undefined : 'bad-certificate';
     }
     case 'plain':
@@ -88,19 +88,6 @@ export function sameContent(a: Value, b: Value): boolean {
     (x.userType ?? '') === (y.userType ?? '') &&
     optionalBytesEqual(a.signature, b.signature)
   );
-}
-
-/**
- * The key ids of a certificate value, undefined when it holds none. Guarded because a
- * certificate that parses but whose public key does not decode makes `X509Certificate.publicKey`
- * throw (found by the storage fuzz test), and a put must never throw.
- */
-function certificateIds(v: Value): ReturnType<typeof certificateKeyIds> {
-  try {
-    return certificateKeyIds(v);
-  } catch {
-    return undefined;
-  }
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
