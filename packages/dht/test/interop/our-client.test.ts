@@ -1,6 +1,7 @@
 /**
- * (b) Our node's own client API (get, listen) reads values that real OpenDHT 2.4.12 nodes
- * stored: small, fragmented and signed values, and a secure node's certificate.
+ * (b) Our node's own client API with real OpenDHT 2.4.12 nodes: get and listen read values the
+ * real nodes stored (small, fragmented, signed, a secure node's certificate); put stores values
+ * on them; a dhtnode permanent put (probe + put) is served.
  *
  * The real nodes form their network and store the values BEFORE our node exists; our node then
  * joins through one of them, so its gets fetch the values from the real storers (search,
@@ -10,10 +11,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Value } from '../../src/index.js';
+import { makeValue } from '../../src/codec/index.js';
 import { type Dhtnode, type PyNode, eventually, startDhtnode, startPyNode, stopAll, withTimeout } from './harness.js';
 import { type OurNode, findValue, hex, hexKey, randomKeyHex, randomValueId, startOurNode } from './our-node.js';
 
-describe("our node's get and listen on values stored by real nodes", { timeout: 90_000 }, () => {
+describe("our node's get, put and listen with real nodes", { timeout: 90_000 }, () => {
   let ours: OurNode;
   let storer: PyNode;
   let secure: PyNode;
@@ -87,6 +89,37 @@ describe("our node's get and listen on values stored by real nodes", { timeout: 
     assert.equal(cert.id, 1n);
     const pemBody = secure.certificatePem!.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
     assert.ok(Buffer.from(cert.body!.data).toString('latin1').replace(/\r?\n/g, '').includes(pemBody));
+  });
+
+  it('puts: a small and a 3000-byte value put through our node are stored by real nodes', { timeout: 30_000 }, async () => {
+    const key = randomKeyHex();
+    const small = makeValue({ id: randomValueId(), body: { type: 0, data: Buffer.from('from-ours'), userType: 'text/plain' } });
+    const big = makeValue({ id: randomValueId(), body: { type: 0, data: Buffer.alloc(3000, 0x33) } });
+    const r1 = await ours.node.put(hexKey(key), small);
+    const r2 = await ours.node.put(hexKey(key), big);
+    assert.ok(r1.acks >= 3 && r2.acks >= 3, `three real nodes acknowledged: ${r1.acks}, ${r2.acks}`);
+    // Acknowledgements are sent even when nothing is stored: read the real storer's storage.
+    const line = await eventually(
+      async () => (await storer.call<string>('storage')).split('\n').find((l) => l.includes(key) && /2 values/.test(l)),
+      10_000,
+      'real storer holds both values',
+    );
+    assert.ok(Number(/\((\d+) bytes\)/.exec(line)?.[1]) > 3000, line);
+    // And a real node reads them back whole (the 3000-byte one through value parts).
+    const got = await secure.get(key);
+    assert.equal(Buffer.from(got.values.find((v) => v.id === small.id.toString())?.data ?? '', 'hex').toString(), 'from-ours');
+    assert.equal(got.values.find((v) => v.id === big.id.toString())?.data, Buffer.alloc(3000, 0x33).toString('hex'));
+  });
+
+  it('stores and serves a permanent put from dhtnode (SELECT id,seq probe, then put)', { timeout: 30_000 }, async () => {
+    const key = randomKeyHex();
+    const out = await signer.command(`pp ${key} permanent-value`, /^Put: (success|failure)/, 15_000);
+    assert.match(out[out.length - 1]!, /^Put: success/);
+    const values = await ours.node.get(hexKey(key), { timeoutMs: 10_000 });
+    assert.ok(
+      values.some((v) => Buffer.from(v.body?.data ?? []).toString() === 'permanent-value'),
+      `permanent value found among ${values.length}`,
+    );
   });
 
   it('listens: sees values already stored, then a value a real node puts later', { timeout: 30_000 }, async () => {
