@@ -107,4 +107,14 @@ describe('real nodes bootstrapped only from our node', { timeout: 90_000 }, () =
     assert.equal(event.expired, false);
     assert.equal(Buffer.from(event.value.data, 'hex').toString(), 'pushed');
   });
+
+  // Runs last: everything the real nodes sent during the exchanges above was understood.
+  it('our node decoded every datagram of the real nodes and exchanged no errors', () => {
+    const c = ours.node.status().counters;
+    assert.ok(c.received > 20 && (c.requestsIn.put ?? 0) >= 4 && (c.requestsIn.listen ?? 0) >= 1, JSON.stringify(c));
+    assert.equal(c.dropped.malformed, 0, 'malformed datagrams');
+    assert.equal(c.reassembly.dropped, 0, 'value-part reassemblies dropped');
+    assert.equal(c.errorsSent, 0, 'errors sent to real nodes');
+    assert.equal(c.errorsReceived, 0, 'errors received from real nodes');
+  });
 });
