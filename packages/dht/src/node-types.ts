@@ -137,6 +137,8 @@ export interface DhtCounters {
   };
   errorsSent: number;
   errorsReceived: number;
+  /** Exceptions caught while processing a datagram or a timeout (bugs; logged). */
+  internalErrors: number;
   timeouts: number;
   retransmissions: number;
   reassembly: { completed: number; dropped: number };

@@ -126,7 +126,10 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
   function onWake(): void {
     wakeTask = null;
     wakeAt = Infinity;
-    const next = engine.processDeadlines();
+    let next: number | null = null;
+    engine.guard(() => {
+      next = engine.processDeadlines();
+    }, 'deadlines');
     if (next !== null) wake(next);
   }
 
@@ -297,7 +300,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
   function scheduleTick(): void {
     if (tickIntervalMs <= 0 || stopped) return;
     tickTask = scheduler.schedule(tickIntervalMs, () => {
-      tick();
+      engine.guard(tick, 'tick');
       scheduleTick();
     });
   }

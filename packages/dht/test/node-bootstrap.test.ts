@@ -96,3 +96,52 @@ describe('"too far" check', () => {
     });
   }
 });
+
+describe('listening through a remote node', () => {
+  it('subscribes on the remote node, re-sends every 20 s, and survives a throwing callback', async () => {
+    const h = await createHarness({ rateLimit: null });
+    const [p] = await closeGoodProbes(h, sha1('x'), 1);
+    const storer = p!;
+    const key = sha1('remote listen');
+    const seen: bigint[] = [];
+    h.node.listen(key, (values) => {
+      seen.push(...values.map((v) => v.id));
+      throw new Error('callback bug');
+    });
+    const token = new Uint8Array(32).fill(7);
+    const answer = (): Array<{ tid: number; type: string; socketId?: number }> => {
+      const out: Array<{ tid: number; type: string; socketId?: number }> = [];
+      for (const r of storer.take()) {
+        if (r.msg.kind !== 'request') continue;
+        const req = r.msg.request;
+        out.push({ tid: r.msg.tid, type: req.type, socketId: req.type === 'listen' ? req.socketId : undefined });
+        storer.send(4, { tid: r.msg.tid, networkId: 0, client: false, userAgent: 'o2', kind: 'reply', reply: { id: storer.id, seenAddress: h.nodeAddress[4], token } });
+      }
+      h.settle();
+      return out;
+    };
+    h.settle();
+    assert.deepEqual(answer().map((r) => r.type), ['find']);
+    const listens = answer();
+    assert.equal(listens.length, 1);
+    assert.equal(listens[0]!.type, 'listen');
+    const sid = listens[0]!.socketId!;
+    // The storer pushes a value: acknowledged, callback called (and its exception contained).
+    const tid = storer.request(4, { type: 'update', id: storer.id, socketId: sid, key, version: 1, values: { kind: 'inline', values: [makeValue({ id: 31n, body: { type: 0, data: text('pushed') } })] }, token });
+    h.settle();
+    assert.deepEqual(replyBody(replyOf(storer.take(), tid)).id, h.node.id);
+    assert.deepEqual(seen, [31n]);
+    assert.equal(h.node.status().counters.internalErrors, 1);
+    // An update for an unknown sid is acknowledged and ignored.
+    const tid2 = storer.request(4, { type: 'update', id: storer.id, socketId: sid + 1, key, version: 1, values: { kind: 'inline', values: [makeValue({ id: 32n, body: { type: 0, data: text('other') } })] } });
+    h.settle();
+    replyOf(storer.take(), tid2);
+    assert.deepEqual(seen, [31n]);
+    // Refreshed every 20 s with the same sid.
+    h.settle(21_100);
+    const again = answer().filter((r) => r.type === 'listen');
+    assert.equal(again.length, 1);
+    assert.equal(again[0]!.socketId, sid);
+    await h.stop();
+  });
+});

@@ -18,6 +18,7 @@ export function createCounters(): DhtCounters {
       transactionsFull: 0,
     },
     errorsSent: 0,
+    internalErrors: 0,
     errorsReceived: 0,
     timeouts: 0,
     retransmissions: 0,

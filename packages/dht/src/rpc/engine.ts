@@ -165,8 +165,15 @@ export class Engine {
   }
 
   private dispatch(msg: Message, family: Family, address: string, port: number): void {
-    this.dispatchMessage(msg, family, address, port);
-    while (this.toPing.length > 0) this.ping(this.toPing.shift()!, () => {});
+    try {
+      this.dispatchMessage(msg, family, address, port);
+      while (this.toPing.length > 0) this.ping(this.toPing.shift()!, () => {});
+    } catch (err) {
+      // A bug (or a throwing listener callback) must not take the socket's event loop down.
+      this.toPing.length = 0;
+      this.deps.counters.internalErrors++;
+      this.deps.logger?.error({ err: String(err), stack: (err as Error)?.stack, kind: msg.kind }, 'error while processing a datagram');
+    }
   }
 
   private dispatchMessage(msg: Message, family: Family, address: string, port: number): void {
@@ -378,7 +385,7 @@ export class Engine {
     for (const txn of timedOut) {
       this.deps.counters.timeouts++;
       if (txn.peer) txn.peer.expired = true;
-      txn.settle({ kind: 'timeout' });
+      this.guard(() => txn.settle({ kind: 'timeout' }), 'timeout');
     }
     return this.transactions.nextDeadline();
   }
@@ -409,9 +416,19 @@ export class Engine {
     this.emit(ctx.family, ctx.address, ctx.port, encodeMessage(msg));
   }
 
+  /** Run `fn`, counting and logging an exception instead of letting it escape a timer or socket callback. */
+  guard(fn: () => void, what: string): void {
+    try {
+      fn();
+    } catch (err) {
+      this.deps.counters.internalErrors++;
+      this.deps.logger?.error({ err: String(err), stack: (err as Error)?.stack, what }, 'internal error');
+    }
+  }
+
   /** Settle every open transaction as timed out (stop). */
   abortAll(): void {
-    for (const txn of this.transactions.drain()) txn.settle({ kind: 'timeout' });
+    for (const txn of this.transactions.drain()) this.guard(() => txn.settle({ kind: 'timeout' }), 'abort');
   }
 
   /** Drop stale reassembly contexts (maintenance tick). */
