@@ -149,7 +149,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
       { transport, tables, tokens, rateLimiter, blacklist, counters, now, rng, random, logger, wake },
     );
     const notify = createNotifier({ engine, tokens, tables, randomUint32 });
-    ops = new Operations({ engine, storage, tables, now, families, notify, randomUint32 });
+    ops = new Operations({ engine, storage, tables, now, families, notify, randomUint32, scheduler });
     engine.setRequestHandler(
       createRequestHandler({
         engine,
@@ -347,7 +347,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
       return transport.localPort(family);
     },
     get(key, getOptions = {}) {
-      return ops.get(key, getOptions.query);
+      return ops.get(key, getOptions.query, getOptions.timeoutMs ?? 10_000);
     },
     put(key, value, putOptions = {}) {
       return ops.put(key, value, putOptions.permanent ?? false, putOptions.createdMs);

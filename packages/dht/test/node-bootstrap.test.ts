@@ -145,3 +145,22 @@ describe('listening through a remote node', () => {
     await h.stop();
   });
 });
+
+describe('get timeout', () => {
+  it('resolves with what is known when the timeout comes first', async () => {
+    const h = await createHarness({ rateLimit: null });
+    await closeGoodProbes(h, sha1('y'), 1);
+    const key = sha1('timeout key');
+    void h.node.put(key, makeValue({ id: 1n, body: { type: 0, data: text('local') } }));
+    let resolvedAt = 0;
+    const t0 = h.clock.now();
+    const got = h.node.get(key, { timeoutMs: 300 }).then((v) => {
+      resolvedAt = h.clock.now() - t0;
+      return v;
+    });
+    await h.clock.advanceAsync(2_000, 50);
+    assert.deepEqual((await got).map((v) => v.id), [1n]);
+    assert.ok(resolvedAt >= 300 && resolvedAt < 400, `resolved after ${resolvedAt} ms`);
+    await h.stop();
+  });
+});

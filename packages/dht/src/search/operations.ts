@@ -5,7 +5,7 @@
  */
 import { toHex } from '../codec/infohash.js';
 import type { Family, InfoHash, Query, Request, Value } from '../codec/types.js';
-import type { ListenCallback } from '../node-types.js';
+import type { ListenCallback, Scheduler } from '../node-types.js';
 import type { Peer } from '../routing/peer.js';
 import type { RoutingTable } from '../routing/table.js';
 import type { Engine } from '../rpc/engine.js';
@@ -32,6 +32,7 @@ export interface OperationsDeps {
   families: () => Family[];
   notify: (notifications: Notification[]) => void;
   randomUint32: () => number;
+  scheduler: Scheduler;
 }
 
 interface ListenTarget {
@@ -120,14 +121,16 @@ export class Operations {
     for (const family of families) run(family, () => --remaining === 0 && done());
   }
 
-  /** A promise that settles on completion, or on `abortAll()` (stop). */
-  private track<T>(executor: (resolve: (v: T) => void) => void, fallback: () => T): Promise<T> {
+  /** A promise that settles on completion, after `timeoutMs` (with what is known), or on `abortAll()` (stop). */
+  private track<T>(executor: (resolve: (v: T) => void) => void, fallback: () => T, timeoutMs?: number): Promise<T> {
     return new Promise<T>((resolve) => {
       let settled = false;
       const abort = (): void => finish(fallback());
+      const timer = timeoutMs !== undefined ? this.deps.scheduler.schedule(timeoutMs, abort) : null;
       const finish = (v: T): void => {
         if (settled) return;
         settled = true;
+        timer?.cancel();
         this.pendingCalls.delete(abort);
         resolve(v);
       };
@@ -136,7 +139,7 @@ export class Operations {
     });
   }
 
-  get(key: InfoHash, query?: Query): Promise<Value[]> {
+  get(key: InfoHash, query: Query | undefined, timeoutMs: number): Promise<Value[]> {
     const results = new Map<bigint, Value>();
     for (const v of this.deps.storage.get(key, query)) merge(results, v);
     // Only WHERE travels: a SELECT would turn the answers into field lists.
@@ -151,6 +154,7 @@ export class Operations {
           () => resolve([...results.values()]),
         ),
       () => [...results.values()],
+      timeoutMs,
     );
   }
 
