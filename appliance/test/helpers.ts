@@ -55,14 +55,12 @@ export interface RunningAppliance {
   base: string;
 }
 
-export interface StartOptions {
+export interface StartOptions extends SpawnOptions {
   /** Extra flags after the test defaults. */
   args?: string[];
   dataDir: string;
-  env?: NodeJS.ProcessEnv;
-  /** Path of a built bundle; default: the TypeScript sources through tsx. */
-  bundle?: string;
-  cwd?: string;
+  /** Replaces the loopback defaults (then `args` must name every port). */
+  baseArgs?: { args: string[]; webPort: number; dhtPort: number };
   /** @default 30000 */
   readyTimeoutMs?: number;
 }
@@ -88,9 +86,18 @@ export async function loopbackArgs(dataDir: string): Promise<{ args: string[]; w
   };
 }
 
-export function spawnAppliance(args: string[], opts: { env?: NodeJS.ProcessEnv; bundle?: string; cwd?: string } = {}): ChildProcess {
+export interface SpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  bundle?: string;
+  cwd?: string;
+  /** Command the node invocation is wrapped in, e.g. ['ip', 'netns', 'exec', NS] (it must exec node). */
+  wrap?: string[];
+}
+
+export function spawnAppliance(args: string[], opts: SpawnOptions = {}): ChildProcess {
   const nodeArgs = opts.bundle ? [opts.bundle, ...args] : ['--conditions=lanbox-source', '--import', 'tsx', MAIN_TS, ...args];
-  return spawn(process.execPath, nodeArgs, {
+  const [cmd, ...pre] = opts.wrap ?? [];
+  return spawn(cmd ?? process.execPath, cmd === undefined ? nodeArgs : [...pre, process.execPath, ...nodeArgs], {
     cwd: opts.cwd ?? APPLIANCE_DIR,
     env: opts.env ?? { ...process.env, NOTIFY_SOCKET: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -106,7 +113,7 @@ export function exitOf(proc: ChildProcess): Promise<number | string> {
 }
 
 export async function startAppliance(opts: StartOptions): Promise<RunningAppliance> {
-  const base = await loopbackArgs(opts.dataDir);
+  const base = opts.baseArgs ?? (await loopbackArgs(opts.dataDir));
   const proc = spawnAppliance([...base.args, ...(opts.args ?? [])], opts);
   const logs: Array<Record<string, unknown>> = [];
   let err = '';
