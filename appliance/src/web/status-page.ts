@@ -44,7 +44,7 @@ table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:9px 8px;border-top:1px solid var(--line);vertical-align:top}
 th{font-weight:600;width:30%}
 code,.value{font:14px/1.4 ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace}
-.value{background:#eef3fb;border:1px solid #d5e2f5;border-radius:6px;padding:3px 8px;display:inline-block;user-select:all;word-break:break-all}
+.value{background:#eef3fb;border:1px solid #d5e2f5;border-radius:6px;padding:3px 8px;display:inline-block;user-select:all;overflow-wrap:anywhere}
 .copy{margin-left:8px;font-size:12px;padding:3px 9px;border:1px solid var(--line);background:#fff;border-radius:6px;cursor:pointer;color:var(--accent)}
 .copy:active{background:#eef3fb}
 .note{color:var(--muted);font-size:13px;display:block;margin-top:3px}
@@ -60,6 +60,9 @@ b.ui{font-weight:600;color:#0b3d6e}
 .warn{background:var(--degbg);border:1px solid #f0d79c;border-radius:8px;padding:10px 12px;margin:10px 0 0}
 footer{color:var(--muted);font-size:13px;text-align:center}
 #updated{color:var(--muted);font-size:13px}
+@media (max-width:560px){main{padding:12px 8px}section{padding:14px}
+#settings tr{display:block;border-top:1px solid var(--line);padding:8px 0}
+#settings th,#settings td{display:block;width:auto;border:0;padding:2px 0}}
 `;
 
 export const STATUS_PAGE_SCRIPT = `
