@@ -204,7 +204,7 @@ export class Engine {
   }
 
   private onReply(tid: number, reply: Reply, family: Family, address: string, port: number): void {
-    const txn = this.match(tid, reply.id, family, address, port);
+    const txn = this.match(tid, reply.id, family);
     const peer = this.heard(family, reply.id, address, port, false, txn !== undefined);
     if (!txn) {
       this.deps.counters.dropped.unmatchedReply++;
@@ -218,7 +218,7 @@ export class Engine {
 
   private onError(tid: number, error: ErrorBody, family: Family, address: string, port: number): void {
     this.deps.counters.errorsReceived++;
-    const txn = this.match(tid, error.id, family, address, port);
+    const txn = this.match(tid, error.id, family);
     const peer = this.heard(family, error.id, address, port, false, false);
     if (!txn) return;
     if (error.code === 401) peer.authErrors++;
@@ -226,12 +226,16 @@ export class Engine {
     txn.settle({ kind: 'error', code: error.code, message: error.message });
   }
 
-  /** The open transaction an answer refers to: same tid and the node asked (or the address, for a ping to an unknown id). */
-  private match(tid: number, id: InfoHash, family: Family, address: string, port: number): Transaction | undefined {
+  /**
+   * The open transaction an answer refers to: same tid and the node asked; a ping to an address
+   * whose id we did not know (bootstrap) is matched by tid alone, as OpenDHT does (a multi-homed
+   * host may answer from another address).
+   */
+  private match(tid: number, id: InfoHash, family: Family): Transaction | undefined {
     const txn = this.transactions.get(tid);
     if (!txn || txn.family !== family) return undefined;
     if (txn.peer) return infoHashEquals(txn.peer.id, id) ? txn : undefined;
-    return txn.address === address && txn.port === port ? txn : undefined;
+    return txn;
   }
 
   /**
