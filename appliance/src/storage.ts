@@ -20,7 +20,6 @@ export interface Storage {
 export interface StringDb {
   get(key: string): Promise<string | undefined>;
   put(key: string, value: string): Promise<void>;
-  del(key: string): Promise<void>;
 }
 
 export class StorageLockedError extends Error {
