@@ -8,10 +8,13 @@ import { loadConfig } from './config/load.js';
 import { helpText } from './config/help.js';
 import { createAppliance, type Appliance } from './appliance.js';
 import { createSystemdNotifier } from './systemd/notify.js';
+import { selftest } from './selftest.js';
 import { VERSION } from './version.js';
 
 /** A stop that hangs (a stuck socket, a disk that does not answer) must not keep the unit alive forever. */
 const STOP_TIMEOUT_MS = 15_000;
+/** How often systemd's status line is refreshed. */
+const STATUS_INTERVAL_MS = 60_000;
 
 async function run(argv: readonly string[]): Promise<void> {
   const loaded = loadConfig(argv);
@@ -21,6 +24,12 @@ async function run(argv: readonly string[]): Promise<void> {
   }
   if (loaded.kind === 'version') {
     process.stdout.write(`lanbox ${VERSION}\n`);
+    return;
+  }
+  if (loaded.kind === 'selftest') {
+    const result = await selftest(pino({ level: 'warn' }, destination({ dest: 2, sync: true })));
+    process.stdout.write(`${JSON.stringify({ selftest: result.ok ? 'ok' : 'failed', version: VERSION, ...result })}\n`);
+    process.exitCode = result.ok ? 0 : 1;
     return;
   }
   if (loaded.kind === 'invalid') {
@@ -85,6 +94,11 @@ async function run(argv: readonly string[]): Promise<void> {
   const summary = appliance.summary();
   logger.info({ webPort: appliance.webPort }, `ready: ${summary}`);
   await notifier.ready(summary);
+  if (notifier.enabled) {
+    // Keep `systemctl status` current (node count); one spawn a minute is negligible.
+    const timer = setInterval(() => { if (!shuttingDown) void notifier.status(appliance.summary()); }, STATUS_INTERVAL_MS);
+    timer.unref();
+  }
 }
 
 run(process.argv.slice(2)).catch((err: unknown) => {

@@ -56,6 +56,17 @@ test('the bundle prints --help and rejects bad flags with exit 2, from any direc
   assert.equal(await exitOf(spawnAppliance(['--web-port', 'eighty'], { bundle, cwd })), 2);
 });
 
+test('--selftest: the bundle starts its services on loopback in a temp dir, checks itself and exits 0', async () => {
+  const proc = spawnAppliance(['--selftest'], { bundle, cwd });
+  let out = '';
+  proc.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  assert.equal(await exitOf(proc), 0, out);
+  const result = JSON.parse(out) as { selftest: string; nodeId: string; states: Record<string, string> };
+  assert.equal(result.selftest, 'ok');
+  assert.match(result.nodeId, /^[0-9a-f]{40}$/);
+  assert.deepEqual(result.states, { dht: 'ok', nameserver: 'ok' });
+});
+
 /** A real dhtnode driven through its interactive prompt on stdin. */
 function startDhtnode(bootstrapPort: number): { proc: ChildProcess; output: () => string; send: (line: string) => void; expect: (re: RegExp, what: string) => Promise<string> } {
   const proc = spawn('dhtnode', ['-p', '0', '-b', `127.0.0.1:${bootstrapPort}`], { stdio: ['pipe', 'pipe', 'pipe'] });

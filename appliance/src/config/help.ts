@@ -20,7 +20,14 @@ export function helpText(): string {
     const def = local === box ? local : `${local} (profile box: ${box})`;
     lines.push(`  ${head}  [${f.key}]`, `      ${f.description}`, `      default: ${def}`);
   }
-  lines.push('  --help', '      show this text', '  --version', '      print the version');
+  lines.push(
+    '  --help',
+    '      show this text',
+    '  --version',
+    '      print the version',
+    '  --selftest',
+    '      start every service on loopback with a temporary data dir, check /api/status, stop; exit 0 if all worked',
+  );
   lines.push('');
   lines.push('Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 unexpected failure, 2 bad configuration.');
   return lines.join('\n') + '\n';

@@ -10,6 +10,7 @@ export type LoadResult =
   | { kind: 'config'; config: LanboxConfig; configFile: string | null }
   | { kind: 'help' }
   | { kind: 'version' }
+  | { kind: 'selftest' }
   | { kind: 'invalid'; errors: string[] };
 
 /** Largest config file we read; a real one is well under 4 KiB. */
@@ -22,17 +23,19 @@ interface ParsedArgs {
   configFile: string | null;
   help: boolean;
   version: boolean;
+  selftest: boolean;
 }
 
 const BY_FLAG = new Map(FIELDS.map((f) => [f.flag, f]));
 
 function parseArgs(argv: readonly string[], errors: string[]): ParsedArgs {
-  const out: ParsedArgs = { values: {}, configFile: null, help: false, version: false };
+  const out: ParsedArgs = { values: {}, configFile: null, help: false, version: false, selftest: false };
   const lists = new Map<keyof LanboxConfig, unknown[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--help' || arg === '-h') { out.help = true; continue; }
     if (arg === '--version') { out.version = true; continue; }
+    if (arg === '--selftest') { out.selftest = true; continue; }
     if (!arg.startsWith('--')) { errors.push(`argument ${JSON.stringify(arg)}: unexpected (flags start with --)`); continue; }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
@@ -141,6 +144,7 @@ export function loadConfig(argv: readonly string[]): LoadResult {
   const args = parseArgs(argv, errors);
   if (args.help) return { kind: 'help' };
   if (args.version) return { kind: 'version' };
+  if (args.selftest) return { kind: 'selftest' };
   const file = args.configFile === null ? {} : readConfigFile(args.configFile, errors);
 
   const profileRaw = args.values.profile ?? file.profile ?? 'local';
