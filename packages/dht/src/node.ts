@@ -57,10 +57,29 @@ function parseHostPort(text: string, defaultPort: number): { host: string; port:
   return text ? { host: text, port: defaultPort } : null;
 }
 
+/**
+ * crypto.randomBytes drawn from a 4 KiB pool: transactions take 4 random bytes each (jitter,
+ * tids), and one system call per request would show in the per-request CPU cost.
+ */
+function pooledRandomBytes(): (n: number) => Uint8Array {
+  let pool = randomBytes(4096);
+  let offset = 0;
+  return (n) => {
+    if (n > pool.length) return Uint8Array.from(randomBytes(n));
+    if (offset + n > pool.length) {
+      pool = randomBytes(4096);
+      offset = 0;
+    }
+    const out = Uint8Array.from(pool.subarray(offset, offset + n));
+    offset += n;
+    return out;
+  };
+}
+
 export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeComponents = {}): DhtNode {
   const clock = components.clock ?? systemClock;
   const scheduler = components.scheduler ?? systemScheduler;
-  const rng = components.rng ?? ((n: number) => Uint8Array.from(randomBytes(n)));
+  const rng = components.rng ?? pooledRandomBytes();
   const logger = components.logger;
   const resolver = components.resolver ?? defaultResolver;
   const now = (): number => clock.now();
