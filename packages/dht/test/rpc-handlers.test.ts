@@ -412,3 +412,32 @@ describe('tokens', () => {
     await h.stop();
   });
 });
+
+describe('listener notifications in batches', () => {
+  it('splits the values due to a new listener into update requests of at most 56 KiB', async () => {
+    const h = await createHarness({ rateLimit: null });
+    const p = await h.probe();
+    const key = sha1('many big values');
+    for (let i = 1; i <= 30; i++) {
+      void h.node.put(key, makeValue({ id: BigInt(i), body: { type: 0, data: new Uint8Array(3000).fill(i) } }));
+    }
+    h.settle();
+    assert.equal(h.node.status().storage.values, 30);
+    const token = tokenFor(h, p);
+    p.request(4, { type: 'listen', id: p.id, key, socketId: 9, version: 1, token });
+    h.settle(50);
+    const headers = p.take().filter((r) => r.msg.kind === 'request' && r.msg.request.type === 'update');
+    assert.ok(headers.length >= 2, `${headers.length} update requests`);
+    let total = 0;
+    for (const r of headers) {
+      if (r.msg.kind !== 'request' || r.msg.request.type !== 'update') continue;
+      const list = r.msg.request.values;
+      assert.equal(list?.kind, 'fragmented');
+      if (list?.kind !== 'fragmented') continue;
+      assert.ok(list.sizes.reduce((a, b) => a + b, 0) <= 56 * 1024);
+      total += list.sizes.length;
+    }
+    assert.equal(total, 30);
+    await h.stop();
+  });
+});
