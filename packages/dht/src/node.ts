@@ -145,6 +145,10 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
   function onWake(): void {
     wakeTask = null;
     wakeAt = Infinity;
+    processDeadlines();
+  }
+
+  function processDeadlines(): void {
     let next: number | null = null;
     engine.guard(() => {
       next = engine.processDeadlines();
@@ -269,7 +273,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
   function tick(): void {
     if (!started || stopped) return;
     const t = now();
-    onWake();
+    processDeadlines();
     tokens.maybeRotate(t);
     const notifications = storage.tick();
     if (notifications.length > 0) notifyStorage(notifications);

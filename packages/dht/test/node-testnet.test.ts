@@ -152,6 +152,8 @@ describe('in-memory testnet of 24 nodes', () => {
       const s = node.status();
       assert.ok(s.nodes[4].good >= 8, `${s.id}: ${s.nodes[4].good} good after idle time`);
     }
+    // No timer per request: each node keeps its tick and at most one wake-up task.
+    assert.ok(net.clock.pending() <= net.nodes.length * 2 + 50, `${net.clock.pending()} scheduled tasks`);
   });
 
   it('notices departed nodes and still serves gets', async () => {
