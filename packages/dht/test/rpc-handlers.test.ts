@@ -327,6 +327,14 @@ describe('request handlers', () => {
     h.settle();
     replyOf(c.take(), tid);
     assert.equal(h.node.status().nodes[4].total, before);
+    // Nor when it answers one of our requests.
+    const pinged = h.node.ping(4, c.address4, c.port);
+    h.settle();
+    const req = c.take().find((r) => r.msg.kind === 'request')!;
+    c.send(4, { tid: req.msg.tid, networkId: 0, client: true, userAgent: 'o2', kind: 'reply', reply: { id: c.id, seenAddress: h.nodeAddress[4] } });
+    h.settle();
+    assert.equal(hex((await pinged)!), hex(c.id));
+    assert.equal(h.node.status().nodes[4].total, before);
   });
 });
 

@@ -182,10 +182,10 @@ export class Engine {
         this.onRequest(msg, family, address, port);
         return;
       case 'reply':
-        this.onReply(msg.tid, msg.reply, family, address, port);
+        this.onReply(msg.tid, msg.reply, family, address, port, msg.client);
         return;
       case 'error':
-        this.onError(msg.tid, msg.error, family, address, port);
+        this.onError(msg.tid, msg.error, family, address, port, msg.client);
         return;
       case 'legacy-update':
         // We always listen with ve=1; a legacy notification only tells us the sender is alive.
@@ -203,9 +203,9 @@ export class Engine {
     this.handler({ family, address, port, tid: msg.tid, peer, client: msg.client }, request);
   }
 
-  private onReply(tid: number, reply: Reply, family: Family, address: string, port: number): void {
+  private onReply(tid: number, reply: Reply, family: Family, address: string, port: number, client: boolean): void {
     const txn = this.match(tid, reply.id, family);
-    const peer = this.heard(family, reply.id, address, port, false, txn !== undefined);
+    const peer = this.heard(family, reply.id, address, port, client, txn !== undefined);
     if (!txn) {
       this.deps.counters.dropped.unmatchedReply++;
       return;
@@ -216,10 +216,10 @@ export class Engine {
     txn.settle({ kind: 'reply', reply, from: { family, address, port }, nodes });
   }
 
-  private onError(tid: number, error: ErrorBody, family: Family, address: string, port: number): void {
+  private onError(tid: number, error: ErrorBody, family: Family, address: string, port: number, client: boolean): void {
     this.deps.counters.errorsReceived++;
     const txn = this.match(tid, error.id, family);
-    const peer = this.heard(family, error.id, address, port, false, false);
+    const peer = this.heard(family, error.id, address, port, client, false);
     if (!txn) return;
     if (error.code === 401) peer.authErrors++;
     this.transactions.finish(txn);
@@ -242,7 +242,7 @@ export class Engine {
    * Register a datagram from a node: refresh its liveness and offer it to the routing table
    * (clients never enter it). Returns the node's record.
    */
-  heard(family: Family, id: InfoHash, address: string, port: number, client: boolean, reply: boolean): Peer {
+  private heard(family: Family, id: InfoHash, address: string, port: number, client: boolean, reply: boolean): Peer {
     const table = this.deps.tables[family];
     const now = this.deps.now();
     let peer = table.get(id);

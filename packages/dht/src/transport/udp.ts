@@ -26,7 +26,7 @@ const PORT_PICK_ATTEMPTS = 16;
  */
 function literalLookup(
   address: string,
-  options: unknown,
+  _family: unknown,
   callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ): void {
   callback(null, address, address.includes(':') ? 6 : 4);
