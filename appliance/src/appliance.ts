@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { LanboxConfig } from './config/schema.js';
 import { formatHostPort } from './config/values.js';
 import { openStorage, type Storage } from './storage.js';
-import { createDhtService } from './services/dht.js';
+import { boundDhtPort, createDhtService } from './services/dht.js';
 import { createNameServerService, type NameServerService } from './services/nameserver.js';
 import { createDiscoveryService } from './services/discovery.js';
 import { createTurnService } from './services/turn.js';
@@ -88,8 +88,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
 
   const clientSettings = (): ClientSettings => {
     const addrs = lanAddresses(config.bind).map((a) => a.address);
-    const dht = services.find((s) => s.name === 'dht');
-    const dhtPort = dht ? ((dht.status().ports as { udp4: number | null; udp6: number | null } | undefined)?.udp4 ?? config.dhtPort) : config.dhtPort;
+    const dhtPort = boundDhtPort(byName('dht')) ?? config.dhtPort;
     const turnStatus = byName('turn');
     const first = config.turn[0];
     const realm = typeof turnStatus.realm === 'string' && turnStatus.realm !== '' ? turnStatus.realm : TURN_REALM_DEFAULT;
@@ -143,7 +142,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       hostname: st.appliance.hostname,
       version: VERSION,
       addresses: lanAddresses(config.bind).map((a) => a.address),
-      dhtPort: typeof (st.dht.ports as { udp4?: unknown } | undefined)?.udp4 === 'number' ? (st.dht.ports as { udp4: number }).udp4 : null,
+      dhtPort: boundDhtPort(st.dht),
       nodeId: typeof st.dht.nodeId === 'string' ? st.dht.nodeId : null,
       nameServerUrls: config.nameserver ? c.nameServer : null,
       turn: c.turn,
@@ -208,7 +207,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     summary() {
       const st = status();
       const n = st.dht.nodes as { good?: number } | undefined;
-      return `serving DHT on UDP ${config.dhtPort === 0 ? (st.dht.ports as { udp4: number | null } | undefined)?.udp4 : config.dhtPort}, web on :${webPort}; ${n?.good ?? 0} good nodes`;
+      return `serving DHT on UDP ${boundDhtPort(st.dht) ?? config.dhtPort}, web on :${webPort}; ${n?.good ?? 0} good nodes`;
     },
     async start() {
       try {

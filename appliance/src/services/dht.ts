@@ -14,6 +14,12 @@ export function bindAddresses(bind: string | null): { bind4: string | null; bind
   return bind.includes(':') ? { bind4: null, bind6: bind } : { bind4: bind, bind6: null };
 }
 
+/** The DHT's bound UDP port from its status (IPv4's, else IPv6's), or null when not listening. */
+export function boundDhtPort(status: ServiceStatus): number | null {
+  const ports = status.ports as { udp4: number | null; udp6: number | null } | undefined;
+  return ports?.udp4 ?? ports?.udp6 ?? null;
+}
+
 export function createDhtService(config: LanboxConfig, components: { db: DhtDb; logger: Logger }): DhtService {
   const node = createDhtNode(
     {
