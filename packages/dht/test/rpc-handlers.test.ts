@@ -449,3 +449,45 @@ describe('listener notifications in batches', () => {
     await h.stop();
   });
 });
+
+describe('node records in replies', () => {
+  it('rewrites loopback records to the sender address, skips martians and our own id', async () => {
+    const h = await createHarness({ rateLimit: null });
+    const p = await h.probe();
+    // A second endpoint on the probe's address: where a rewritten "127.0.0.1:6000" record leads.
+    const relayed = await h.probe({ address4: p.address4, address6: 'fd00:3::1', port: 6000 });
+    p.request(4, { type: 'ping', id: p.id });
+    h.settle();
+    answerRequests(h, p);
+    const got = h.node.get(sha1('records'));
+    h.settle();
+    const req = p.take().find((r) => r.msg.kind === 'request' && r.msg.request.type === 'get')!;
+    const far = (b: number): Uint8Array => new Uint8Array(20).fill(b);
+    p.send(4, {
+      tid: req.msg.tid,
+      networkId: 0,
+      client: false,
+      userAgent: 'o2',
+      kind: 'reply',
+      reply: {
+        id: p.id,
+        seenAddress: h.nodeAddress[4],
+        token: new Uint8Array(32),
+        nodes4: [
+          { id: relayed.id, address: '127.0.0.1', port: 6000 },
+          { id: far(0x11), address: '0.1.2.3', port: 4222 },
+          { id: far(0x22), address: '224.0.0.9', port: 4222 },
+          { id: h.node.id, address: '10.0.0.1', port: 4222 },
+        ],
+      },
+    });
+    h.settle();
+    const asked = relayed.take().filter((r) => r.msg.kind === 'request');
+    assert.ok(asked.length >= 1, 'the relayed node was contacted at the sender address');
+    h.settle(15_000);
+    await got;
+    // Only the probe and the relayed node were ever contacted.
+    assert.equal(h.node.status().nodes[4].total, 2);
+    await h.stop();
+  });
+});
