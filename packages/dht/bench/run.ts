@@ -1,16 +1,18 @@
 /**
- * Benchmark: the same bounded UDP load against our node and Debian's `dhtnode` 2.4.12 in one
- * run, both with rate limits off. Per target: server CPU seconds per 10k requests, replies/s,
- * p50/p99 latency per workload; idle RSS; RSS per stored 64-byte value at 10k and 100k values.
- * Prints a table with ours/dhtnode ratios and writes bench/results/bench-<time>.json.
+ * Benchmark: the same bounded UDP load against our node, the whole appliance (if built) and
+ * Debian's `dhtnode` 2.4.12 in one run, all with rate limits off. Per target: server CPU seconds
+ * per 10k requests, replies/s, p99 latency per workload; idle RSS; RSS per stored 64-byte value at
+ * 10k and 100k values. Replies/s is bounded by the single-threaded load client (~60–100k/s on a
+ * loaded 2-core machine); CPU per request is the figure that compares the servers.
+ * Prints a table with ratios to dhtnode and writes bench/results/bench-<time>.json.
  *
- * Usage: npm run bench [-- --quick] [-- --only ours|dhtnode]
+ * Usage: npm run bench [-- --quick] [-- --only ours|appliance|dhtnode]
  *   --quick: 10x fewer requests and values (a smoke run); --only: bench one target.
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { LoadClient, type RunResult, type Target, type Workload } from './load.js';
 import { cpuSeconds, rssBytes } from './proc.js';
-import { RESULTS_DIR, type Server, startDhtnode, startOurs } from './targets.js';
+import { RESULTS_DIR, type Server, applianceBuilt, startAppliance, startDhtnode, startOurs } from './targets.js';
 
 const quick = process.argv.includes('--quick');
 const onlyAt = process.argv.indexOf('--only');
@@ -121,31 +123,28 @@ function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
 
-const EMPTY: TargetReport = { target: '-', idleRssBytes: NaN, memory: [], workloads: [] };
-
-function printTable(ours: TargetReport, theirs: TargetReport): void {
-  const lines: string[][] = [['metric', 'ours', 'dhtnode', 'ours/dhtnode']];
-  const row = (name: string, a: number, b: number, digits = 0): void => {
-    lines.push([name, fmt(a, digits), fmt(b, digits), fmt(a / b, 2)]);
+function printTable(reports: TargetReport[]): void {
+  const base = reports.find((r) => r.target === 'dhtnode');
+  const others = reports.filter((r) => r !== base);
+  const header = ['metric', ...reports.map((r) => r.target), ...(base ? others.map((r) => `${r.target}/dhtnode`) : [])];
+  const lines: string[][] = [header];
+  const row = (name: string, get: (r: TargetReport) => number, digits = 0): void => {
+    const ratios = base ? others.map((r) => fmt(get(r) / get(base), 2)) : [];
+    lines.push([name, ...reports.map((r) => fmt(get(r), digits)), ...ratios]);
   };
-  for (const w of WORKLOADS) {
-    const none = { cpuSecondsPer10k: NaN, repliesPerSecond: NaN, p99Ms: NaN, replies: NaN, sent: NaN };
-    const a = ours.workloads.find((x) => x.workload === w) ?? none;
-    const b = theirs.workloads.find((x) => x.workload === w) ?? none;
-    row(`${w}: CPU s / 10k req`, a.cpuSecondsPer10k, b.cpuSecondsPer10k, 3);
-    row(`${w}: replies/s`, a.repliesPerSecond, b.repliesPerSecond);
-    row(`${w}: p99 ms`, a.p99Ms, b.p99Ms, 2);
-    row(`${w}: answered %`, (100 * a.replies) / a.sent, (100 * b.replies) / b.sent, 1);
+  const w = (r: TargetReport, name: Workload): WorkloadRow | undefined => r.workloads.find((x) => x.workload === name);
+  for (const name of WORKLOADS) {
+    row(`${name}: CPU s / 10k req`, (r) => w(r, name)?.cpuSecondsPer10k ?? NaN, 3);
+    row(`${name}: replies/s`, (r) => w(r, name)?.repliesPerSecond ?? NaN);
+    row(`${name}: p99 ms`, (r) => w(r, name)?.p99Ms ?? NaN, 2);
+    row(`${name}: answered %`, (r) => ((w(r, name)?.replies ?? NaN) * 100) / (w(r, name)?.sent ?? NaN), 1);
   }
-  row('idle RSS MiB', ours.idleRssBytes / 2 ** 20, theirs.idleRssBytes / 2 ** 20, 1);
-  for (let i = 0; i < MEMORY_STEPS.length; i++) {
-    const none = { values: MEMORY_STEPS[i]!, rssPerValueBytes: NaN, stored: NaN };
-    const a = ours.memory[i] ?? none;
-    const b = theirs.memory[i] ?? none;
-    row(`RSS B/value @${MEMORY_STEPS[i]}`, a.rssPerValueBytes, b.rssPerValueBytes);
-    row(`probed present @${a.values} %`, a.stored, b.stored);
+  row('idle RSS MiB', (r) => r.idleRssBytes / 2 ** 20, 1);
+  for (const [i, step] of MEMORY_STEPS.entries()) {
+    row(`RSS B/value @${step}`, (r) => r.memory[i]?.rssPerValueBytes ?? NaN);
+    row(`probed present @${step} %`, (r) => r.memory[i]?.stored ?? NaN);
   }
-  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
+  const widths = header.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
   for (const l of lines) console.log(l.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
 }
 
@@ -153,12 +152,16 @@ async function main(): Promise<void> {
   const client = await LoadClient.create(SOURCES);
   try {
     process.stderr.write(`bench: ${SOURCES} sources, ${REQUESTS} requests per workload, window ${WINDOW}/source, memory steps ${MEMORY_STEPS}\n`);
-    const ours = only === 'dhtnode' ? EMPTY : await benchTarget(client, () => startOurs(false));
-    const theirs = only === 'ours' ? EMPTY : await benchTarget(client, () => startDhtnode(false));
-    printTable(ours, theirs);
+    const targets: Array<[string, () => Promise<Server>]> = [['ours', () => startOurs(false)]];
+    if (applianceBuilt()) targets.push(['appliance', () => startAppliance(false)]);
+    else process.stderr.write('appliance/dist/lanbox.mjs not built: benching our node alone\n');
+    targets.push(['dhtnode', () => startDhtnode(false)]);
+    const reports: TargetReport[] = [];
+    for (const [name, start] of targets) if (only === undefined || only === name) reports.push(await benchTarget(client, start));
+    printTable(reports);
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = `${RESULTS_DIR}bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), quick, sources: SOURCES, requests: REQUESTS, window: WINDOW, ours, dhtnode: theirs }, null, 2));
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), quick, sources: SOURCES, requests: REQUESTS, repeats: REPEATS, window: WINDOW, reports }, null, 2));
     console.log(`results: ${file}`);
   } finally {
     client.close();

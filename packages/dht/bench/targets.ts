@@ -1,16 +1,19 @@
 /**
  * Benchmark targets as separate processes: our node (bench/our-node.ts bundled with esbuild and
- * run by plain `node`, so no TypeScript loader sits in its memory or CPU) and Debian's dhtnode.
+ * run by plain `node`, so no TypeScript loader sits in its memory or CPU), the whole appliance
+ * (appliance/dist/lanbox.mjs, when built) and Debian's dhtnode.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { freePort } from '../test/interop/harness.js';
 
 export interface Server {
-  name: 'ours' | 'dhtnode';
+  name: 'ours' | 'appliance' | 'dhtnode';
   pid: number;
   port: number;
   host: string;
@@ -87,6 +90,45 @@ export async function startOurs(rateLimit: boolean): Promise<Server> {
   await ready;
   clearTimeout(timeout);
   return { name: 'ours', pid: child.pid!, port, host: '127.0.0.1', stop: () => stopChild(child) };
+}
+
+/** The appliance bundle, if `npm run build` made it. */
+export const APPLIANCE_BUNDLE = fileURLToPath(new URL('../../../appliance/dist/lanbox.mjs', import.meta.url));
+
+export function applianceBuilt(): boolean {
+  return existsSync(APPLIANCE_BUNDLE);
+}
+
+/**
+ * Starts the appliance (DHT on 127.0.0.1 only, discovery, name server and proxy off, its TURN
+ * monitor probing the default loopback address) with a throw-away data directory.
+ */
+export async function startAppliance(rateLimit: boolean): Promise<Server> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'lanbox-bench-'));
+  const args = [APPLIANCE_BUNDLE, '--data-dir', dataDir, '--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
+  args.push('--no-discovery', '--no-nameserver', '--no-proxy', '--log-level', 'info');
+  if (!rateLimit) args.push('--no-rate-limit');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  live.add(child);
+  child.on('exit', () => {
+    live.delete(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  child.stdout!.setEncoding('utf8');
+  // Keep reading the log (a full pipe would block the appliance); readiness is its "ready" line.
+  const ready = new Promise<void>((resolve, reject) => {
+    let seen = '';
+    child.stdout!.on('data', (d: string) => {
+      if (seen.length < 100_000) seen += d;
+      if (seen.includes('"msg":"ready:')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`appliance exited (${code}) before ready`)));
+  });
+  const timeout = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await ready;
+  clearTimeout(timeout);
+  return { name: 'appliance', pid: child.pid!, port, host: '127.0.0.1', stop: () => stopChild(child, 5000) };
 }
 
 /** Starts `dhtnode -s` (service mode, no CLI); `-U` when `rateLimit` is false. */
