@@ -185,3 +185,16 @@ test('operator routes with --admin-token: registry export needs the token', asyn
   assert.equal(del.status, 404, 'the name server removes names with the same token (none registered here)');
   assert.equal(await app.stop(), 0);
 });
+
+test('--bind ::1: IPv6 only; the DHT, the web port and the values to type all use [::1]', async () => {
+  const dir = await dataDir();
+  const { args, webPort, dhtPort } = await loopbackArgs(dir);
+  const app = await start({ dataDir: dir, baseArgs: { args: [...args, '--bind', '::1'], webPort, dhtPort } });
+  const { body } = await getJson(`http://[::1]:${webPort}/api/status`);
+  assert.deepEqual((body.dht as Record<string, unknown>).ports, { udp4: null, udp6: dhtPort });
+  assert.deepEqual((body.clients as Record<string, unknown>).bootstrap, [`[::1]:${dhtPort}`]);
+  const html = await (await fetch(`http://[::1]:${webPort}/`)).text();
+  assert.ok(html.includes(`[::1]:${dhtPort}`), 'the page shows the bracketed IPv6 bootstrap');
+  await assert.rejects(fetch(`http://127.0.0.1:${webPort}/api/status`), 'nothing listens on IPv4');
+  assert.equal(await app.stop(), 0);
+});
