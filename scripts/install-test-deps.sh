@@ -2,9 +2,10 @@
 # Installs the real programs the test suites run against (Debian packages). Needs root.
 # dhtnode and python3-opendht: OpenDHT 2.4.12 peers for the DHT and discovery interop tests;
 # coturn: the TURN server the TURN monitor probes; iproute2: network namespaces for multicast tests;
-# chromium: the status-page test drives it through playwright-core.
+# chromium: the status-page test drives it through playwright-core; systemd: its systemd-notify
+# command, which the appliance spawns and its tests check against a fake notify socket.
 set -euo pipefail
-packages=(dhtnode python3-opendht coturn iproute2 chromium procps)
+packages=(dhtnode python3-opendht coturn iproute2 chromium procps systemd python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
