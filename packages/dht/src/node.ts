@@ -345,6 +345,11 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
         await saveId(components.db, toHex(ownId));
       }
       await transport.bind();
+      if (!components.transport) {
+        // One family failing (no IPv6 on the box, address in use) is survivable but worth saying.
+        if (options.bind4 !== null && transport.localPort(4) === null) logger?.warn({ family: 4 }, 'IPv4 socket not bound');
+        if (options.bind6 !== null && transport.localPort(6) === null) logger?.warn({ family: 6 }, 'IPv6 socket not bound');
+      }
       started = true;
       const t = now();
       nextConfirm = t + 3000 + random() * 2000;
