@@ -36,6 +36,8 @@ const BUCKET_STALE_MS = 10 * 60_000;
 const GROWTH_WINDOW_MS = 150_000;
 const BOOTSTRAP_FIRST_MS = 10_000;
 const BOOTSTRAP_MAX_MS = 24 * 60 * 60_000;
+/** Nodes that are no longer good pinged per maintenance run and family. */
+const DUBIOUS_PINGS_PER_RUN = 4;
 /** The lookup of our own id is repeated this often while connected. */
 const SELF_LOOKUP_MS = 10 * 60_000;
 
@@ -218,6 +220,21 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
     }
   }
 
+  /**
+   * Ping a few nodes that are no longer good (no reply for 2 h or silent for 10 min). OpenDHT
+   * leaves them until a newcomer needs their slot; a bootstrap box lists only good nodes, so it
+   * keeps confirming them, and nodes that left get expired and replaced sooner.
+   */
+  function confirmDubious(family: Family, t: number): boolean {
+    let sent = 0;
+    for (const peer of tables[family].nodes()) {
+      if (sent >= DUBIOUS_PINGS_PER_RUN) break;
+      if (peer.pending > 0 || peer.isExpired() || peer.isGood(t)) continue;
+      if (engine.ping(peer, () => {})) sent++;
+    }
+    return sent > 0;
+  }
+
   /** Bucket and neighbourhood maintenance for one family (§14.3); true if something was sent. */
   function maintain(family: Family, t: number): boolean {
     const table = tables[family];
@@ -301,6 +318,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
           sent = true;
         }
         if (maintain(family, t)) sent = true;
+        if (confirmDubious(family, t)) sent = true;
       }
       const soon = sent || !isConnected;
       nextConfirm = t + (soon ? 5000 + random() * 20_000 : 60_000 + random() * 120_000);
