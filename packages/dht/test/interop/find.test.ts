@@ -8,50 +8,25 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { decodeMessage, encodeMessage, xorCompare, type Message, type Reply } from '../../src/codec/index.js';
-import { type PyNode, eventually, startPyNode, stopAll, withTimeout } from './harness.js';
+import { xorCompare, type Reply } from '../../src/codec/index.js';
+import { type PyNode, eventually, startPyNode, stopAll } from './harness.js';
 import { type OurNode, hex, startOurNode } from './our-node.js';
+import { RawClient } from './raw-client.js';
 
 const PEERS = 10;
 
-async function openSocket(type: 'udp4' | 'udp6'): Promise<Socket> {
-  const s = createSocket({ type, ipv6Only: type === 'udp6' });
-  await new Promise<void>((resolve) => s.bind(0, type === 'udp4' ? '127.0.0.1' : '::1', () => resolve()));
-  return s;
-}
-
-/** Sends one find and waits for its reply (matched by transaction id), at most 3 s. */
-async function find(socket: Socket, host: string, port: number, target: Uint8Array, want?: Array<4 | 6>): Promise<Reply> {
-  const tid = 0x1000 + Math.floor(Math.random() * 0xffff);
-  const msg: Message = {
-    kind: 'request',
-    tid,
-    userAgent: 'RNG1',
-    networkId: 0,
-    client: false,
-    request: { type: 'find', id: randomBytes(20), target, ...(want ? { want } : {}) },
-  };
-  const reply = new Promise<Reply>((resolve) => {
-    const onMessage = (bytes: Buffer): void => {
-      const d = decodeMessage(bytes);
-      if (d.ok && d.value.kind === 'reply' && d.value.tid === tid) {
-        socket.off('message', onMessage);
-        resolve(d.value.reply);
-      }
-    };
-    socket.on('message', onMessage);
-  });
-  socket.send(encodeMessage(msg), port, host);
-  return withTimeout(reply, 3000, `find reply from ${host}:${port}`);
+async function find(client: RawClient, target: Uint8Array, want?: Array<4 | 6>): Promise<Reply> {
+  const answer = await client.request({ type: 'find', id: client.id, target, ...(want ? { want } : {}) });
+  assert.ok(answer.reply, `find answered with a reply: ${JSON.stringify(answer.error)}`);
+  return answer.reply;
 }
 
 describe('our node answers find with the XOR-closest good nodes', { timeout: 90_000 }, () => {
   let ours: OurNode;
   const peers: PyNode[] = [];
-  let v4: Socket;
-  let v6: Socket;
+  let v4: RawClient;
+  let v6: RawClient;
 
   before(async () => {
     ours = await startOurNode();
@@ -65,8 +40,8 @@ describe('our node answers find with the XOR-closest good nodes', { timeout: 90_
       30_000,
       `our node holds the ${PEERS} real nodes as good on both families`,
     );
-    v4 = await openSocket('udp4');
-    v6 = await openSocket('udp6');
+    v4 = await RawClient.open('127.0.0.1', ours.port);
+    v6 = await RawClient.open('::1', ours.port);
   });
 
   after(async () => {
@@ -85,7 +60,7 @@ describe('our node answers find with the XOR-closest good nodes', { timeout: 90_
   it('IPv4 find with w=[2,10]: n4 and n6 each hold the 8 closest, closest first', { timeout: 20_000 }, async () => {
     for (let round = 0; round < 5; round++) {
       const target = randomBytes(20);
-      const reply = await find(v4, '127.0.0.1', ours.port, target, [4, 6]);
+      const reply = await find(v4, target, [4, 6]);
       assert.equal(hex(reply.id), ours.idHex);
       assert.equal(reply.seenAddress, '127.0.0.1');
       assert.ok(reply.token && reply.token.length > 0, 'find reply carries a token');
@@ -107,7 +82,7 @@ describe('our node answers find with the XOR-closest good nodes', { timeout: 90_
     const peer = peers[3]!;
     // Targeting a peer's own id: it must come first (distance 0).
     const target = Buffer.from(peer.nodeId, 'hex');
-    const reply = await find(v6, '::1', ours.port, target);
+    const reply = await find(v6, target);
     assert.equal(reply.seenAddress, '::1');
     assert.equal((reply.nodes4 ?? []).length, 0, 'no n4 over IPv6 without w');
     assert.deepEqual(

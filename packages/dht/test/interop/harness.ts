@@ -334,6 +334,8 @@ export interface Dhtnode {
   readonly publicKeyId?: string;
   readonly output: string[];
   readonly stderr: string[];
+  /** Waits (at most `ms`) for an output line matching `test`, including lines already printed. */
+  waitLine(test: RegExp, ms: number, what: string): Promise<string>;
   /** Sends one CLI line and waits (at most `ms`) for a line matching `until`; returns the lines in between. */
   command(line: string, until: RegExp, ms: number): Promise<string[]>;
   get(key: string, ms?: number): Promise<DhtnodeValue[]>;
@@ -400,6 +402,7 @@ export async function startDhtnode(options: DhtnodeOptions = {}): Promise<Dhtnod
     ...(publicKeyId !== undefined ? { publicKeyId } : {}),
     output: lines.all,
     stderr,
+    waitLine: (test, ms, what) => lines.wait((l) => test.test(l), ms, what),
     command,
     get: async (key, ms = 15_000) => parseDhtnodeValues(await command(`g ${key}`, /^Get: (completed|failure)/, ms)),
     put: async (key, text, ms = 15_000) => {
