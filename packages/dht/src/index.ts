@@ -30,6 +30,7 @@ export type { UdpTransportOptions } from './transport/udp.js';
 export { createMemoryNetwork } from './transport/memory.js';
 export type { MemoryNetwork, MemoryNetworkOptions } from './transport/memory.js';
 export type { InfoHash, Family, Value, ValueBody, Query, NodeRecord } from './codec/types.js';
+export type { StorageOptions } from './storage/index.js';
 // Value and id helpers callers need to build keys and values (e.g. the DHT proxy).
 export { makeValue, decodeValue, encodeValue, sha1, infoHashFromHex, toHex } from './codec/index.js';
 export { Field } from './codec/types.js';

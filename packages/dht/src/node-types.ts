@@ -1,6 +1,7 @@
 /** Public types of the DHT node: options, components, status. Re-exported by index.ts. */
 import type { Clock, Scheduler, ScheduledTask } from './clock.js';
 import type { Family, InfoHash, Query, Value } from './codec/types.js';
+import type { StorageOptions } from './storage/index.js';
 import type { Transport } from './transport/transport.js';
 
 export type { Clock, Scheduler, ScheduledTask };
@@ -62,8 +63,8 @@ export interface DhtNodeOptions {
   tickIntervalMs?: number;
   /** How often the routing cache is written to `db`. @default 300000 */
   persistIntervalMs?: number;
-  /** Passed to the storage (limits, quotas); see the storage module for fields and defaults. @default {} */
-  storage?: Record<string, unknown>;
+  /** Storage limits and quotas (each field documents its default). @default {} */
+  storage?: StorageOptions;
 }
 
 export interface Logger {

@@ -27,7 +27,7 @@ import { createNotifier } from './rpc/notify.js';
 import { RateLimiter } from './rpc/rate-limiter.js';
 import { TokenIssuer } from './rpc/tokens.js';
 import { Operations } from './search/operations.js';
-import { createStorage, type StorageOptions } from './storage/index.js';
+import { createStorage } from './storage/index.js';
 import { createUdpTransport } from './transport/udp.js';
 
 /** Buckets without a reply for this long get a maintenance `find` (§14.3). */
@@ -101,13 +101,20 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
   const tickIntervalMs = options.tickIntervalMs ?? 1000;
   const persistIntervalMs = options.persistIntervalMs ?? 5 * 60_000;
   const bootstrapList = options.bootstrap ?? [];
-  const rateLimit = options.rateLimit === null ? null : { perIp: 1024, global: 8192, maxTrackedIps: 4096, ...options.rateLimit };
+  const rateLimit =
+    options.rateLimit === null
+      ? null
+      : {
+          perIp: options.rateLimit?.perIp ?? 1024,
+          global: options.rateLimit?.global ?? 8192,
+          maxTrackedIps: options.rateLimit?.maxTrackedIps ?? 4096,
+        };
 
   // The id may still change in start() (persisted id): everything holding it reads it from here.
   let ownId: InfoHash = options.id ? infoHashFromHex(options.id) : randomId(rng);
 
   const counters = createCounters();
-  const storage = createStorage((options.storage ?? {}) as StorageOptions, { clock, logger });
+  const storage = createStorage(options.storage ?? {}, { clock, logger });
   const blacklist = new Blacklist(options.maxBlacklist ?? 1024);
   const tokens = new TokenIssuer(rng, now());
   const rateLimiter = rateLimit && (rateLimit.perIp >= 0 || rateLimit.global >= 0) ? new RateLimiter(rateLimit) : null;
