@@ -58,14 +58,12 @@ export class Search {
     if (i > 0 && infoHashEquals(nodes[i - 1]!.peer.id, peer.id)) return;
     if (i >= SEARCH_NODES) return;
     nodes.splice(i, 0, { peer, state: State.New });
-    // Drop the farthest candidate that is not waiting for an answer.
+    // Drop the farthest candidate not waiting for an answer (else the farthest: its answer is
+    // still counted when it comes, the list just no longer holds it).
     if (nodes.length > SEARCH_NODES) {
-      for (let j = nodes.length - 1; j >= 0; j--) {
-        if (nodes[j]!.state !== State.Pending) {
-          nodes.splice(j, 1);
-          break;
-        }
-      }
+      let j = nodes.length - 1;
+      while (j > 0 && nodes[j]!.state === State.Pending) j--;
+      nodes.splice(nodes[j]!.state === State.Pending ? nodes.length - 1 : j, 1);
     }
   }
 
