@@ -171,8 +171,7 @@ export class Engine {
     } catch (err) {
       // A bug (or a throwing listener callback) must not take the socket's event loop down.
       this.toPing.length = 0;
-      this.deps.counters.internalErrors++;
-      this.deps.logger?.error({ err: String(err), stack: (err as Error)?.stack, kind: msg.kind }, 'error while processing a datagram');
+      this.internalError(err, `processing a ${msg.kind}`);
     }
   }
 
@@ -420,13 +419,20 @@ export class Engine {
     this.emit(ctx.family, ctx.address, ctx.port, encodeMessage(msg));
   }
 
+  /** Count an exception; log the first ones and then one in a thousand (a bug hit per datagram must not flood the log). */
+  private internalError(err: unknown, what: string): void {
+    const n = ++this.deps.counters.internalErrors;
+    if (n <= 10 || n % 1000 === 0) {
+      this.deps.logger?.error({ err: String(err), stack: (err as Error)?.stack, what, count: n }, 'internal error');
+    }
+  }
+
   /** Run `fn`, counting and logging an exception instead of letting it escape a timer or socket callback. */
   guard(fn: () => void, what: string): void {
     try {
       fn();
     } catch (err) {
-      this.deps.counters.internalErrors++;
-      this.deps.logger?.error({ err: String(err), stack: (err as Error)?.stack, what }, 'internal error');
+      this.internalError(err, what);
     }
   }
 
