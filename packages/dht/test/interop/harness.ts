@@ -312,12 +312,6 @@ export interface DhtnodeOptions {
   bootstrap?: string;
   /** `-i`: generate an identity (enables `s` signed puts and publishes the certificate). */
   identity?: boolean;
-  /** `-U`: no rate limit. */
-  unlimited?: boolean;
-  /** `-s`: service mode, no CLI on stdin. */
-  service?: boolean;
-  /** `-v`: log to stdout. */
-  verbose?: boolean;
 }
 
 export interface DhtnodeValue {
@@ -360,9 +354,6 @@ export async function startDhtnode(options: DhtnodeOptions = {}): Promise<Dhtnod
   const args = ['-p', String(port)];
   if (options.bootstrap !== undefined) args.push('-b', options.bootstrap);
   if (options.identity) args.push('-i');
-  if (options.unlimited) args.push('-U');
-  if (options.service) args.push('-s');
-  if (options.verbose) args.push('-v');
   const child = spawn(DHTNODE, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   track(child, 'dhtnode', stderr);
@@ -370,15 +361,12 @@ export async function startDhtnode(options: DhtnodeOptions = {}): Promise<Dhtnod
   const lines = new Lines();
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => lines.push(chunk.replace(/>> /g, '')));
-  let nodeId = '';
+  const first = await lines.wait((l) => /OpenDHT node [0-9a-f]{40} running on port/.test(l), 15_000, 'dhtnode start');
+  const nodeId = /node ([0-9a-f]{40})/.exec(first)![1]!;
   let publicKeyId: string | undefined;
-  if (!options.service) {
-    const first = await lines.wait((l) => /OpenDHT node [0-9a-f]{40} running on port/.test(l), 15_000, 'dhtnode start');
-    nodeId = /node ([0-9a-f]{40})/.exec(first)![1]!;
-    if (options.identity) {
-      const pk = await lines.wait((l) => l.startsWith('Public key ID '), 5000, 'dhtnode public key id');
-      publicKeyId = pk.slice('Public key ID '.length).trim();
-    }
+  if (options.identity) {
+    const pk = await lines.wait((l) => l.startsWith('Public key ID '), 5000, 'dhtnode public key id');
+    publicKeyId = pk.slice('Public key ID '.length).trim();
   }
   // One CLI command at a time: the CLI's answers are not tagged.
   let queue: Promise<unknown> = Promise.resolve();

@@ -8,8 +8,8 @@ and reads one JSON line per request on stdout:
     answer   {"id": 1, "ok": true, "result": ...}   or   {"id": 1, "ok": false, "error": "..."}
     event    {"event": "value", "tag": "...", "expired": false, "value": {...}}   (listen callbacks)
 
-Every blocking operation waits at most its `timeout` (seconds). End of stdin stops the node and
-exits, so the node never outlives the test that started it.
+Every blocking operation waits at most its `timeout` (seconds). End of stdin exits the process,
+so the node never outlives the test that started it (tests normally kill it by pid).
 """
 
 import json
@@ -57,7 +57,6 @@ class Driver:
     def __init__(self):
         self.node = None
         self.identity = None
-        self.listens = {}
 
     def op_start(self, req):
         self.node = dht.DhtRunner()
@@ -76,10 +75,6 @@ class Driver:
             result["publicKeyId"] = str(self.identity.publickey.getId())
             result["certificate"] = bytes(self.identity.certificate).decode()
         return result
-
-    def op_bootstrap(self, req):
-        self.node.bootstrap(req["host"], str(req["port"]))
-        return True
 
     def op_put(self, req):
         value = dht.Value(bytes.fromhex(req["data"]))
@@ -128,29 +123,14 @@ class Driver:
             emit({"event": "value", "tag": tag, "expired": bool(expired), "value": describe(v)})
             return True
 
-        self.listens[tag] = self.node.listen(key_of(req), on_value)
+        self.node.listen(key_of(req), on_value)
         return True
-
-    def op_cancel_listen(self, req):
-        token = self.listens.pop(req["tag"], None)
-        if token is not None:
-            self.node.cancelListen(token)
-        return token is not None
 
     def op_routing(self, req):
         return self.node.getRoutingTablesLog(int(req.get("family", 2)))
 
     def op_storage(self, req):
         return self.node.getStorageLog()
-
-    def op_stats(self, req):
-        return self.node.getNodeMessageStats()
-
-    def op_stop(self, req):
-        stopped = threading.Event()
-        self.node.shutdown(lambda: stopped.set())
-        stopped.wait(float(req.get("timeout", 5)))
-        return True
 
 
 def serve(driver, req):
@@ -164,7 +144,7 @@ def serve(driver, req):
 
 
 # Operations that may wait on the network run in their own thread so that a slow get does not
-# delay the others; start and stop stay in order with everything else.
+# delay the others; start stays in order with everything else.
 CONCURRENT = {"put", "get"}
 
 
@@ -183,8 +163,6 @@ def main():
             threading.Thread(target=serve, args=(driver, req), daemon=True).start()
         else:
             serve(driver, req)
-            if req.get("op") == "stop":
-                break
     # Skip interpreter teardown: the C++ runner's threads may still hold the GIL-less callbacks.
     os._exit(0)
 
