@@ -178,7 +178,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
         maxTransactions: options.maxTransactions ?? 4096,
         maxReassemblies: options.maxReassemblies ?? 256,
       },
-      { transport, tables, tokens, rateLimiter, blacklist, counters, now, rng, random, logger, wake },
+      { transport, tables, rateLimiter, blacklist, counters, now, rng, random, logger, wake },
     );
     const notify = createNotifier({ engine, tokens, tables, randomUint32 });
     ops = new Operations({ engine, storage, tables, now, families, notify, randomUint32, scheduler });

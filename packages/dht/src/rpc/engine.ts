@@ -26,7 +26,6 @@ import { Peer } from '../routing/peer.js';
 import type { RoutingTable } from '../routing/table.js';
 import type { Transport } from '../transport/transport.js';
 import type { RateLimiter } from './rate-limiter.js';
-import type { TokenIssuer } from './tokens.js';
 import { type Transaction, type TransactionOutcome, TransactionTable } from './transactions.js';
 
 /** Where a request came from, handed to its handler. */
@@ -58,7 +57,6 @@ export interface EngineOptions {
 export interface EngineDeps {
   transport: Transport;
   tables: { 4: RoutingTable; 6: RoutingTable };
-  tokens: TokenIssuer;
   rateLimiter: RateLimiter | null;
   blacklist: Blacklist;
   counters: DhtCounters;
