@@ -35,8 +35,11 @@ export class RawClient {
     return new RawClient(socket, host, port);
   }
 
-  /** Sends a request (fragmenting large put values) and waits at most `ms` for its reply or error. */
-  request(request: Request, ms = 3000): Promise<{ reply?: Reply; error?: ErrorBody }> {
+  /**
+   * Sends a request (fragmenting large put values) and waits at most `ms` for its reply or error;
+   * `bytes` is the answer datagram as received.
+   */
+  request(request: Request, ms = 3000): Promise<{ reply?: Reply; error?: ErrorBody; bytes: Uint8Array }> {
     const tid = this.nextTid++;
     const envelope = { tid, userAgent: 'RNG1', networkId: 0, client: false } as const;
     const datagrams: Uint8Array[] = [];
@@ -47,13 +50,13 @@ export class RawClient {
     } else {
       datagrams.push(encodeMessage({ ...envelope, kind: 'request', request }));
     }
-    const answer = new Promise<{ reply?: Reply; error?: ErrorBody }>((resolve) => {
+    const answer = new Promise<{ reply?: Reply; error?: ErrorBody; bytes: Uint8Array }>((resolve) => {
       const onMessage = (bytes: Buffer): void => {
         const d = decodeMessage(bytes);
         if (!d.ok || d.value.tid !== tid) return;
         const m: Message = d.value;
-        if (m.kind === 'reply') resolve({ reply: m.reply });
-        else if (m.kind === 'error') resolve({ error: m.error });
+        if (m.kind === 'reply') resolve({ reply: m.reply, bytes });
+        else if (m.kind === 'error') resolve({ error: m.error, bytes });
         else return;
         this.socket.off('message', onMessage);
       };
