@@ -1,7 +1,7 @@
 /**
  * (b) Our node's own client API with real OpenDHT 2.4.12 nodes: get and listen read values the
- * real nodes stored (small, fragmented, signed, a secure node's certificate); put stores values
- * on them; a dhtnode permanent put (probe + put) is served.
+ * real nodes stored (small, fragmented, signed, encrypted, a secure node's certificate); put
+ * stores values on them; a dhtnode permanent put (probe + put) is served.
  *
  * The real nodes form their network and store the values BEFORE our node exists; our node then
  * joins through one of them, so its gets fetch the values from the real storers (search,
@@ -89,6 +89,21 @@ describe("our node's get, put and listen with real nodes", { timeout: 90_000 }, 
     assert.equal(cert.id, 1n);
     const pemBody = secure.certificatePem!.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
     assert.ok(Buffer.from(cert.body!.data).toString('latin1').replace(/\r?\n/g, '').includes(pemBody));
+  });
+
+  it('an encrypted value (dhtnode -i to the secure python node) is opaque to us and decrypts for its recipient', { timeout: 30_000 }, async () => {
+    const key = randomKeyHex();
+    // dhtnode first fetches the recipient's certificate (through the network) to encrypt for it.
+    const out = await signer.command(`e ${key} ${secure.publicKeyId} for-your-eyes-only`, /^Put encrypted: (success|failure)/, 20_000);
+    assert.match(out[out.length - 1]!, /^Put encrypted: success/);
+    const values = await ours.node.get(hexKey(key), { timeoutMs: 10_000 });
+    assert.equal(values.length, 1);
+    assert.equal(values[0]!.body, undefined, 'no clear body');
+    assert.ok((values[0]!.cypher?.length ?? 0) > 600, 'RSA/AES ciphertext, carried as value parts');
+    const got = await secure.get(key);
+    const clear = got.values.find((v) => v.id === values[0]!.id.toString());
+    assert.equal(Buffer.from(clear?.data ?? '', 'hex').toString(), 'for-your-eyes-only');
+    assert.equal(clear?.owner, signer.publicKeyId);
   });
 
   it('puts: a small and a 3000-byte value put through our node are stored by real nodes', { timeout: 30_000 }, async () => {
