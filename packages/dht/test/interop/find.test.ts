@@ -48,7 +48,7 @@ describe('our node answers find with the XOR-closest good nodes', { timeout: 90_
     v4?.close();
     v6?.close();
     await stopAll();
-    await ours?.node.stop();
+    await ours?.stop();
   });
 
   function closest(target: Uint8Array): PyNode[] {

@@ -17,7 +17,7 @@ describe('values outlive their real putter on our node', { timeout: 60_000 }, ()
 
   after(async () => {
     await stopAll();
-    await ours?.node.stop();
+    await ours?.stop();
   });
 
   it('small and fragmented values put by a killed real node are served to a newcomer', { timeout: 45_000 }, async () => {

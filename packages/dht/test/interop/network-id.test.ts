@@ -21,8 +21,8 @@ describe('network id with a real node', { timeout: 60_000 }, () => {
 
   after(async () => {
     await stopAll();
-    await net0?.node.stop();
-    await net7?.node.stop();
+    await net0?.stop();
+    await net7?.stop();
   });
 
   it('the network-7 real node joins our network-7 node only', { timeout: 30_000 }, async () => {

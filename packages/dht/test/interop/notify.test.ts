@@ -27,7 +27,7 @@ describe('our node pushes values to real listeners', { timeout: 60_000 }, () => 
   after(async () => {
     raw?.close();
     await stopAll();
-    await ours?.node.stop();
+    await ours?.stop();
   });
 
   it('small and 3000-byte values put on our node reach both listeners', { timeout: 40_000 }, async () => {

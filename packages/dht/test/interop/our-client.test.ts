@@ -51,7 +51,7 @@ describe("our node's get, put and listen with real nodes", { timeout: 90_000 }, 
 
   after(async () => {
     await stopAll();
-    await ours?.node.stop();
+    await ours?.stop();
   });
 
   it('gets a small and a fragmented value put by a real node', { timeout: 30_000 }, async () => {

@@ -3,7 +3,7 @@
  * 127.0.0.1 and ::1 on a free port, in this process.
  */
 import { createDhtNode, type DhtNode, type DhtNodeOptions, type Value } from '../../src/index.js';
-import { freePort } from './harness.js';
+import { freePort, withTimeout } from './harness.js';
 
 export interface OurNode {
   node: DhtNode;
@@ -11,6 +11,8 @@ export interface OurNode {
   idHex: string;
   /** Bootstrap pairs for python peers: both families. */
   bootstrap: Array<[string, number]>;
+  /** Stops the node, failing (instead of hanging) after 5 s. */
+  stop(): Promise<void>;
 }
 
 export async function startOurNode(options: DhtNodeOptions = {}): Promise<OurNode> {
@@ -29,6 +31,7 @@ export async function startOurNode(options: DhtNodeOptions = {}): Promise<OurNod
       ['127.0.0.1', port],
       ['::1', port],
     ],
+    stop: () => withTimeout(node.stop(), 5000, 'our node stop'),
   };
 }
 

@@ -32,7 +32,7 @@ describe('real nodes bootstrapped only from our node', { timeout: 90_000 }, () =
 
   after(async () => {
     await stopAll();
-    await ours?.node.stop();
+    await ours?.stop();
   });
 
   it('a small value put by one real node is got by the other', { timeout: 30_000 }, async () => {

@@ -51,7 +51,7 @@ describe('answers shaped like dhtnode 2.4.12', { timeout: 60_000 }, () => {
   after(async () => {
     for (const c of clients) c.close();
     await stopAll();
-    await ours?.node.stop();
+    await ours?.stop();
   });
 
   /**
