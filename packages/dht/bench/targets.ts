@@ -57,6 +57,13 @@ async function stopChild(child: ChildProcess, timeoutMs = 3000): Promise<void> {
   clearTimeout(t);
 }
 
+/**
+ * V8 flags every Node target runs with: the same as the appliance's systemd unit
+ * (appliance/systemd/lanbox.service). A 1 MiB semi-space keeps V8's young generation from
+ * growing to tens of MiB that a Pi would rather spend on stored values.
+ */
+export const NODE_FLAGS = ['--max-semi-space-size=1'];
+
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const c of live) if (c.pid !== undefined && c.exitCode === null) {
@@ -72,7 +79,7 @@ process.once('exit', () => {
 export async function startOurs(rateLimit: boolean): Promise<Server> {
   const file = await ourNodeBundle();
   const port = await freePort();
-  const args = [file, '--port', String(port)];
+  const args = [...NODE_FLAGS, file, '--port', String(port)];
   if (!rateLimit) args.push('--no-rate-limit');
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   live.add(child);
@@ -106,7 +113,7 @@ export function applianceBuilt(): boolean {
 export async function startAppliance(rateLimit: boolean): Promise<Server> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'lanbox-bench-'));
-  const args = [APPLIANCE_BUNDLE, '--data-dir', dataDir, '--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
+  const args = [...NODE_FLAGS, APPLIANCE_BUNDLE, '--data-dir', dataDir, '--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
   args.push('--no-discovery', '--no-nameserver', '--no-proxy', '--log-level', 'info');
   if (!rateLimit) args.push('--no-rate-limit');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
