@@ -50,6 +50,8 @@ export interface RateLimiterOptions {
 export class RateLimiter {
   private readonly perSource = new Map<string, Window>();
   private readonly globalWindow = new Window();
+  /** Slot of the last search for idle sources; at most one per slot, see `allow`. */
+  private lastPurgeSlot = -1;
   /** Sources not tracked because the map was full (then only the global limit applies). */
   untracked = 0;
 
@@ -62,7 +64,9 @@ export class RateLimiter {
     if (perIp >= 0) {
       let window = this.perSource.get(sourceKey);
       if (!window) {
-        if (this.perSource.size >= this.options.maxTrackedIps) this.purge(slot);
+        // When every tracked source is active, a walk over the table finds nothing to drop; doing
+        // it for each datagram from a new (possibly spoofed) source would cost O(table) each.
+        if (this.perSource.size >= this.options.maxTrackedIps && slot !== this.lastPurgeSlot) this.purge(slot);
         if (this.perSource.size < this.options.maxTrackedIps) {
           window = new Window();
           this.perSource.set(sourceKey, window);
@@ -75,6 +79,7 @@ export class RateLimiter {
   }
 
   private purge(slot: number): void {
+    this.lastPurgeSlot = slot;
     for (const [key, window] of this.perSource) if (window.idle(slot)) this.perSource.delete(key);
   }
 
