@@ -3,7 +3,8 @@
  * Precedence: embedded profile defaults < config file < command line. Every problem is collected
  * so that the operator sees all of them at once (main.ts prints them and exits 2).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { clip, preview } from './preview.js';
 import { defaultsFor, FIELDS, PROFILES, type FieldSpec, type LanboxConfig, type Profile } from './schema.js';
 
 export type LoadResult =
@@ -36,7 +37,7 @@ function parseArgs(argv: readonly string[], errors: string[]): ParsedArgs {
     if (arg === '--help' || arg === '-h') { out.help = true; continue; }
     if (arg === '--version') { out.version = true; continue; }
     if (arg === '--selftest') { out.selftest = true; continue; }
-    if (!arg.startsWith('--')) { errors.push(`argument ${JSON.stringify(arg)}: unexpected (flags start with --)`); continue; }
+    if (!arg.startsWith('--')) { errors.push(`argument ${preview(arg)}: unexpected (flags start with --)`); continue; }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const inline = eq < 0 ? undefined : arg.slice(eq + 1);
@@ -59,7 +60,7 @@ function parseArgs(argv: readonly string[], errors: string[]): ParsedArgs {
       continue;
     }
     const field = BY_FLAG.get(name);
-    if (!field) { errors.push(`--${name}: unknown flag (see --help)`); continue; }
+    if (!field) { errors.push(`--${clip(name)}: unknown flag (see --help)`); continue; }
     if (field.kind === 'boolean') {
       if (inline !== undefined) errors.push(`--${name}: takes no value`);
       out.values[field.key] = true;
@@ -82,10 +83,33 @@ function parseArgs(argv: readonly string[], errors: string[]): ParsedArgs {
   return out;
 }
 
+/**
+ * The first `limit` bytes of a regular file, or null if `path` is something else. A FIFO would
+ * block the open until a writer comes (hence O_NONBLOCK) and a device like /dev/zero never ends,
+ * so neither is read.
+ */
+function readRegularFile(path: string, limit: number): Buffer | null {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) return null;
+    const buf = Buffer.alloc(limit);
+    let length = 0;
+    while (length < limit) {
+      const got = readSync(fd, buf, length, limit - length, null);
+      if (got === 0) break;
+      length += got;
+    }
+    return buf.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readConfigFile(path: string, errors: string[]): Raw {
   let text: string;
   try {
-    const buf = readFileSync(path);
+    const buf = readRegularFile(path, MAX_CONFIG_BYTES + 1);
+    if (buf === null) { errors.push(`config file ${path}: not a regular file`); return {}; }
     if (buf.length > MAX_CONFIG_BYTES) { errors.push(`config file ${path}: larger than ${MAX_CONFIG_BYTES} bytes`); return {}; }
     text = buf.toString('utf8');
   } catch (err) {
@@ -107,7 +131,7 @@ function readConfigFile(path: string, errors: string[]): Raw {
   const known = new Set<string>(FIELDS.map((f) => f.key));
   for (const [k, v] of Object.entries(json)) {
     if (k === '$comment') continue;
-    if (!known.has(k)) { errors.push(`config file ${path}: unknown key "${k}"`); continue; }
+    if (!known.has(k)) { errors.push(`config file ${path}: unknown key ${preview(k)}`); continue; }
     raw[k as keyof LanboxConfig] = v;
   }
   return raw;

@@ -3,6 +3,7 @@
  * config file keys, the command-line flags, their types, defaults per profile and help text.
  * `load.ts` validates against it and `help.ts` prints it.
  */
+import { preview } from './preview.js';
 import { parseHostPort, parseTurnUrl, type HostPort, type TurnServer } from './values.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -67,7 +68,7 @@ export interface FieldSpec {
 
 const port = (allowZero: boolean) => (n: unknown) => {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < (allowZero ? 0 : 1) || n > 65535) {
-    return { ok: false as const, error: `must be a port number ${allowZero ? '0' : '1'}..65535 (got ${JSON.stringify(n)})` };
+    return { ok: false as const, error: `must be a port number ${allowZero ? '0' : '1'}..65535 (got ${preview(n)})` };
   }
   return { ok: true as const, value: n };
 };
@@ -75,20 +76,20 @@ const port = (allowZero: boolean) => (n: unknown) => {
 const nonEmptyString = (raw: unknown) =>
   typeof raw === 'string' && raw.length > 0 && raw.length <= 4096
     ? { ok: true as const, value: raw }
-    : { ok: false as const, error: `must be a non-empty string (got ${JSON.stringify(raw)})` };
+    : { ok: false as const, error: `must be a non-empty string (got ${preview(raw)})` };
 
 const boolean = (raw: unknown) =>
-  typeof raw === 'boolean' ? { ok: true as const, value: raw } : { ok: false as const, error: `must be true or false (got ${JSON.stringify(raw)})` };
+  typeof raw === 'boolean' ? { ok: true as const, value: raw } : { ok: false as const, error: `must be true or false (got ${preview(raw)})` };
 
 const oneOf = (allowed: readonly string[]) => (raw: unknown) =>
   typeof raw === 'string' && allowed.includes(raw)
     ? { ok: true as const, value: raw }
-    : { ok: false as const, error: `must be one of ${allowed.join(', ')} (got ${JSON.stringify(raw)})` };
+    : { ok: false as const, error: `must be one of ${allowed.join(', ')} (got ${preview(raw)})` };
 
 const ipAddress = (raw: unknown) => {
   if (raw === null) return { ok: true as const, value: null };
   if (typeof raw !== 'string' || !isIp(raw)) {
-    return { ok: false as const, error: `must be an IPv4 or IPv6 address (got ${JSON.stringify(raw)})` };
+    return { ok: false as const, error: `must be an IPv4 or IPv6 address (got ${preview(raw)})` };
   }
   return { ok: true as const, value: raw };
 };

@@ -1,4 +1,5 @@
 /** Parsers for the structured values in the configuration: `HOST:PORT` and `turn://` URLs. */
+import { preview } from './preview.js';
 
 export interface HostPort {
   host: string;
@@ -27,7 +28,7 @@ function parsePort(text: string): number | null {
  * DHT, as Jami does when a bootstrap entry has none).
  */
 export function parseHostPort(raw: unknown, defaultPort: number): ParseResult<HostPort> {
-  const bad = (why: string): ParseResult<HostPort> => ({ ok: false, error: `must be HOST:PORT, ${why} (got ${JSON.stringify(raw)})` });
+  const bad = (why: string): ParseResult<HostPort> => ({ ok: false, error: `must be HOST:PORT, ${why} (got ${preview(raw)})` });
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > 300) return bad('a non-empty string');
   let host: string;
   let portText: string | undefined;
@@ -56,7 +57,7 @@ export function parseTurnUrl(raw: unknown): ParseResult<TurnServer> {
   const bad = (why: string): ParseResult<TurnServer> => ({
     ok: false,
     // The password is not echoed: error messages end up in logs.
-    error: `must be turn://USER:PASSWORD@HOST:PORT, ${why} (got ${JSON.stringify(typeof raw === 'string' ? raw.replace(/:[^:@/]*@/, ':***@') : raw)})`,
+    error: `must be turn://USER:PASSWORD@HOST:PORT, ${why} (got ${preview(typeof raw === 'string' ? raw.replace(/:[^:@/]*@/, ':***@') : raw)})`,
   });
   if (typeof raw !== 'string' || raw.length > 1024) return bad('a string');
   const m = /^turn:\/\/([^:@/]*):([^@/]*)@([^/?#]+)$/.exec(raw);
