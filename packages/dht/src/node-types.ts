@@ -135,6 +135,8 @@ export interface DhtCounters {
     selfOrZeroId: number;
     unmatchedReply: number;
     transactionsFull: number;
+    /** Listener updates not sent: too many unanswered ones to that listener's source (or in all). */
+    updatesThrottled: number;
   };
   errorsSent: number;
   errorsReceived: number;

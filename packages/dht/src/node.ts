@@ -180,7 +180,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
       },
       { transport, tables, rateLimiter, blacklist, counters, now, rng, random, logger, wake },
     );
-    const notify = createNotifier({ engine, tokens, tables, randomUint32 });
+    const notify = createNotifier({ engine, tokens, tables, randomUint32, counters, maxTransactions: options.maxTransactions ?? 4096 });
     ops = new Operations({ engine, storage, tables, now, families, notify, randomUint32, scheduler });
     engine.setRequestHandler(
       createRequestHandler({

@@ -450,6 +450,47 @@ describe('listener notifications in batches', () => {
   });
 });
 
+describe('listeners that never acknowledge', () => {
+  it('cannot fill the transaction table: our own requests and updates to other listeners still go out', async () => {
+    const h = await createHarness({ rateLimit: null, maxTransactions: 1024 });
+    const silent = await h.probe();
+    const stoken = tokenFor(h, silent);
+    const honest = await h.probe();
+    const htoken = tokenFor(h, honest);
+    const keys = Array.from({ length: 16 }, (_, i) => sha1(`hog ${i}`));
+    honest.request(4, { type: 'listen', id: honest.id, key: keys[0]!, socketId: 1, version: 1, token: htoken });
+    // One address, one token, 16 subscriptions (sids) on each of 16 keys: each put costs 16
+    // updates that stay in flight for ~7 s when nobody answers them.
+    let sid = 1;
+    for (const key of keys) for (let i = 0; i < 16; i++) silent.request(4, { type: 'listen', id: silent.id, key, socketId: sid++, version: 1, token: stoken });
+    h.settle();
+    silent.take();
+    honest.take();
+    for (let i = 1; i <= 8; i++) {
+      for (const key of keys) {
+        const value = makeValue({ id: BigInt(i), body: { type: 0, data: text(`v${i}`) } });
+        silent.request(4, { type: 'put', id: silent.id, key, values: { kind: 'inline', values: [value] }, token: stoken });
+      }
+    }
+    h.settle();
+    assert.ok(h.node.status().transactions < 1024, `${h.node.status().transactions} transactions open`);
+    assert.ok(h.node.status().counters.dropped.updatesThrottled > 0);
+    // The honest listener got every update.
+    const got = honest.take().filter((r) => r.msg.kind === 'request' && r.msg.request.type === 'update');
+    assert.equal(got.length, 8);
+    // And the node can still ask somebody something.
+    const other = await h.probe();
+    const pong = h.node.ping(4, other.address4, other.port);
+    h.settle();
+    const req = other.take().find((r) => r.msg.kind === 'request');
+    assert.ok(req, 'ping sent');
+    other.send(4, { tid: req.msg.tid, networkId: 0, client: false, userAgent: 'o2', kind: 'reply', reply: { id: other.id, seenAddress: h.nodeAddress[4] } });
+    h.settle();
+    assert.equal(hex((await pong)!), hex(other.id));
+    await h.stop();
+  });
+});
+
 describe('node records in replies', () => {
   it('rewrites loopback records to the sender address, skips martians and our own id', async () => {
     const h = await createHarness({ rateLimit: null });

@@ -16,6 +16,7 @@ export function createCounters(): DhtCounters {
       selfOrZeroId: 0,
       unmatchedReply: 0,
       transactionsFull: 0,
+      updatesThrottled: 0,
     },
     errorsSent: 0,
     internalErrors: 0,

@@ -2,8 +2,10 @@
  * Listener notifications (§8): `update` requests for listeners that sent `ve: 1` (acknowledged,
  * retransmitted, fragmented when large), legacy replies / `u` messages for the others.
  */
-import type { InfoHash, Value } from '../codec/types.js';
+import type { InfoHash, Request, Value } from '../codec/types.js';
+import type { DhtCounters } from '../node-types.js';
 import type { Notification } from '../storage/index.js';
+import { rateLimitKey } from '../routing/address-policy.js';
 import { Peer } from '../routing/peer.js';
 import type { RoutingTable } from '../routing/table.js';
 import type { Engine } from './engine.js';
@@ -11,6 +13,14 @@ import type { TokenIssuer } from './tokens.js';
 
 /** Values per `update` request are capped at this many packed bytes, like OpenDHT ≥ 2.5 does. */
 export const UPDATE_BATCH_BYTES = 56 * 1024;
+
+/**
+ * Unacknowledged `update` requests allowed per listener source (IPv4 address or IPv6 /64). A
+ * listener answers each update within a round trip, so only a silent one reaches this; without a
+ * cap, one host holding many subscriptions (one token, many sids) and never answering would fill
+ * the transaction table with retransmitted updates and stop every other request of the node.
+ */
+export const MAX_UPDATES_IN_FLIGHT_PER_SOURCE = 64;
 
 /** Split values into runs whose packed sizes stay under the batch limit (one value per run at least). */
 function batches(values: Value[]): Value[][] {
@@ -35,11 +45,35 @@ export interface NotifierDeps {
   tokens: TokenIssuer;
   tables: { 4: RoutingTable; 6: RoutingTable };
   randomUint32: () => number;
+  counters: DhtCounters;
+  /** The engine's transaction limit: updates may use at most half of it. */
+  maxTransactions: number;
 }
 
 export function createNotifier(deps: NotifierDeps): (notifications: Notification[]) => void {
   const { engine, tokens, tables } = deps;
   const ownId: InfoHash = engine.ownId;
+  const inFlight = new Map<string, number>();
+  let inFlightTotal = 0;
+
+  /** Send an update unless its listener's source (or all listeners) already have too many unanswered. */
+  function sendUpdate(peer: Peer, request: Request): void {
+    const source = rateLimitKey(peer.family, peer.address);
+    const pending = inFlight.get(source) ?? 0;
+    if (pending >= MAX_UPDATES_IN_FLIGHT_PER_SOURCE || inFlightTotal >= deps.maxTransactions / 2) {
+      deps.counters.dropped.updatesThrottled++;
+      return;
+    }
+    inFlight.set(source, pending + 1);
+    inFlightTotal++;
+    const done = (): void => {
+      inFlightTotal--;
+      const left = (inFlight.get(source) ?? 1) - 1;
+      if (left > 0) inFlight.set(source, left);
+      else inFlight.delete(source);
+    };
+    if (!engine.request(peer, request, done)) done();
+  }
 
   return (notifications) => {
     for (const { subscriber: sub, key, event } of notifications) {
@@ -55,12 +89,12 @@ export function createNotifier(deps: NotifierDeps): (notifications: Notification
         const common = { type: 'update' as const, id: ownId, socketId: sub.socketId };
         if (event.kind === 'values') {
           for (const values of batches(event.values)) {
-            engine.request(peer, { ...common, key, version: 1, values: { kind: 'inline', values }, token }, () => {});
+            sendUpdate(peer, { ...common, key, version: 1, values: { kind: 'inline', values }, token });
           }
         } else if (event.kind === 'refreshed') {
-          engine.request(peer, { ...common, token, refreshed: event.ids }, () => {});
+          sendUpdate(peer, { ...common, token, refreshed: event.ids });
         } else {
-          engine.request(peer, { ...common, token, expired: event.ids }, () => {});
+          sendUpdate(peer, { ...common, token, expired: event.ids });
         }
       } else if (event.kind === 'values') {
         engine.reply(ctx, { id: ownId, seenAddress: sub.address, token, values: { kind: 'inline', values: event.values } });
