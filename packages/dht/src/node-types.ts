@@ -135,7 +135,7 @@ export interface DhtCounters {
     selfOrZeroId: number;
     unmatchedReply: number;
     transactionsFull: number;
-    /** Listener updates not sent: too many unanswered ones to that listener's source (or in all). */
+    /** Listener updates not sent: too many unanswered ones to that listener's address (or in all). */
     updatesThrottled: number;
   };
   errorsSent: number;

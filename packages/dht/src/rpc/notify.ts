@@ -5,7 +5,6 @@
 import type { InfoHash, Request, Value } from '../codec/types.js';
 import type { DhtCounters } from '../node-types.js';
 import type { Notification } from '../storage/index.js';
-import { rateLimitKey } from '../routing/address-policy.js';
 import { Peer } from '../routing/peer.js';
 import type { RoutingTable } from '../routing/table.js';
 import type { Engine } from './engine.js';
@@ -15,12 +14,15 @@ import type { TokenIssuer } from './tokens.js';
 export const UPDATE_BATCH_BYTES = 56 * 1024;
 
 /**
- * Unacknowledged `update` requests allowed per listener source (IPv4 address or IPv6 /64). A
- * listener answers each update within a round trip, so only a silent one reaches this; without a
- * cap, one host holding many subscriptions (one token, many sids) and never answering would fill
- * the transaction table with retransmitted updates and stop every other request of the node.
+ * Unacknowledged `update` requests allowed per listener IP address. A listener answers each update
+ * within a round trip, so only a silent one reaches this; without a cap, one host holding many
+ * subscriptions (one token, many sids) and never answering would fill the transaction table with
+ * retransmitted updates and stop every other request of the node. Per address, not per /64: on an
+ * offline LAN every IPv6 client shares fe80::/64, and a put on a key many of them listen to must
+ * reach them all. Generous, since a client that subscribes to many keys at once gets one update
+ * per key holding values before it can answer the first.
  */
-export const MAX_UPDATES_IN_FLIGHT_PER_SOURCE = 64;
+export const MAX_UPDATES_IN_FLIGHT_PER_ADDRESS = 256;
 
 /** Split values into runs whose packed sizes stay under the batch limit (one value per run at least). */
 function batches(values: Value[]): Value[][] {
@@ -56,11 +58,11 @@ export function createNotifier(deps: NotifierDeps): (notifications: Notification
   const inFlight = new Map<string, number>();
   let inFlightTotal = 0;
 
-  /** Send an update unless its listener's source (or all listeners) already have too many unanswered. */
+  /** Send an update unless its listener's address (or all listeners) already have too many unanswered. */
   function sendUpdate(peer: Peer, request: Request): void {
-    const source = rateLimitKey(peer.family, peer.address);
+    const source = peer.address;
     const pending = inFlight.get(source) ?? 0;
-    if (pending >= MAX_UPDATES_IN_FLIGHT_PER_SOURCE || inFlightTotal >= deps.maxTransactions / 2) {
+    if (pending >= MAX_UPDATES_IN_FLIGHT_PER_ADDRESS || inFlightTotal >= deps.maxTransactions / 2) {
       deps.counters.dropped.updatesThrottled++;
       return;
     }
