@@ -130,6 +130,33 @@ describe('storage: remote listeners', () => {
     assert.deepEqual(storage.stats().rejected, { 'key-listeners-full': 1, 'too-many-listeners': 1 });
     assert.equal(storage.stats().keys, 2, 'a refused listen leaves no empty key behind');
   });
+
+  it('one address cannot take every subscription slot of a key, nor of the node', () => {
+    const { clock, storage } = setup({ maxListeners: 100, maxListenersPerKey: 50, maxListenersPerAddress: 40, maxListenersPerKeyPerAddress: 4 });
+    const k = key('popular');
+    const hog = (sid: number, kk = k) => storage.listen(kk, { ...subscriber(sid), address: '192.0.2.66' });
+    for (let sid = 1; sid <= 60; sid++) hog(sid);
+    assert.equal(storage.listenerCount(k), 4);
+    const other = { ...subscriber(1), address: '192.0.2.77' };
+    storage.put(k, plain(1n, 'x'), SRC);
+    assert.equal(storage.listen(k, other).length, 1, 'another address still subscribes');
+    assert.equal(storage.listenerCount(k), 5);
+    // A refresh of an existing subscription is never refused.
+    assert.deepEqual(hog(1), []);
+    assert.equal(storage.listenerCount(k), 5);
+    for (let i = 0; i < 20; i++) for (let sid = 1; sid <= 4; sid++) hog(sid, key(`k${i}`));
+    assert.equal(storage.listenerCount(), 41, '40 for the hog, 1 for the other address');
+    assert.equal(storage.listen(key('k99'), { ...subscriber(1), address: '192.0.2.78' }).length, 0);
+    assert.equal(storage.listenerCount(), 42);
+    assert.ok(storage.stats().rejected['address-listeners-full']! > 0);
+    assert.ok(storage.stats().rejected['key-address-listeners-full']! > 0);
+    // Expired subscriptions free the address's slots.
+    clock.advance(11 * MINUTE);
+    storage.tick();
+    assert.equal(storage.listenerCount(), 0);
+    assert.equal(hog(1, key('fresh')).length, 0);
+    assert.equal(storage.listenerCount(), 1);
+  });
 });
 
 describe('storage: local listeners', () => {

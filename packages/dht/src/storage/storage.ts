@@ -60,6 +60,13 @@ export interface StorageOptions {
   maxListeners?: number;
   /** Remote subscriptions on one key. @default 256 */
   maxListenersPerKey?: number;
+  /**
+   * Remote subscriptions from one IP address: one host (one token, many sids) must not take every
+   * slot of the node. A Jami client listens to a few keys per contact. @default 2048
+   */
+  maxListenersPerAddress?: number;
+  /** Remote subscriptions from one IP address on one key (a host runs one or a few nodes). @default 16 */
+  maxListenersPerKeyPerAddress?: number;
   /** A subscription is dropped this long after its last refresh (OpenDHT: 10 min). @default 600000 */
   listenerLifetimeMs?: number;
   /**
@@ -84,6 +91,8 @@ export const STORAGE_DEFAULTS: Required<StorageOptions> = {
   maxValuesPerSource: 131072,
   maxListeners: 16384,
   maxListenersPerKey: 256,
+  maxListenersPerAddress: 2048,
+  maxListenersPerKeyPerAddress: 16,
   listenerLifetimeMs: 10 * 60_000,
   valueOverheadBytes: 360,
 };
@@ -175,6 +184,8 @@ export function createStorage(options: StorageOptions, components: StorageCompon
   const expiry = new ExpiryHeap<StoredValue>({ get: (v) => v.heapIndex, set: (v, i) => (v.heapIndex = i) });
   /** Entries with remote subscriptions, for the subscription sweep. */
   const listened = new Set<KeyEntry>();
+  /** Remote subscriptions per listener IP address. */
+  const listenersByAddress = new Map<string, number>();
 
   let totalBytes = 0;
   let totalValues = 0;
@@ -185,6 +196,12 @@ export function createStorage(options: StorageOptions, components: StorageCompon
   let listenersExpired = 0;
   let localListenerErrors = 0;
   const rejected: Record<string, number> = {};
+
+  function countAddress(address: string, delta: 1 | -1): void {
+    const n = (listenersByAddress.get(address) ?? 0) + delta;
+    if (n > 0) listenersByAddress.set(address, n);
+    else listenersByAddress.delete(address);
+  }
 
   const reject = (reason: string): void => {
     rejected[reason] = (rejected[reason] ?? 0) + 1;
@@ -467,6 +484,10 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     const id = `${toHex(sub.node)}/${sub.socketId}`;
     const existing = entry?.remote?.get(id);
     if (existing !== undefined) {
+      if (existing.subscriber.address !== sub.address) {
+        countAddress(existing.subscriber.address, -1);
+        countAddress(sub.address, 1);
+      }
       existing.subscriber = sub;
       existing.refreshedAt = now;
       return [];
@@ -478,6 +499,18 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     if ((entry?.remote?.size ?? 0) >= opts.maxListenersPerKey) {
       reject('key-listeners-full');
       return [];
+    }
+    if ((listenersByAddress.get(sub.address) ?? 0) >= opts.maxListenersPerAddress) {
+      reject('address-listeners-full');
+      return [];
+    }
+    if (entry?.remote !== undefined) {
+      let same = 0;
+      for (const s of entry.remote.values()) if (s.subscriber.address === sub.address) same++;
+      if (same >= opts.maxListenersPerKeyPerAddress) {
+        reject('key-address-listeners-full');
+        return [];
+      }
     }
     if (entry === undefined) {
       if (keys.size >= opts.maxKeys) {
@@ -491,12 +524,17 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     entry.remote.set(id, { subscriber: sub, refreshedAt: now });
     listened.add(entry);
     totalListeners++;
+    countAddress(sub.address, 1);
     return decodedAll(matching(entry, sub.query));
   }
 
   function unlisten(key: InfoHash, node: InfoHash, socketId: number): boolean {
     const entry = keys.get(nameOf(key));
-    if (entry?.remote?.delete(`${toHex(node)}/${socketId}`) !== true) return false;
+    const id = `${toHex(node)}/${socketId}`;
+    const s = entry?.remote?.get(id);
+    if (entry?.remote === undefined || s === undefined) return false;
+    entry.remote.delete(id);
+    countAddress(s.subscriber.address, -1);
     totalListeners--;
     if (entry.remote.size === 0) listened.delete(entry);
     dropIfEmpty(entry);
@@ -548,6 +586,7 @@ export function createStorage(options: StorageOptions, components: StorageCompon
       for (const [id, s] of remote) {
         if (now - s.refreshedAt >= opts.listenerLifetimeMs) {
           remote.delete(id);
+          countAddress(s.subscriber.address, -1);
           totalListeners--;
           listenersExpired++;
         }
