@@ -491,6 +491,35 @@ describe('listeners that never acknowledge', () => {
   });
 });
 
+describe('fragmented requests', () => {
+  it('one address announcing many fragmented puts it never completes does not block the others', async () => {
+    const h = await createHarness({ rateLimit: null });
+    const hog = await h.probe();
+    const htoken = tokenFor(h, hog);
+    const key = sha1('signed values are fragmented');
+    // Headers alone, many tids and a few ports of one address: each reserves a reassembly context.
+    for (let port = 0; port < 4; port++) {
+      const from = port === 0 ? hog : await h.probe({ address4: hog.address4, address6: `fd00:3::${port}`, port: 7000 + port });
+      const token = port === 0 ? htoken : tokenFor(h, from);
+      for (let tid = 1; tid <= 100; tid++) {
+        from.send(4, { tid, networkId: 0, client: false, userAgent: 'o2', kind: 'request', request: { type: 'put', id: from.id, key, values: { kind: 'fragmented', sizes: [3000] }, token } });
+      }
+    }
+    h.settle();
+    const p = await h.probe();
+    const token = tokenFor(h, p);
+    const big = makeValue({ id: 21n, body: { type: 0, data: new Uint8Array(2000).fill(2) } });
+    const tid = 777;
+    p.send(4, { tid, networkId: 0, client: false, userAgent: 'o2', kind: 'request', request: { type: 'put', id: p.id, key, values: { kind: 'fragmented', sizes: [big.packed.length] }, token } });
+    for (let offset = 0; offset < big.packed.length; offset += 1280) {
+      p.send(4, { tid, networkId: 0, client: false, kind: 'value-part', parts: [{ index: 0, offset, data: big.packed.subarray(offset, offset + 1280) }] });
+    }
+    h.settle();
+    assert.equal(replyBody(replyOf(p.take(), tid)).valueId, 21n);
+    await h.stop();
+  });
+});
+
 describe('node records in replies', () => {
   it('rewrites loopback records to the sender address, skips martians and our own id', async () => {
     const h = await createHarness({ rateLimit: null });

@@ -47,6 +47,12 @@ export interface ReassemblerOptions {
   partTimeoutMs?: number;
   /** Messages being reassembled at once; more headers are dropped. @default 256 */
   maxPending?: number;
+  /**
+   * Messages being reassembled at once for one sender group (the `group` given to {@link
+   * Reassembler.push}, e.g. its IP address): headers are cheap, and one host sending only headers
+   * must not take every context (Jami's signed values always travel as value parts). @default 32
+   */
+  maxPendingPerGroup?: number;
   /** Sum of the declared sizes of all messages being reassembled. @default 8388608 (8 MiB) */
   maxBufferedBytes?: number;
   /** Parts that arrived before their header, kept until it comes (or for `partTimeoutMs`). @default 64 */
@@ -97,6 +103,7 @@ interface Slot {
 
 interface Pending {
   message: Message;
+  group: string;
   /** One slot per `values` index; `undefined` for sizes above the limit (never expected). */
   slots: Array<Slot | undefined>;
   reserved: number;
@@ -141,6 +148,8 @@ export class Reassembler {
   private readonly totalTimeoutMs: number;
   private readonly partTimeoutMs: number;
   private readonly maxPending: number;
+  private readonly maxPendingPerGroup: number;
+  private readonly pendingPerGroup = new Map<string, number>();
   private readonly maxBufferedBytes: number;
   private readonly maxEarlyParts: number;
   private readonly maxEarlyBytes: number;
@@ -162,6 +171,7 @@ export class Reassembler {
     this.totalTimeoutMs = options.totalTimeoutMs ?? 10_000;
     this.partTimeoutMs = options.partTimeoutMs ?? 3_000;
     this.maxPending = options.maxPending ?? 256;
+    this.maxPendingPerGroup = options.maxPendingPerGroup ?? 32;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
     this.maxEarlyParts = options.maxEarlyParts ?? 64;
     this.maxEarlyBytes = options.maxEarlyBytes ?? 256 * 1024;
@@ -171,13 +181,14 @@ export class Reassembler {
 
   /**
    * Offer a message. Messages with nothing fragmented come straight back as `complete`; headers
-   * and parts return `pending` until the last part arrives.
+   * and parts return `pending` until the last part arrives. `group` (default: `source`) names the
+   * sender for the per-group limit, e.g. its IP address when `source` also holds the port.
    */
-  push(source: string, message: Message): ReassemblyResult {
+  push(source: string, message: Message, group: string = source): ReassemblyResult {
     if (message.kind === 'value-part') return this.onParts(`${source}|${message.tid}`, message.parts);
     const sizes = fragmentedSizes(message);
     if (sizes === undefined) return { status: 'complete', message, values: inlineValues(message) };
-    return this.onHeader(`${source}|${message.tid}`, message, sizes);
+    return this.onHeader(`${source}|${message.tid}`, message, sizes, group);
   }
 
   /** Drop contexts and early parts that ran out of time. */
@@ -215,9 +226,12 @@ export class Reassembler {
   private discard(key: string, p: Pending): void {
     this.pendingByKey.delete(key);
     this.bufferedBytes -= p.reserved;
+    const left = (this.pendingPerGroup.get(p.group) ?? 1) - 1;
+    if (left > 0) this.pendingPerGroup.set(p.group, left);
+    else this.pendingPerGroup.delete(p.group);
   }
 
-  private onHeader(key: string, message: Message, sizes: number[]): ReassemblyResult {
+  private onHeader(key: string, message: Message, sizes: number[], group: string): ReassemblyResult {
     const now = this.clock.now();
     const existing = this.pendingByKey.get(key);
     if (existing !== undefined) {
@@ -244,12 +258,18 @@ export class Reassembler {
       this.counters.droppedHeaders++;
       return { status: 'dropped', reason: 'too many pending reassemblies' };
     }
+    const ofGroup = this.pendingPerGroup.get(group) ?? 0;
+    if (ofGroup >= this.maxPendingPerGroup) {
+      this.counters.droppedHeaders++;
+      return { status: 'dropped', reason: 'too many pending reassemblies from this sender' };
+    }
     if (this.bufferedBytes + reserved > this.maxBufferedBytes) {
       this.counters.droppedHeaders++;
       return { status: 'dropped', reason: 'reassembly buffer full' };
     }
-    const pending: Pending = { message, slots, reserved, startedAt: now, lastAt: now };
+    const pending: Pending = { message, group, slots, reserved, startedAt: now, lastAt: now };
     this.pendingByKey.set(key, pending);
+    this.pendingPerGroup.set(group, ofGroup + 1);
     this.bufferedBytes += reserved;
 
     // Parts that came before this header.

@@ -120,7 +120,7 @@ export class Engine {
       return;
     }
     if (msg.kind === 'value-part') {
-      const result = this.reassembler.push(`${family}|${address}|${port}`, msg);
+      const result = this.reassembler.push(`${family}|${address}|${port}`, msg, `${family}|${address}`);
       if (result.status === 'complete') this.dispatch(result.message, family, address, port);
       return;
     }
@@ -142,7 +142,7 @@ export class Engine {
         counters.dropped.unmatchedReply++;
         return;
       }
-      const result = this.reassembler.push(`${family}|${address}|${port}`, msg);
+      const result = this.reassembler.push(`${family}|${address}|${port}`, msg, `${family}|${address}`);
       if (result.status === 'complete') this.dispatch(result.message, family, address, port);
       return;
     }
