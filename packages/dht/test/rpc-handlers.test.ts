@@ -120,6 +120,28 @@ describe('request handlers', () => {
     assert.equal(h.node.status().storage.values, 1);
   });
 
+  it('put: `c` in the future counts as now, a long-expired `c` is acknowledged but not stored', () => {
+    const token = tokenFor(h, p);
+    const key = sha1('created');
+    const nowS = Math.floor(h.clock.now() / 1000);
+    // Type 5 lives 1 min: with `c` an hour ahead unclamped it would live 61 min.
+    let tid = p.request(4, { type: 'put', id: p.id, key, values: { kind: 'inline', values: [makeValue({ id: 1n, body: { type: 5, data: text('ice') } })] }, token, created: nowS + 3600 });
+    h.settle();
+    assert.equal(replyBody(replyOf(p.take(), tid)).valueId, 1n);
+    tid = p.request(4, { type: 'put', id: p.id, key, values: { kind: 'inline', values: [makeValue({ id: 2n, body: { type: 0, data: text('old') } })] }, token, created: nowS - 3600 });
+    h.settle();
+    assert.equal(replyBody(replyOf(p.take(), tid)).valueId, 2n);
+    const ids = (): bigint[] => {
+      const t = p.request(4, { type: 'get', id: p.id, key });
+      h.settle();
+      const values = replyBody(replyOf(p.take(), t)).values;
+      return values?.kind === 'inline' ? values.values.map((v) => v.id) : [];
+    };
+    assert.deepEqual(ids(), [1n]);
+    h.settle(61_000);
+    assert.deepEqual(ids(), []);
+  });
+
   it('put without h → 203; value id 0 → 203; empty values → no answer', () => {
     const token = tokenFor(h, p);
     let tid = p.request(4, { type: 'put', id: p.id, values: { kind: 'inline', values: [makeValue({ id: 1n, body: { type: 0, data: text('x') } })] }, token });

@@ -27,6 +27,18 @@ describe('storage: remote listeners', () => {
     assert.equal(storage.listenerCount(), 3);
   });
 
+  it('a refresh (same node and sid) replaces the query and the address', () => {
+    const { storage } = setup();
+    const k = key('requery');
+    const sub = subscriber(4, textOnly);
+    storage.listen(k, sub);
+    storage.listen(k, { ...sub, query: undefined, address: '192.0.2.99' });
+    const out = storage.put(k, plain(1n, 'untyped'), SRC).notifications;
+    assert.equal(out.length, 1, 'the new query (none) lets an untyped value through');
+    assert.equal(out[0]!.subscriber.address, '192.0.2.99');
+    assert.equal(storage.listenerCount(k), 1);
+  });
+
   it('notifies stored values to subscribers whose WHERE matches', () => {
     const { storage } = setup();
     const k = key('w');
