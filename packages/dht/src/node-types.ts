@@ -1,7 +1,7 @@
 /** Public types of the DHT node: options, components, status. Re-exported by index.ts. */
 import type { Clock, Scheduler, ScheduledTask } from './clock.js';
 import type { Family, InfoHash, Query, Value } from './codec/types.js';
-import type { StorageOptions } from './storage/index.js';
+import type { StorageOptions, StorageStats } from './storage/index.js';
 import type { Transport } from './transport/transport.js';
 
 export type { Clock, Scheduler, ScheduledTask };
@@ -152,7 +152,8 @@ export interface DhtStatus {
   ports: { 4: number | null; 6: number | null };
   networkId: number;
   nodes: { 4: FamilyNodeCounts; 6: FamilyNodeCounts };
-  storage: { keys: number; values: number; bytes: number; listeners: number };
+  /** Storage figures, including refusals by reason, evictions and expirations. */
+  storage: StorageStats;
   counters: DhtCounters;
   transactions: number;
   searches: number;

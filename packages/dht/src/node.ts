@@ -438,7 +438,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
         ports: { 4: transport.localPort(4), 6: transport.localPort(6) },
         networkId,
         nodes: { 4: tables[4].counts(t), 6: tables[6].counts(t) },
-        storage: { keys: st.keys, values: st.values, bytes: st.bytes, listeners: st.listeners },
+        storage: st,
         counters,
         transactions: engine.transactions.size,
         searches: ops.activeSearches,
