@@ -114,4 +114,15 @@ describe('rate limiting', () => {
     assert.notEqual(rateLimitKey(6, '2001:db8::1'), rateLimitKey(6, '2001:db8:0:1::1'));
     assert.equal(rateLimitKey(4, '10.1.2.3'), '10.1.2.3');
   });
+
+  it('keys link-local IPv6 by address: every host of a LAN shares fe80::/64', () => {
+    assert.notEqual(rateLimitKey(6, 'fe80::1'), rateLimitKey(6, 'fe80::2'));
+    assert.equal(rateLimitKey(6, 'fe80::1'), rateLimitKey(6, 'fe80:0:0:0:0:0:0:1'));
+    const limiter = new RateLimiter({ perIp: 2, global: 100, maxTrackedIps: 16 });
+    for (const address of ['fe80::1', 'fe80::2']) {
+      assert.ok(limiter.allow(rateLimitKey(6, address), 0));
+      assert.ok(limiter.allow(rateLimitKey(6, address), 0));
+      assert.ok(!limiter.allow(rateLimitKey(6, address), 0), `${address} is held to its own budget`);
+    }
+  });
 });

@@ -35,12 +35,19 @@ export function isLoopback(family: Family, address: string): boolean {
 /**
  * The rate-limit bucket of a source: the IPv4 address itself, or the /64 of an IPv6 address (one
  * host usually owns a whole /64, so counting per address would let it multiply its quota).
+ * Link-local sources (fe80::/10) are the exception: every host on a link shares fe80::/64, so on
+ * an offline LAN a /64 bucket would make all IPv6 clients share one budget; they count per address.
  */
 export function rateLimitKey(family: Family, address: string): string {
   if (family === 4) return address;
   const bytes = addressToBytes(address);
   if (!bytes || bytes.length !== 16) return address;
+  const length = isLinkLocal(bytes) ? 16 : 8;
   let key = '';
-  for (let i = 0; i < 8; i++) key += bytes[i]!.toString(16).padStart(2, '0');
+  for (let i = 0; i < length; i++) key += bytes[i]!.toString(16).padStart(2, '0');
   return key;
+}
+
+function isLinkLocal(bytes: Uint8Array): boolean {
+  return bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0x80;
 }

@@ -1,7 +1,9 @@
 /**
  * Quota groups for stored values: who pays for a value. OpenDHT accounts storage per source
  * address; we do the same, but put a whole IPv6 /64 in one group, because one host can use any
- * number of addresses inside its /64 and would otherwise multiply its quota at will.
+ * number of addresses inside its /64 and would otherwise multiply its quota at will. Link-local
+ * addresses are grouped per address: every host of a link shares fe80::/64, so on an offline LAN a
+ * /64 group would make all IPv6 clients share one quota.
  */
 
 import { isIPv4, isIPv6 } from 'node:net';
@@ -11,8 +13,9 @@ export const LOCAL_SOURCE = 'local';
 
 /**
  * The quota group of a requester address: the IPv4 address itself (IPv4-mapped IPv6 is read as
- * IPv4), or the first 64 bits of an IPv6 address written as `xxxx:xxxx:xxxx:xxxx::/64`. Anything
- * else (already a group name, `LOCAL_SOURCE`) is returned unchanged.
+ * IPv4), the whole link-local IPv6 address (without its zone), or the first 64 bits of any other
+ * IPv6 address written as `xxxx:xxxx:xxxx:xxxx::/64`. Anything else (already a group name,
+ * `LOCAL_SOURCE`) is returned unchanged.
  */
 export function sourceGroup(address: string): string {
   const bare = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
@@ -27,6 +30,7 @@ export function sourceGroup(address: string): string {
     const lo = groups[7] ?? 0;
     return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
   }
+  if (((groups[0] ?? 0) & 0xffc0) === 0xfe80) return groups.map((g) => g.toString(16)).join(':');
   return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
 }
 
