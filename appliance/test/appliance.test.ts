@@ -46,7 +46,10 @@ test('GET /api/status: one object per service with the numbers the contract name
     assert.equal(typeof dht.nodes[fam].good, 'number');
     assert.equal(typeof dht.nodes[fam].dubious, 'number');
   }
-  assert.deepEqual(Object.keys(dht.storage).sort(), ['bytes', 'keys', 'listeners', 'values']);
+  for (const field of ['keys', 'values', 'bytes', 'listeners', 'evicted', 'expired']) {
+    assert.equal(typeof dht.storage[field], 'number', `dht.storage.${field}`);
+  }
+  assert.deepEqual(dht.storage.rejected, {}, 'refused puts are listed by reason');
   assert.equal(typeof dht.listeners, 'number');
   assert.equal(typeof dht.dropped.total, 'number');
   assert.equal(typeof dht.limited, 'number');
