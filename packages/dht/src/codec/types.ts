@@ -1,7 +1,7 @@
 /**
  * Typed OpenDHT wire messages: the contract between the codec (bytes ↔ these types) and the
  * node logic (which sees only these types). Field names follow the meaning, not the one-letter
- * wire keys; the wire key is given in each comment. See docs/protocol/opendht-wire.md.
+ * wire keys; the wire key is given in each comment. See docs/protocol.md.
  */
 
 /** 20-byte identifier: node ids, storage keys, public-key ids. */
