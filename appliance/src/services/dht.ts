@@ -51,7 +51,8 @@ export function createDhtService(config: LanboxConfig, components: { db: DhtDb; 
       const good = s.nodes[4].good + s.nodes[6].good;
       const dubious = s.nodes[4].dubious + s.nodes[6].dubious;
       const d = s.counters.dropped;
-      const dropped = d.malformed + d.netid + d.blacklisted + d.martian + d.oversize + d.selfOrZeroId + d.unmatchedReply + d.transactionsFull;
+      // Every drop reason but rate limiting, which is reported on its own as `limited`.
+      const dropped = Object.entries(d).reduce((sum, [reason, n]) => (reason === 'ratelimited' ? sum : sum + n), 0);
       const listening = s.ports[4] !== null || s.ports[6] !== null;
       // A lone box with no clients yet is healthy; it is degraded only when it was told to join
       // other nodes and knows none.
