@@ -55,6 +55,23 @@ export interface DhtNodeOptions {
   maxDatagramBytes?: number;
   /** Most requests awaiting an answer at once; more are refused (counted). @default 4096 */
   maxTransactions?: number;
+  /**
+   * Packed value bytes one reply to a `get` without SELECT carries at most; the values that fit
+   * are sent (OpenDHT readers accept partial answers; paginated gets, which every OpenDHT client
+   * and our own node use, ask for one value at a time and never reach it). A single value always
+   * goes, so 64 KiB makes the largest reply the same as for one maximum-size value (65 568 B):
+   * a spoofed get on a key filled with many values gains nothing over one big value.
+   * @default 65536
+   */
+  maxGetReplyBytes?: number;
+  /**
+   * Rows (values) one `fileds` reply (answer to a SELECT) lists at most; such a reply is one
+   * datagram, so it also stays under 12 KiB, inside our own 16 KiB `maxDatagramBytes`.
+   * @default 1024
+   */
+  maxSelectRows?: number;
+  /** Most value ids our own `get` fetches one by one after its SELECT phase. @default 1024 */
+  maxGetIds?: number;
   /** Most concurrent fragment reassemblies. @default 256 */
   maxReassemblies?: number;
   /** Addresses blacklisted at most (oldest forgotten first). @default 1024 */
@@ -138,6 +155,10 @@ export interface DhtCounters {
     /** Listener updates not sent: too many unanswered ones to that listener's address (or in all). */
     updatesThrottled: number;
   };
+  /** Get replies (without SELECT) that carried only part of the matching values (`maxGetReplyBytes`). */
+  getRepliesTruncated: number;
+  /** `fileds` replies that carried only part of the matching rows (`maxSelectRows`, 12 KiB). */
+  selectRepliesTruncated: number;
   errorsSent: number;
   errorsReceived: number;
   /** Exceptions caught while processing a datagram or a timeout (bugs; logged). */

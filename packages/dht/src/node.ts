@@ -181,7 +181,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
       { transport, tables, rateLimiter, blacklist, counters, now, rng, random, logger, wake },
     );
     const notify = createNotifier({ engine, tokens, tables, randomUint32, counters, maxTransactions: options.maxTransactions ?? 4096 });
-    ops = new Operations({ engine, storage, tables, now, families, notify, randomUint32, scheduler });
+    ops = new Operations({ engine, storage, tables, now, families, notify, randomUint32, scheduler, maxGetIds: Math.max(1, options.maxGetIds ?? 1024) });
     engine.setRequestHandler(
       createRequestHandler({
         engine,
@@ -190,6 +190,9 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
         tables,
         now,
         rejectTooFar: options.rejectTooFar ?? false,
+        maxGetReplyBytes: Math.max(0, options.maxGetReplyBytes ?? 65_536),
+        maxSelectRows: Math.max(1, options.maxSelectRows ?? 1024),
+        counters,
         notify,
         onUpdate: (from, request) => ops.onUpdate(from, request),
       }),

@@ -18,6 +18,8 @@ export function createCounters(): DhtCounters {
       transactionsFull: 0,
       updatesThrottled: 0,
     },
+    getRepliesTruncated: 0,
+    selectRepliesTruncated: 0,
     errorsSent: 0,
     internalErrors: 0,
     errorsReceived: 0,

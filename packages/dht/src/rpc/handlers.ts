@@ -8,7 +8,9 @@ import { ErrorCode } from '../codec/types.js';
 import type { Notification, Storage } from '../storage/index.js';
 import type { RoutingTable } from '../routing/table.js';
 import type { Peer } from '../routing/peer.js';
+import type { DhtCounters } from '../node-types.js';
 import type { Engine, RequestContext } from './engine.js';
+import { capFields, capValues } from './reply-limits.js';
 import type { TokenIssuer } from './tokens.js';
 
 /** Nodes per family in a find/get reply (`SEND_NODES`). */
@@ -23,6 +25,11 @@ export interface HandlerDeps {
   tables: { 4: RoutingTable; 6: RoutingTable };
   now: () => number;
   rejectTooFar: boolean;
+  /** Packed value bytes one get reply carries at most (one value always goes). */
+  maxGetReplyBytes: number;
+  /** Rows one `fileds` reply carries at most. */
+  maxSelectRows: number;
+  counters: DhtCounters;
   /** Deliver storage notifications to their listeners. */
   notify: (notifications: Notification[]) => void;
   /** An `update` request addressed to one of our listens. */
@@ -80,12 +87,15 @@ export function createRequestHandler(deps: HandlerDeps): (ctx: RequestContext, r
       }
       const reply = nodesReply(ctx, key, request.want);
       const query = request.query;
+      // Both answers are capped (see reply-limits.ts): a spoofed get must not turn into megabytes.
       if (query && query.select.length > 0) {
-        const fields = storage.select(key, query);
-        if (fields.values.length > 0) reply.fields = fields;
+        const capped = capFields(storage.select(key, query), deps.maxSelectRows);
+        if (capped.truncated) deps.counters.selectRepliesTruncated++;
+        if (capped.fields.values.length > 0) reply.fields = capped.fields;
       } else {
-        const values = storage.get(key, query);
-        if (values.length > 0) reply.values = { kind: 'inline', values };
+        const capped = capValues(storage.get(key, query), deps.maxGetReplyBytes);
+        if (capped.truncated) deps.counters.getRepliesTruncated++;
+        if (capped.values.length > 0) reply.values = { kind: 'inline', values: capped.values };
       }
       engine.reply(ctx, reply);
     },

@@ -10,7 +10,8 @@ import type { Peer } from '../routing/peer.js';
 import type { RoutingTable } from '../routing/table.js';
 import type { Engine } from '../rpc/engine.js';
 import { LOCAL_SOURCE, lifetimeMs, type Notification, type Storage, type StorageEvent } from '../storage/index.js';
-import { SEARCH_NODES, Search } from './search.js';
+import { mergeValue as merge, PaginatedGet } from './paginated-get.js';
+import { SEARCH_NODES, Search, type SearchHooks } from './search.js';
 
 /** Nodes a value is put on (per family). */
 export const PUT_NODES = 8;
@@ -33,6 +34,8 @@ export interface OperationsDeps {
   notify: (notifications: Notification[]) => void;
   randomUint32: () => number;
   scheduler: Scheduler;
+  /** Most value ids one get fetches one by one after its SELECT phase. */
+  maxGetIds: number;
 }
 
 interface ListenTarget {
@@ -60,17 +63,6 @@ interface Announce {
   nextAt: number;
 }
 
-/** Merge a value into a result set, keeping the newest version of a signed value (higher seq). */
-function merge(into: Map<bigint, Value>, value: Value): boolean {
-  const existing = into.get(value.id);
-  if (existing) {
-    if (Buffer.compare(existing.packed, value.packed) === 0) return false;
-    if ((value.body?.seq ?? 0) < (existing.body?.seq ?? 0)) return false;
-  }
-  into.set(value.id, value);
-  return true;
-}
-
 export class Operations {
   private readonly searches = new Set<Search>();
   private readonly listens = new Set<ListenOp>();
@@ -88,21 +80,28 @@ export class Operations {
     return this.listens.size;
   }
 
-  /** Run one lookup; `onDone` gets the finished search. */
-  lookup(family: Family, target: InfoHash, kind: 'find' | 'get', onDone: (s: Search) => void, onValues?: (v: Value[]) => void, query?: Query): Search {
+  /** Run one lookup; `onDone` gets the finished search. A get lookup hands over what the replies carry. */
+  lookup(
+    family: Family,
+    target: InfoHash,
+    kind: 'find' | 'get',
+    onDone: (s: Search) => void,
+    get?: { query?: Query; onValues?: SearchHooks['onValues']; onFields?: SearchHooks['onFields'] },
+  ): Search {
     const search = new Search(
       this.deps.engine,
       family,
       target,
       kind,
       {
-        onValues: onValues ? (values) => onValues(values) : undefined,
+        onValues: get?.onValues,
+        onFields: get?.onFields,
         onDone: (s) => {
           this.searches.delete(s);
           onDone(s);
         },
       },
-      query,
+      get?.query,
     );
     this.searches.add(search);
     for (const peer of this.deps.tables[family].closest(target, SEARCH_NODES, (p) => !p.isExpired())) search.add(peer);
@@ -139,21 +138,42 @@ export class Operations {
     });
   }
 
+  /**
+   * Paginated like OpenDHT's (see PaginatedGet): SELECT id, seq on the search nodes, then one
+   * WHERE id get per id we do not hold. Settles once every lookup and every fetch is done.
+   */
   get(key: InfoHash, query: Query | undefined, timeoutMs: number): Promise<Value[]> {
     const results = new Map<bigint, Value>();
     for (const v of this.deps.storage.get(key, query)) merge(results, v);
-    // Only WHERE travels: a SELECT would turn the answers into field lists.
-    const remoteQuery = query && query.where.length > 0 ? { select: [], where: query.where } : undefined;
+    const selectQuery = PaginatedGet.selectQuery(query?.where);
+    let searching = true;
+    let settle: ((values: Value[]) => void) | undefined;
+    const pages = new PaginatedGet(this.deps.engine, key, results, this.deps.maxGetIds, () => {
+      if (!searching) settle?.([...results.values()]);
+    });
     return this.track(
-      (resolve) =>
+      (resolve) => {
+        settle = (values) => {
+          pages.stop();
+          resolve(values);
+        };
         this.perFamily(
           (family, finished) =>
-            this.lookup(family, key, 'get', finished, (values) => {
-              for (const v of values) merge(results, v);
-            }, remoteQuery),
-          () => resolve([...results.values()]),
-        ),
-      () => [...results.values()],
+            this.lookup(family, key, 'get', finished, {
+              query: selectQuery,
+              onValues: (values) => pages.onValues(values),
+              onFields: (fields, from) => pages.onFields(fields, from),
+            }),
+          () => {
+            searching = false;
+            if (pages.idle) settle?.([...results.values()]);
+          },
+        );
+      },
+      () => {
+        pages.stop();
+        return [...results.values()];
+      },
       timeoutMs,
     );
   }

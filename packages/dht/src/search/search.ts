@@ -1,10 +1,11 @@
 /**
  * An iterative Kademlia lookup on one address family (§15): up to 14 candidates sorted by
  * distance, at most 4 requests in flight, "synced" once the 8 closest live candidates answered.
- * `find` lookups collect nodes and tokens; `get` lookups also collect the values of each reply.
+ * `find` lookups collect nodes and tokens; `get` lookups also hand over the values or the selected
+ * fields (`fileds`, answer to a query with a SELECT part) of each reply.
  */
 import { infoHashEquals, xorCompare } from '../codec/infohash.js';
-import type { Family, InfoHash, Query, Value } from '../codec/types.js';
+import type { Family, InfoHash, Query, SelectedFields, Value } from '../codec/types.js';
 import type { Peer } from '../routing/peer.js';
 import type { Engine, Outcome } from '../rpc/engine.js';
 
@@ -31,6 +32,8 @@ export interface SearchNode {
 export interface SearchHooks {
   /** Values carried by a get reply. */
   onValues?(values: Value[], from: Peer): void;
+  /** Selected fields carried by a get reply (the request's query had a SELECT part). */
+  onFields?(fields: SelectedFields, from: Peer): void;
   /** The lookup is synced, or ran out of candidates. Called once. */
   onDone(search: Search): void;
 }
@@ -122,6 +125,8 @@ export class Search {
         for (const peer of outcome.nodes) this.add(peer);
         const values = outcome.reply.values;
         if (values?.kind === 'inline' && values.values.length > 0) this.hooks.onValues?.(values.values, node.peer);
+        const fields = outcome.reply.fields;
+        if (fields && fields.values.length > 0) this.hooks.onFields?.(fields, node.peer);
       }
     }
     this.step();

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import threading
+import time
 
 import opendht as dht
 
@@ -96,6 +97,29 @@ class Driver:
         outcome["valueId"] = str(value.id)
         return outcome
 
+    def op_put_many(self, req):
+        """`count` values of `size` bytes with ids firstId, firstId+1, ... at one key, all put at
+        once (one DhtRunner search serves them); waits for every done callback."""
+        count = int(req["count"])
+        first = int(req["firstId"])
+        size = int(req.get("size", 100))
+        finished = threading.Semaphore(0)
+        acked = []
+
+        def on_done(ok, nodes):
+            acked.append(bool(ok))
+            finished.release()
+
+        for i in range(count):
+            value = dht.Value(bytes((i * 7 + j) & 0xFF for j in range(size)))
+            value.id = first + i
+            self.node.put(key_of(req), value, done_cb=on_done)
+        deadline = time.monotonic() + float(req.get("timeout", 20))
+        for _ in range(count):
+            if not finished.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise TimeoutError("put_many: %d of %d puts completed" % (len(acked), count))
+        return {"stored": sum(acked)}
+
     def op_get(self, req):
         done = threading.Event()
         values = []
@@ -145,7 +169,7 @@ def serve(driver, req):
 
 # Operations that may wait on the network run in their own thread so that a slow get does not
 # delay the others; start stays in order with everything else.
-CONCURRENT = {"put", "get"}
+CONCURRENT = {"put", "put_many", "get"}
 
 
 def main():
