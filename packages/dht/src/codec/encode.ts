@@ -207,40 +207,13 @@ function writeArgs(w: Writer, req: Request): void {
       return;
     }
     case 'update': {
-      if (req.values !== undefined) {
-        // Values form: id ve h sid values [c] token.
-        const n =
-          3 +
-          (req.version !== undefined ? 1 : 0) +
-          (req.key ? 1 : 0) +
-          (req.created !== undefined ? 1 : 0) +
-          (req.token ? 1 : 0) +
-          (req.refreshed ? 1 : 0) +
-          (req.expired ? 1 : 0);
-        w.mapHeader(n);
-        writeId(w, 'id', req.id);
-        if (req.version !== undefined) {
-          w.str('ve');
-          w.uint(req.version);
-        }
-        if (req.key) writeId(w, 'h', req.key);
-        w.str('sid');
-        w.uint(req.socketId >>> 0);
-        writeValueList(w, req.values);
-        if (req.created !== undefined) {
-          w.str('c');
-          w.uint(req.created);
-        }
-        if (req.token) writeId(w, 'token', req.token);
-        if (req.refreshed) writeIdList(w, 're', req.refreshed);
-        if (req.expired) writeIdList(w, 'exp', req.expired);
-        return;
-      }
-      // Notification form: id sid [token] re|exp (OpenDHT sends no h and no ve here).
+      // id ve h sid [values] [c] [token] [re] [exp]: the values form carries ve, h and values; the
+      // refreshed/expired form has none of them (OpenDHT sends no h and no ve there).
       const n =
         2 +
         (req.version !== undefined ? 1 : 0) +
         (req.key ? 1 : 0) +
+        (req.values !== undefined ? 1 : 0) +
         (req.created !== undefined ? 1 : 0) +
         (req.token ? 1 : 0) +
         (req.refreshed ? 1 : 0) +
@@ -254,6 +227,7 @@ function writeArgs(w: Writer, req: Request): void {
       if (req.key) writeId(w, 'h', req.key);
       w.str('sid');
       w.uint(req.socketId >>> 0);
+      if (req.values !== undefined) writeValueList(w, req.values);
       if (req.created !== undefined) {
         w.str('c');
         w.uint(req.created);
