@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RateLimiter } from '../src/rpc/rate-limiter.js';
-import { rateLimitKey } from '../src/routing/address-policy.js';
+import { sourceGroup } from '../src/storage/source-group.js';
 import { createHarness, type Probe } from './rpc-harness.js';
 
 function burst(probe: Probe, family: 4 | 6, count: number): number[] {
@@ -110,19 +110,19 @@ describe('rate limiting', () => {
   });
 
   it('keys IPv6 by /64 and IPv4 by address', () => {
-    assert.equal(rateLimitKey(6, '2001:db8::1'), rateLimitKey(6, '2001:db8:0:0:ffff::2'));
-    assert.notEqual(rateLimitKey(6, '2001:db8::1'), rateLimitKey(6, '2001:db8:0:1::1'));
-    assert.equal(rateLimitKey(4, '10.1.2.3'), '10.1.2.3');
+    assert.equal(sourceGroup('2001:db8::1'), sourceGroup('2001:db8:0:0:ffff::2'));
+    assert.notEqual(sourceGroup('2001:db8::1'), sourceGroup('2001:db8:0:1::1'));
+    assert.equal(sourceGroup('10.1.2.3'), '10.1.2.3');
   });
 
   it('keys link-local IPv6 by address: every host of a LAN shares fe80::/64', () => {
-    assert.notEqual(rateLimitKey(6, 'fe80::1'), rateLimitKey(6, 'fe80::2'));
-    assert.equal(rateLimitKey(6, 'fe80::1'), rateLimitKey(6, 'fe80:0:0:0:0:0:0:1'));
+    assert.notEqual(sourceGroup('fe80::1'), sourceGroup('fe80::2'));
+    assert.equal(sourceGroup('fe80::1'), sourceGroup('fe80:0:0:0:0:0:0:1'));
     const limiter = new RateLimiter({ perIp: 2, global: 100, maxTrackedIps: 16 });
     for (const address of ['fe80::1', 'fe80::2']) {
-      assert.ok(limiter.allow(rateLimitKey(6, address), 0));
-      assert.ok(limiter.allow(rateLimitKey(6, address), 0));
-      assert.ok(!limiter.allow(rateLimitKey(6, address), 0), `${address} is held to its own budget`);
+      assert.ok(limiter.allow(sourceGroup(address), 0));
+      assert.ok(limiter.allow(sourceGroup(address), 0));
+      assert.ok(!limiter.allow(sourceGroup(address), 0), `${address} is held to its own budget`);
     }
   });
 });

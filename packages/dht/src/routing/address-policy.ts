@@ -1,4 +1,4 @@
-/** Which peer addresses the node talks to (martians, §16.3) and how it groups them (rate limits). */
+/** Which peer addresses the node talks to (martians, §16.3); grouping sources is `storage/source-group.ts`. */
 import { addressToBytes } from '../codec/address.js';
 import type { Family } from '../codec/types.js';
 
@@ -30,24 +30,4 @@ export function isMartian(family: Family, address: string, port: number): boolea
 export function isLoopback(family: Family, address: string): boolean {
   if (family === 4) return address.startsWith('127.');
   return address === '::1';
-}
-
-/**
- * The rate-limit bucket of a source: the IPv4 address itself, or the /64 of an IPv6 address (one
- * host usually owns a whole /64, so counting per address would let it multiply its quota).
- * Link-local sources (fe80::/10) are the exception: every host on a link shares fe80::/64, so on
- * an offline LAN a /64 bucket would make all IPv6 clients share one budget; they count per address.
- */
-export function rateLimitKey(family: Family, address: string): string {
-  if (family === 4) return address;
-  const bytes = addressToBytes(address);
-  if (!bytes || bytes.length !== 16) return address;
-  const length = isLinkLocal(bytes) ? 16 : 8;
-  let key = '';
-  for (let i = 0; i < length; i++) key += bytes[i]!.toString(16).padStart(2, '0');
-  return key;
-}
-
-function isLinkLocal(bytes: Uint8Array): boolean {
-  return bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0x80;
 }

@@ -20,7 +20,8 @@ import type {
   ValueList,
 } from '../codec/types.js';
 import type { DhtCounters, Logger } from '../node-types.js';
-import { isLoopback, isMartian, rateLimitKey } from '../routing/address-policy.js';
+import { isLoopback, isMartian } from '../routing/address-policy.js';
+import { sourceGroup } from '../storage/source-group.js';
 import type { Blacklist } from '../routing/blacklist.js';
 import { Peer } from '../routing/peer.js';
 import type { RoutingTable } from '../routing/table.js';
@@ -131,7 +132,7 @@ export class Engine {
     }
     if (msg.kind === 'request') {
       const limiter = this.deps.rateLimiter;
-      if (limiter && !limiter.allow(rateLimitKey(family, address), this.deps.now())) {
+      if (limiter && !limiter.allow(family === 4 ? address : sourceGroup(address), this.deps.now())) {
         counters.dropped.ratelimited++;
         return;
       }
