@@ -265,6 +265,15 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     totalValues--;
   }
 
+  /** Removes a value and records its id under its key, for the listeners' `expired` notifications. */
+  function removeInto(v: StoredValue, removed: Map<KeyEntry, bigint[]>): void {
+    const entry = v.entry as KeyEntry;
+    removeValue(v);
+    const ids = removed.get(entry);
+    if (ids) ids.push(v.id);
+    else removed.set(entry, [v.id]);
+  }
+
   function dropIfEmpty(entry: KeyEntry): void {
     if (entry.empty && keys.get(entry.name) === entry) {
       keys.delete(entry.name);
@@ -287,12 +296,8 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     const evictFrom = (g: SourceGroup): boolean => {
       const victim = g.heap.peek();
       if (victim === undefined) return false;
-      const entry = victim.entry as KeyEntry;
-      removeValue(victim);
+      removeInto(victim, removed);
       evicted++;
-      const ids = removed.get(entry);
-      if (ids) ids.push(victim.id);
-      else removed.set(entry, [victim.id]);
       return true;
     };
     while ((group.bytes > opts.maxBytesPerSource || group.count > opts.maxValuesPerSource) && evictFrom(group));
@@ -572,12 +577,8 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     const local: LocalDelivery[] = [];
     const removed = new Map<KeyEntry, bigint[]>();
     for (let v = expiry.peek(); v !== undefined && v.expiration <= now; v = expiry.peek()) {
-      const entry = v.entry as KeyEntry;
-      removeValue(v);
+      removeInto(v, removed);
       expired++;
-      const ids = removed.get(entry);
-      if (ids) ids.push(v.id);
-      else removed.set(entry, [v.id]);
     }
     expiredNotifications(removed, notifications, local);
 
