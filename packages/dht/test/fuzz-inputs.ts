@@ -6,19 +6,8 @@
 
 import { MsgMap, type MsgValue } from '../src/codec/msgpack/reader.js';
 import { Writer, writeValue } from '../src/codec/msgpack/writer.js';
+import { seededRandom } from '../src/seeded-random.js';
 import { loadVectors } from './codec-fixtures.js';
-
-/** mulberry32: small, fast, seedable. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type FuzzKind = 'random' | 'structured' | 'mutated' | 'truncated' | 'bitflip' | 'length-attack' | 'spliced';
 export const FUZZ_KINDS: readonly FuzzKind[] = ['random', 'structured', 'mutated', 'truncated', 'bitflip', 'length-attack', 'spliced'];
@@ -31,7 +20,7 @@ export class FuzzInputs {
   private readonly rand: () => number;
 
   constructor(seed: number) {
-    this.rand = prng(seed);
+    this.rand = seededRandom(seed);
     this.seeds = loadVectors().map((v) => v.bytes);
   }
 

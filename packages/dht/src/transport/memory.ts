@@ -1,6 +1,7 @@
 import type { Scheduler } from '../clock.js';
 import type { Family } from '../codec/types.js';
 import type { DatagramHandler, Transport } from './transport.js';
+import { seededRandom } from '../seeded-random.js';
 
 export interface MemoryNetworkOptions {
   /** Delivers datagrams after `latencyMs`; a manual clock keeps tests free of real timers. */
@@ -28,18 +29,6 @@ export interface MemoryNetwork {
   setLossRate(rate: number): void;
   /** Datagrams delivered and lost so far. */
   stats(): { delivered: number; lost: number; undeliverable: number };
-}
-
-/** Small deterministic PRNG (mulberry32) so lossy test runs repeat exactly. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** An in-process datagram network for multi-node tests: addressed endpoints, optional loss and latency. */
