@@ -413,6 +413,20 @@ describe('storage: get and select', () => {
     return { storage, k };
   }
 
+  it('getPacked gives the same values as get, as their stored bytes only', () => {
+    const { storage, k } = filled();
+    for (const query of [undefined, { select: [], where: [{ field: Field.valueType, value: 0 }] }]) {
+      const full = storage.get(k, query);
+      const packed = storage.getPacked(k, query);
+      assert.deepEqual(ids(packed), ids(full));
+      for (let i = 0; i < full.length; i++) {
+        assert.deepEqual(Uint8Array.from(packed[i]!.packed), Uint8Array.from(full[i]!.packed));
+        assert.equal(packed[i]!.body, undefined, 'nothing is decoded');
+      }
+    }
+    assert.deepEqual(storage.getPacked(key('nothing here')), []);
+  });
+
   it('filters by id, type, owner id, seq and user type', () => {
     const { storage, k } = filled();
     const where = (field: number, value: bigint | number | Uint8Array) => ids(storage.get(k, { select: [], where: [{ field, value }] }));

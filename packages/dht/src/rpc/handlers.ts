@@ -93,7 +93,7 @@ export function createRequestHandler(deps: HandlerDeps): (ctx: RequestContext, r
         if (capped.truncated) deps.counters.selectRepliesTruncated++;
         if (capped.fields.values.length > 0) reply.fields = capped.fields;
       } else {
-        const capped = capValues(storage.get(key, query), deps.maxGetReplyBytes);
+        const capped = capValues(storage.getPacked(key, query), deps.maxGetReplyBytes);
         if (capped.truncated) deps.counters.getRepliesTruncated++;
         if (capped.values.length > 0) reply.values = { kind: 'inline', values: capped.values };
       }

@@ -472,6 +472,12 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     return entry === undefined ? [] : decodedAll(matching(entry, query));
   }
 
+  function getPacked(key: InfoHash, query?: Query): Value[] {
+    const entry = keys.get(nameOf(key));
+    if (entry === undefined) return [];
+    return matching(entry, query).map((v) => ({ id: v.id, packed: Buffer.from(v.packed, 'latin1') }));
+  }
+
   function select(key: InfoHash, query: Query): SelectedFields {
     const fields = selectedFields(query.select);
     const entry = keys.get(nameOf(key));
@@ -603,6 +609,7 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     put,
     refresh,
     get,
+    getPacked,
     select,
     listen,
     unlisten,

@@ -74,6 +74,12 @@ export interface Storage {
   refresh(key: InfoHash, valueId: bigint): { result: RefreshResult; notifications: Notification[] };
   /** Stored values at `key` matching the query's WHERE part, decoded, packed bytes as received. */
   get(key: InfoHash, query?: Query): Value[];
+  /**
+   * The same values for a reply on the wire: only `id` and `packed` are set. A get reply sends
+   * the packed bytes as they are, so decoding every value first would be wasted work on the
+   * busiest request there is.
+   */
+  getPacked(key: InfoHash, query?: Query): Value[];
   /** A SELECT reply: the query's known fields sorted and deduplicated, one row per matching value. */
   select(key: InfoHash, query: Query): SelectedFields;
   /**
