@@ -4,7 +4,7 @@ import type { Logger } from './logger.js';
 import { NameService, type Clock, type ImportResult } from './logic/name-service.js';
 import { resolveOptions, type NameServerOptions } from './options.js';
 import { createLevelRegistry, type NameDatabase } from './registry/level-registry.js';
-import type { Registry } from './registry/registry.js';
+import type { Registry, StoreHealth } from './registry/registry.js';
 import type { RejectReason } from './stats.js';
 import { createHttpHandler } from './transport/http.js';
 
@@ -43,6 +43,8 @@ export interface NameServerStatus {
   readonly trackedClients: number;
   /** Stored entries that could not be decoded. */
   readonly corruptRecords: number;
+  /** The names store: read-only/down, damage found and what was recovered, last backup. Null for a registry without one. */
+  readonly store: StoreHealth | null;
 }
 
 export interface NameServer {
@@ -59,9 +61,17 @@ export interface NameServer {
   importNames(json: unknown): Promise<ImportResult>;
   /** Operator removal: frees the name and its address. Returns false if the name was not registered. */
   removeName(name: string): Promise<boolean>;
-  /** Periodic housekeeping (forgets ended rate-limit windows); call e.g. once a minute. */
-  tick(): void;
-  /** Stops answering (503) and waits for writes in progress. The database stays open. */
+  /**
+   * Periodic housekeeping: forgets ended rate-limit windows, reopens a store that refused a write
+   * once there is room, takes due backups. Call e.g. every 10 s; resolves when done (never rejects).
+   */
+  tick(): Promise<void>;
+  /** Operator repair of the names store (see `Registry.repair`); null if the registry has no store to repair. */
+  repair(): Promise<StoreHealth | null>;
+  /**
+   * Stops answering (503) and waits for writes in progress, then closes the registry if it has
+   * `close()` (a durable registry takes a last backup). A `db` given in components stays open.
+   */
   close(): Promise<void>;
 }
 
@@ -73,6 +83,9 @@ export async function createNameServer(options: NameServerOptions = {}, componen
   await registry.open();
   const service = new NameService(registry, resolved, clock);
   let state: 'open' | 'closed' = 'open';
+  let ticking = false;
+  const damage = registry.health?.().damage;
+  if (damage != null) components.logger?.error({ damage }, 'the names store was damaged; see the copy and what was recovered');
   if (registry.corrupt() > 0) components.logger?.warn({ corrupt: registry.corrupt() }, 'name registry holds undecodable records');
 
   const handle = createHttpHandler(service, {
@@ -87,7 +100,9 @@ export async function createNameServer(options: NameServerOptions = {}, componen
     status() {
       const c = service.counters;
       const names = registry.count();
-      const degraded = service.storageFailed || names >= resolved.maxNames || registry.corrupt() > 0;
+      const store = registry.health?.() ?? null;
+      const unrepaired = store?.damage != null && (store.repairedAt === null || store.damage.detectedAt > store.repairedAt);
+      const degraded = service.storageFailed || names >= resolved.maxNames || registry.corrupt() > 0 || (store !== null && store.state !== 'ok') || unrepaired;
       return {
         state: state === 'closed' ? 'down' : degraded ? 'degraded' : 'ok',
         names,
@@ -98,6 +113,7 @@ export async function createNameServer(options: NameServerOptions = {}, componen
         rateLimited: c.rateLimited,
         trackedClients: service.trackedClients,
         corruptRecords: registry.corrupt(),
+        store,
       };
     },
     exportNames: () => service.exportNames(),
@@ -111,10 +127,28 @@ export async function createNameServer(options: NameServerOptions = {}, componen
       if (removed) components.logger?.info({ name }, 'name removed by operator');
       return removed;
     },
-    tick: () => service.tick(),
+    async tick() {
+      service.tick();
+      if (ticking) return;
+      ticking = true;
+      try {
+        await registry.tick?.();
+      } catch (error) {
+        components.logger?.error({ err: error }, 'names store housekeeping failed');
+      } finally {
+        ticking = false;
+      }
+    },
+    async repair() {
+      if (registry.repair === undefined) return null;
+      const health = await service.exclusive(() => registry.repair!());
+      components.logger?.warn({ store: health }, 'names store repaired by the operator');
+      return health;
+    },
     async close() {
       state = 'closed';
       await service.drain();
+      await registry.close?.();
     },
   };
 }

@@ -246,6 +246,11 @@ export class NameService {
     }
   }
 
+  /** Runs `fn` alone, after every queued write (the operator's repair of the store). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#exclusive(fn);
+  }
+
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
     this.#pending += 1;
     const run = this.#writeTail.then(fn).finally(() => {
