@@ -11,8 +11,9 @@
  * leave nothing to read from, so the old handle keeps serving lookups (LevelDB did not apply the
  * failed write) until there is room to reopen.
  */
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NameRecord } from '../codec/record.js';
+import { encodeRecord, type NameRecord } from '../codec/record.js';
 import { readLatestBackup, writeBackup, type BackupInfo } from './backup.js';
 import { createLevelRegistry } from './level-registry.js';
 import { freeBytes, isNoSpace, keepCopy, openLevelStore, sizeOf, StoreUnavailableError, type StringLevel } from './level-store.js';
@@ -38,6 +39,33 @@ export interface DurableRegistryOptions {
 }
 
 export type DurableRegistry = Registry & Required<Pick<Registry, 'health' | 'tick' | 'repair' | 'close'>>;
+
+/**
+ * How many names the store held after the last acknowledged write, kept beside the backups. A
+ * store that opens with fewer (a lost or truncated log LevelDB does not report) lost names.
+ * Written after the store's own write, so a crash in between leaves it low, never high.
+ */
+async function readCount(path: string): Promise<number | null> {
+  try {
+    const n = Number((await readFile(path, 'utf8')).trim());
+    return Number.isSafeInteger(n) && n >= 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+async function writeCount(path: string, n: number): Promise<void> {
+  try {
+    const handle = await open(path, 'w', 0o640);
+    try {
+      await handle.writeFile(`${n}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Best effort: a missing or stale count only weakens loss detection, never raises a false alarm.
+  }
+}
 
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -70,6 +98,7 @@ export function createDurableRegistry(options: DurableRegistryOptions): DurableR
   let writeFailures = 0;
   let reopens = 0;
   let repairedAt: number | null = null;
+  const countFile = join(options.backupDir, 'names.count');
 
   const backup = async (): Promise<void> => {
     if (inner === null) return;
@@ -86,16 +115,23 @@ export function createDurableRegistry(options: DurableRegistryOptions): DurableR
     }
   };
 
-  /** Adds the backup's names the store lacks; returns what it did. Keeps a copy first if the store itself opened fine. */
-  const restoreFromBackup = async (reg: Registry, copyTaken: boolean): Promise<{ restored: number; conflicts: number; copy: string | null; backupAt: number | null }> => {
+  /**
+   * Puts back what the last verified backup has and the store lacks or holds garbled (a record of
+   * the same name and address that differs). Keeps a copy first unless one was already taken.
+   */
+  const restoreFromBackup = async (reg: Registry, copyTaken: boolean, corrupt: number): Promise<{ restored: number; conflicts: number; copy: string | null; backupAt: number | null }> => {
     const latest = await readLatestBackup(options.backupDir);
     if (latest.info === null) return { restored: 0, conflicts: 0, copy: null, backupAt: null };
+    lastBackup = latest.info;
     const missing: NameRecord[] = [];
     const taken = new Set<string>();
     let conflicts = 0;
     for (const record of latest.records) {
-      if ((await reg.getByName(record.name)) !== undefined) continue;
-      if ((await reg.getNameByAddr(record.addr)) !== undefined || taken.has(record.addr)) {
+      const stored = await reg.getByName(record.name);
+      if (stored !== undefined && (stored.addr !== record.addr || encodeRecord(stored) === encodeRecord(record))) continue;
+      // The address index may still name this record although the record itself is gone.
+      const holder = await reg.getNameByAddr(record.addr);
+      if ((holder !== undefined && holder !== record.name) || taken.has(record.addr)) {
         conflicts += 1;
         continue;
       }
@@ -103,12 +139,16 @@ export function createDurableRegistry(options: DurableRegistryOptions): DurableR
       missing.push(record);
     }
     let copy: string | null = null;
-    if (missing.length > 0 && !copyTaken) copy = await keepCopy(options.dir, options.damagedDir, now());
-    await reg.insert(missing);
+    if ((missing.length > 0 || corrupt > 0) && !copyTaken) copy = await keepCopy(options.dir, options.damagedDir, now());
+    if (missing.length > 0) {
+      await reg.insert(missing);
+      await reg.open(); // recounts: some records replaced garbled ones of the same name
+    }
     return { restored: missing.length, conflicts, copy, backupAt: latest.info.at };
   };
 
   const openStore = async (forceRepair: boolean): Promise<void> => {
+    await mkdir(options.backupDir, { recursive: true, mode: 0o750 }).catch(() => undefined);
     let opened;
     try {
       opened = await openLevelStore({ dir: options.dir, damagedDir: options.damagedDir, now, verify: readAll, forceRepair });
@@ -121,6 +161,7 @@ export function createDurableRegistry(options: DurableRegistryOptions): DurableR
     }
     const reg = createLevelRegistry(opened.db);
     await reg.open();
+    const expected = await readCount(countFile);
     const namesRead = reg.count();
     const corruptRecords = reg.corrupt();
     db = opened.db;
@@ -129,18 +170,22 @@ export function createDurableRegistry(options: DurableRegistryOptions): DurableR
     readOnly = null;
     let fromBackup = { restored: 0, conflicts: 0, copy: null as string | null, backupAt: null as number | null };
     try {
-      fromBackup = await restoreFromBackup(reg, opened.damage !== null);
+      fromBackup = await restoreFromBackup(reg, opened.damage !== null, corruptRecords);
     } catch (error) {
       // The store is readable; restoring needs a write (or a copy) that failed. Retried on the next reopen.
       writeFailures += 1;
       readOnly = `restoring from the backup failed: ${describe(error)}`;
     }
-    if (opened.damage !== null || fromBackup.restored > 0 || corruptRecords > 0) {
+    const lost = expected === null ? 0 : Math.max(0, expected - reg.count());
+    if (opened.damage !== null || fromBackup.restored > 0 || corruptRecords > 0 || lost > 0) {
+      if (lost > 0 && opened.damage === null && fromBackup.copy === null) fromBackup.copy = await keepCopy(options.dir, options.damagedDir, now()).catch(() => null);
       const error =
         opened.damage?.error ??
         (fromBackup.restored > 0
-          ? `${fromBackup.restored} names of the backup of ${new Date(fromBackup.backupAt ?? 0).toISOString()} were missing from the store`
-          : `${corruptRecords} unreadable records`);
+          ? `${fromBackup.restored} names of the backup of ${new Date(fromBackup.backupAt ?? 0).toISOString()} were missing from the store or garbled`
+          : corruptRecords > 0
+            ? `${corruptRecords} unreadable records`
+            : `the store holds ${reg.count()} names, ${expected} were acknowledged`);
       damage = {
         detectedAt: opened.damage?.detectedAt ?? now(),
         error,
@@ -150,10 +195,12 @@ export function createDurableRegistry(options: DurableRegistryOptions): DurableR
         restoredFromBackup: fromBackup.restored,
         conflicts: fromBackup.conflicts,
         corruptRecords,
+        lost,
       };
       pendingChanges += 1;
     }
-    if (pendingChanges > 0 || lastBackup === null) await backup();
+    await writeCount(countFile, reg.count());
+    if (pendingChanges > 0) await backup();
   };
 
   const closeDb = async (): Promise<void> => {
@@ -207,6 +254,7 @@ export function createDurableRegistry(options: DurableRegistryOptions): DurableR
     try {
       const result = await op(reg);
       pendingChanges += 1;
+      await writeCount(countFile, reg.count());
       return result;
     } catch (error) {
       writeFailures += 1;

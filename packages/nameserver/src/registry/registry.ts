@@ -82,4 +82,9 @@ export interface DamageSummary {
   readonly conflicts: number;
   /** Unreadable records found. */
   readonly corruptRecords: number;
+  /**
+   * Names acknowledged before the damage that neither the store nor the backup had (registered
+   * after the last backup), from the count recorded beside the store after every write.
+   */
+  readonly lost: number;
 }
