@@ -25,3 +25,6 @@ export { REJECT_REASONS } from './stats.js';
 export type { RejectReason } from './stats.js';
 export { checkLookupAnswer } from './identity.js';
 export type { LookupVerdict } from './identity.js';
+export { createBearerCheck } from './transport/bearer.js';
+export { readBody } from './transport/body.js';
+export { clientGroup } from './codec/client-group.js';

@@ -39,8 +39,10 @@ export interface NameServerStatus {
   readonly rejected: Readonly<Record<RejectReason, number>>;
   /** Registration attempts refused by the per-client rate limit. */
   readonly rateLimited: number;
-  /** Client IPs in the rate limiter's table. */
+  /** Clients (IPv4 addresses, IPv6 /64s, link-local addresses) in the rate limiter's table. */
   readonly trackedClients: number;
+  /** Rate-limit entries pushed out of the full table to make room for new clients (fewest attempts first). */
+  readonly rateLimitEvictions: number;
   /** Stored entries that could not be decoded. */
   readonly corruptRecords: number;
   /** The names store: read-only/down, damage found and what was recovered, last backup. Null for a registry without one. */
@@ -112,6 +114,7 @@ export async function createNameServer(options: NameServerOptions = {}, componen
         rejected: { ...c.rejected },
         rateLimited: c.rateLimited,
         trackedClients: service.trackedClients,
+        rateLimitEvictions: service.rateLimitEvictions,
         corruptRecords: registry.corrupt(),
         store,
       };

@@ -266,6 +266,7 @@ export function createDurableRegistry(options: DurableRegistryOptions): DurableR
 
   return {
     async open() {
+      if (inner !== null) return; // already open (the appliance opens it early to migrate an old data dir)
       await openStore(false);
     },
     getByName: async (name) => (await readable()).getByName(name),
