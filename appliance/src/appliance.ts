@@ -135,7 +135,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     };
   };
 
-  const pageModel = (): PageModel => {
+  const pageModel = (): Omit<PageModel, 'pageUrl'> => {
     const st = status();
     const c = st.clients;
     return {
