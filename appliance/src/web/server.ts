@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createHash } from 'node:crypto';
 import { renderStatusPage, STATUS_PAGE_SCRIPT, STATUS_PAGE_STYLE, type PageModel } from './status-page.js';
 import { pageAddress } from './page/sections/qr.js';
+import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
 
 /** A mounted route handler: returns true when it answered the request. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -122,6 +123,10 @@ export function createWebServer(options: WebServerOptions): WebServer {
       }
       if (path === '/api/status') {
         send(res, 200, 'application/json', JSON.stringify(options.status()));
+        return;
+      }
+      if (path === '/metrics') {
+        send(res, 200, METRICS_CONTENT_TYPE, await renderMetrics(options.status() as Record<string, unknown>));
         return;
       }
     }
