@@ -10,10 +10,11 @@
  *   system.load1                     → lanbox_system_load1
  *
  * Rules (what a service author needs to know):
- * - A number is a counter when it sits under an object named `counters`, `dropped`, `rejected`,
- *   `lookups`, `registrations`, `requestsIn`, `reassembly` or `pushes`, or its own name is one
- *   of COUNTER_LEAVES; everything else is a gauge. Put monotonically increasing numbers under
- *   `counters` and they come out right.
+ * - A number is a counter when it sits under an object named like COUNTER_GROUPS (`counters`,
+ *   `dropped`, `refused`, `pushes`…), or its name is in COUNTER_LEAVES or in the past tense
+ *   (`accepted`, `published`…), unless it is in GAUGE_LEAVES (`pending`, `inFlight`) or under
+ *   `history` (window counts); everything else is a gauge. Put monotonically increasing numbers
+ *   under `counters` and they come out right.
  * - Names ending in `Bytes`/`Seconds` keep the unit; `…Ms` values become seconds; `…At` and
  *   `lastSeen` numbers (ms since the epoch) become `…_timestamp_seconds`. Booleans are 0/1 gauges.
  * - Arrays of objects that carry a string `url` become one labelled series per element; other
@@ -27,11 +28,14 @@ import { Counter, Gauge, Registry } from 'prom-client';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-const COUNTER_GROUPS = new Set(['counters', 'dropped', 'rejected', 'lookups', 'registrations', 'requestsIn', 'reassembly', 'pushes']);
-/** Counters outside those groups. */
-const COUNTER_LEAVES = new Set(['requests', 'notFound', 'tooLarge', 'errors', 'evicted', 'expired', 'listenersExpired', 'localListenerErrors', 'rateLimited', 'limited']);
-/** Current amounts that sit inside a counter group. */
-const GAUGE_LEAVES = new Set(['pending']);
+const COUNTER_GROUPS = new Set(['counters', 'dropped', 'rejected', 'refused', 'lookups', 'requests', 'registrations', 'requestsIn', 'reassembly', 'pushes']);
+/** Counts over a sliding window, which go down as well as up. */
+const GAUGE_GROUPS = new Set(['history']);
+/** Counters outside those groups, besides names in the past tense (accepted, dropped, published…). */
+const COUNTER_LEAVES = new Set(['sent', 'requests', 'errors', 'notFound', 'tooLarge', 'polls', 'keepalives', 'checks', 'writes', 'gets', 'puts', 'retransmits', 'timeouts', 'rateLimited', 'internalErrors']);
+const PAST_TENSE = /[a-z](ed|Sent|Errors)$/;
+/** Current amounts whose name or place would otherwise make them counters. */
+const GAUGE_LEAVES = new Set(['pending', 'inFlight', 'blacklisted']);
 /** Not metrics: settings for clients, identifiers and addresses. */
 const SKIP_PATHS = new Set(['clients', 'appliance.pid', 'dht.networkId', 'dht.ports']);
 const SKIP_LEAVES = new Set(['port', 'pid']);
@@ -104,7 +108,11 @@ function collect(doc: Record<string, unknown>): Sample[] {
       const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
       if (!Number.isFinite(v)) return;
       const parents = path.slice(0, -1);
-      const counter = !GAUGE_LEAVES.has(leaf) && typeof value === 'number' && (parents.some((p) => COUNTER_GROUPS.has(p)) || COUNTER_LEAVES.has(leaf));
+      const counter =
+        typeof value === 'number' &&
+        !GAUGE_LEAVES.has(leaf) &&
+        !parents.some((p) => GAUGE_GROUPS.has(p)) &&
+        (parents.some((p) => COUNTER_GROUPS.has(p)) || COUNTER_LEAVES.has(leaf) || PAST_TENSE.test(leaf));
       const { segments, scale } = leafName(parents, leaf);
       // `_total` is the counter suffix; a gauge that counts "all of them" is named `_all`.
       const base = `lanbox_${segments.join('_')}`.replace(/_total$/, counter ? '_total' : '_all');
