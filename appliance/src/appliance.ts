@@ -20,6 +20,7 @@ import { lanAddresses } from './web/lan-addresses.js';
 import { createAdminRoute, MAX_IMPORT_BYTES } from './web/admin.js';
 import type { PageModel } from './web/status-page.js';
 import { VERSION } from './version.js';
+import { systemStatus, type SystemStatus } from './system.js';
 
 export interface ApplianceComponents {
   logger: Logger;
@@ -53,6 +54,8 @@ export interface StatusDocument {
   nameserver: ServiceStatus;
   proxy: ServiceStatus;
   turn: ServiceStatus;
+  /** The box itself: load, memory, free space for data, uptime, temperature. */
+  system: SystemStatus;
   clients: ClientSettings;
 }
 
@@ -131,6 +134,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       nameserver: byName('nameserver'),
       proxy: byName('proxy'),
       turn: byName('turn'),
+      system: systemStatus({ dataDir: config.dataDir }),
       clients: clientSettings(),
     };
   };
