@@ -44,6 +44,8 @@ export interface StatusDocument {
     ready: boolean;
     startedAt: string;
     uptimeSeconds: number;
+    /** The box's clock when this document was made (ms): the page measures "how long ago" against it. */
+    statusAt: number;
     rssBytes: number;
     heapUsedBytes: number;
     dataDir: string;
@@ -124,6 +126,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         ready,
         startedAt: startedAt.toISOString(),
         uptimeSeconds: Math.round(process.uptime()),
+        statusAt: Date.now(),
         rssBytes: mem.rss,
         heapUsedBytes: mem.heapUsed,
         dataDir: config.dataDir,
@@ -150,7 +153,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       nodeId: typeof st.dht.nodeId === 'string' ? st.dht.nodeId : null,
       nameServerUrls: config.nameserver ? c.nameServer : null,
       turn: c.turn,
-      proxy: { unavailable: 'This box has no DHT proxy yet.' },
+      proxy: c.proxy.length > 0 ? { addresses: c.proxy } : { unavailable: st.proxy.state === 'disabled' ? 'This box offers no DHT proxy.' : 'The DHT proxy is not reachable yet.' },
       discovery: config.discovery,
       initialStatus: st,
     };

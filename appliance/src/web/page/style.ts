@@ -20,7 +20,7 @@ code,.value,.mono{font:14px/1.4 ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,m
 .copy{margin-left:8px;font-size:12px;padding:3px 9px;border:1px solid var(--line);background:#fff;border-radius:6px;cursor:pointer;color:var(--accent)}
 .copy:active{background:#eef3fb}
 .note{color:var(--muted);font-size:13px;display:block;margin-top:3px}
-.badge{display:inline-block;min-width:74px;text-align:center;border-radius:999px;padding:1px 10px;font-size:13px;font-weight:600}
+.badge{display:inline-block;white-space:nowrap;min-width:74px;text-align:center;border-radius:999px;padding:1px 10px;font-size:13px;font-weight:600}
 .ok{color:var(--ok);background:var(--okbg)}.degraded{color:var(--deg);background:var(--degbg)}
 .down{color:var(--down);background:var(--downbg)}.disabled{color:var(--off);background:var(--offbg)}
 .warn{background:var(--degbg);border:1px solid #f0d79c;border-radius:8px;padding:10px 12px;margin:10px 0 0}

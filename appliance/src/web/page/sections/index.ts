@@ -8,11 +8,21 @@ import { services } from './services.js';
 import { settings } from './settings.js';
 import { phones } from './phones.js';
 import { qr } from './qr.js';
+import { nearby } from './nearby.js';
+import { names } from './names.js';
+import { proxy } from './proxy.js';
+import { turn } from './turn.js';
+import { box } from './box.js';
 
 export const SECTIONS: readonly PageSection[] = [
   answer,
   services,
   settings,
-  phones,
   qr,
+  phones,
+  proxy,
+  nearby,
+  names,
+  turn,
+  box,
 ];
