@@ -115,8 +115,13 @@ export interface JamiDevice {
   lookupName(accountId: string, name: string, timeoutMs: number): Promise<LookupResult>;
   /** lookupAddress through the account's name server → registeredNameFound. */
   lookupAddress(accountId: string, address: string, timeoutMs: number): Promise<LookupResult>;
-  /** addContact: creates a one-to-one conversation and sends the peer a conversation request. */
+  /** addContact: adds the contact and creates the one-to-one conversation locally; sends nothing (13.7). */
   addContact(accountId: string, uri: string): Promise<void>;
+  /**
+   * sendTrustRequest: what a client's "add contact" sends. Creates the one-to-one conversation if
+   * there is none, and sends the peer a conversation request (over the DHT) naming it.
+   */
+  sendConversationRequest(accountId: string, uri: string, payload?: Uint8Array): Promise<void>;
   /** Waits for conversationRequestReceived from `fromUri` (or any, if undefined) → conversation id. */
   waitConversationRequest(accountId: string, fromUri: string | undefined, options: { since?: number; timeoutMs: number }): Promise<string>;
   acceptConversationRequest(accountId: string, conversationId: string): Promise<void>;
@@ -266,6 +271,9 @@ export async function startJamiDevice(options: DeviceOptions): Promise<JamiDevic
     async addContact(accountId, uri) {
       await call('addContact', 'ss', [accountId, uri]);
     },
+    async sendConversationRequest(accountId, uri, payload = new Uint8Array()) {
+      await call('sendTrustRequest', 'ssay', [accountId, uri, Buffer.from(payload)]);
+    },
     async waitConversationRequest(accountId, fromUri, o) {
       const s = await waitSignal('conversationRequestReceived', (b) => {
         if (b[0] !== accountId) return false;
@@ -305,7 +313,9 @@ export async function startJamiDevice(options: DeviceOptions): Promise<JamiDevic
     async waitTextMessage(accountId, fromUri, text, o) {
       await waitSignal('incomingAccountMessage', (b) => {
         const payloads = (b[3] ?? {}) as Details;
-        return b[0] === accountId && asString(b[2]).replace(/^ring:/, '') === fromUri && payloads['text/plain'] === text;
+        // jamid 13.7 emits (account, from, message id, payloads), although its introspection XML
+        // names the second and third arguments the other way round.
+        return b[0] === accountId && asString(b[1]).replace(/^ring:/, '') === fromUri && payloads['text/plain'] === text;
       }, { ...o, what: `text message "${text}" from ${fromUri} on ${name}` });
     },
     stop() {
