@@ -18,13 +18,11 @@ import { readFileSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import jsQRImport from 'jsqr';
-import { PNG } from 'pngjs';
+import type { BrowserContext, Page } from 'playwright-core';
 import { APPLIANCE_DIR, startAppliance, tempDir, waitFor, type RunningAppliance } from './helpers.js';
+import { CHROMIUM, decodeQr, launchBrowser } from './browser.js';
 
 const run = promisify(execFile);
-const jsQR = jsQRImport as unknown as typeof jsQRImport.default;
 const SCREENSHOT_DIR = resolve(APPLIANCE_DIR, '../docs/screenshots');
 /** A Jami account's announcement (dht + jami services) as libopendht 2.4.12 sends it. */
 const JAMI_ANNOUNCEMENT = JSON.parse(
@@ -106,19 +104,11 @@ before(async () => {
   const bin = await tempDir('lanbox-chromium-bin-');
   cleanups.push(bin.remove);
   const wrapper = join(bin.path, 'chromium-in-netns');
-  await writeFile(wrapper, `#!/bin/sh\nexec ip netns exec ${A.ns} /usr/bin/chromium "$@"\n`);
+  await writeFile(wrapper, `#!/bin/sh\nexec ip netns exec ${A.ns} ${CHROMIUM} "$@"\n`);
   await chmod(wrapper, 0o755);
   const userData = await tempDir('lanbox-chromium-');
   cleanups.push(userData.remove);
-  browser = await chromium.launchPersistentContext(userData.path, {
-    executablePath: wrapper,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser(userData.path, wrapper);
   cleanups.push(() => browser.close());
 });
 
@@ -144,9 +134,7 @@ test('on the LAN: the page lists the Jami account and DHT node heard, its QR cod
 
   // The bootstrap to type is the LAN address, and the QR code carries the address the page was opened at.
   assert.match(await text(page, '#settings'), new RegExp(`Bootstrap\\s+${A.ipv4.replace(/\./g, '\\.')}:4222`));
-  const png = PNG.sync.read(await page.locator('svg.qr').screenshot());
-  const decoded = jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height);
-  assert.equal(decoded?.data, PAGE);
+  assert.equal(decodeQr(await page.locator('svg.qr').screenshot()), PAGE);
 
   // The box's coturn answers the TURN monitor's first probe: every service that is on works.
   await waitFor('TURN card green', async () => ((await page.locator('#card-turn').getAttribute('data-state')) === 'ok' ? true : undefined), 60000);

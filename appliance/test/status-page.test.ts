@@ -11,17 +11,13 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import jsQRImport from 'jsqr';
-import { PNG } from 'pngjs';
-import { getJson, loopbackArgs, startAppliance, tempDir, type RunningAppliance } from './helpers.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { getJson, loopbackArgs, startAppliance, tempDir, waitFor, type RunningAppliance } from './helpers.js';
+import { CHROMIUM, decodeQr, launchBrowser } from './browser.js';
 // Reused from the packages' own tests: the lab coturn (loopback peers allowed) and signed Jami registrations.
 import { startCoturn, type Coturn } from '../../packages/turn-monitor/test/helpers/coturn.js';
 import { makeAccounts, registrationBody } from '../../packages/nameserver/test/helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-// jsqr is CommonJS with types that declare an ES default export: at run time the default import is the function.
-const jsQR = jsQRImport as unknown as typeof jsQRImport.default;
 
 let app: RunningAppliance;
 let coturn: Coturn;
@@ -29,13 +25,9 @@ let browser: BrowserContext;
 let userData: { path: string; remove: () => Promise<void> };
 let data: { path: string; remove: () => Promise<void> };
 
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`not true after ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** Polled from here: the page's CSP forbids the eval that playwright's in-page predicates need. */
+const until = (check: () => Promise<boolean>, timeoutMs: number, what: string) =>
+  waitFor(what, async () => ((await check()) ? true : undefined), timeoutMs);
 
 /** A page that records CSP violations and console errors (checked at the end of each test). */
 async function openPage(width: number, height: number): Promise<{ page: Page; problems: string[] }> {
@@ -69,16 +61,7 @@ before(async () => {
     const r = await fetch(`${app.base}/name/${name}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: registrationBody(a, name) });
     assert.equal(r.status, 200, await r.text());
   }
-  // A fresh profile (playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(userData.path, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser(userData.path);
 });
 
 after(async () => {
@@ -137,12 +120,11 @@ test('the values to type are those of the running configuration; cards, answer a
 
 test('the QR code, made on the box, decodes to the page address', async () => {
   const { page, problems } = await openPage(1280, 900);
-  const png = PNG.sync.read(await page.locator('svg.qr').screenshot());
-  const decoded = jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height);
+  const decoded = decodeQr(await page.locator('svg.qr').screenshot());
   assert.ok(decoded !== null, 'jsQR found a QR code');
-  assert.equal(decoded.data, page.url());
-  assert.equal(decoded.data, `http://127.0.0.1:${app.webPort}/`);
-  assert.equal(await page.locator('#page-url').innerText(), decoded.data);
+  assert.equal(decoded, page.url());
+  assert.equal(decoded, `http://127.0.0.1:${app.webPort}/`);
+  assert.equal(await page.locator('#page-url').innerText(), decoded);
   assert.deepEqual(problems, []);
   await page.close();
 });
