@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { getJson, loopbackArgs, startAppliance, tempDir, waitFor, type RunningAppliance } from './helpers.js';
 import { CHROMIUM, decodeQr, launchBrowser } from './browser.js';
+import { renderStatusPage } from '../src/web/status-page.js';
 // Reused from the packages' own tests: the lab coturn (loopback peers allowed) and signed Jami registrations.
 import { startCoturn, type Coturn } from '../../packages/turn-monitor/test/helpers/coturn.js';
 import { makeAccounts, registrationBody } from '../../packages/nameserver/test/helpers.js';
@@ -155,5 +156,36 @@ test('the page keeps polling: stopping coturn turns the TURN card red without a 
   const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
   assert.equal(overflow, 0, 'nothing wider than a 360-pixel phone screen');
   assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('services wired later show up from their /api/status members alone: DHT proxy and push', async () => {
+  // The page as the box renders it, fed the status shapes the proxy and push services report
+  // (packages/proxy ProxyStatus, packages/push PushServiceStatus), without a box behind it.
+  const status = {
+    appliance: { statusAt: 1_800_000_000_000 },
+    dht: { state: 'ok', summary: 'UDP 4222' },
+    proxy: {
+      state: 'degraded', summary: '3 phone(s); requests do not reach the DHT: get answered 502', listening: true, clients: 3, listens: 5,
+      subscriptions: { total: 4, unifiedpush: 2, android: 1, ios: 1, none: 0 }, pushes: { sent: 7, failed: 1, refused: 2, undeliverable: 0, dropped: 0, encrypted: 6, inFlight: 0 },
+    },
+    push: { state: 'ok', summary: '2 phone stream(s)', url: 'http://10.0.0.5:8082', subscribers: 2, topics: 2, published: 9, delivered: 8, cachedMessages: 1 },
+  };
+  const html = renderStatusPage({
+    hostname: 'lanbox', version: 'test', addresses: ['10.0.0.5'], dhtPort: 4222, nodeId: null, nameServerUrls: null, turn: null,
+    proxy: { addresses: ['10.0.0.5:8080'] }, ntfyUrls: ['http://10.0.0.5:8082'], discovery: true, pageUrl: 'http://10.0.0.5/', initialStatus: status,
+  });
+  const page = await browser.newPage();
+  await page.setContent(html);
+  assert.match(await page.locator('#card-proxy').innerText(), /DHT proxy\s+needs attention\s+3 phone\(s\); requests do not reach the DHT/);
+  assert.match(await page.locator('#card-push').innerText(), /Push \(ntfy\)\s+working/);
+  assert.match(await page.locator('#answer').innerText(), /Partly: .*the DHT proxy needs attention/);
+  const proxy = await page.locator('#proxy').innerText();
+  assert.match(proxy, /Phones connected\s+3 · 5 listening/);
+  assert.match(proxy, /Push subscriptions\s+4 \(2 UnifiedPush, 1 Android, 1 iOS\)/);
+  assert.match(proxy, /Pushes\s+7 sent, 1 failed, 2 refused/);
+  assert.match(proxy, /ntfy apps connected\s+2 · 2 topics/);
+  assert.match(proxy, /Notifications\s+9 received, 8 delivered · 1 waiting/);
+  assert.match(await page.locator('#settings').innerText(), /Push server \(ntfy\)\s+http:\/\/10\.0\.0\.5:8082/);
   await page.close();
 });
