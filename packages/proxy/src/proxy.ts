@@ -722,7 +722,14 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
     };
   };
 
-  const server = createServer({ maxHeaderSize: 16_384, requestTimeout: o.requestTimeoutMs, headersTimeout: o.headersTimeoutMs, keepAliveTimeout: o.keepAliveTimeoutMs });
+  const server = createServer({
+    maxHeaderSize: 16_384,
+    requestTimeout: o.requestTimeoutMs,
+    headersTimeout: o.headersTimeoutMs,
+    keepAliveTimeout: o.keepAliveTimeoutMs,
+    // Node checks the two timeouts above only this often (30 s by default).
+    connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(o.headersTimeoutMs / 2))),
+  });
   server.maxHeadersCount = 64;
   server.timeout = 0;
   server.on('connection', (socket: Socket) => {

@@ -349,7 +349,13 @@ export function createPushService(options: PushServiceOptions = {}, components: 
     json(res, 404, { code: 40401, http: 404, error: 'page not found' });
   };
 
-  const server = createServer({ maxHeaderSize: 8192, headersTimeout: o.headersTimeoutMs, requestTimeout: o.requestTimeoutMs });
+  const server = createServer({
+    maxHeaderSize: 8192,
+    headersTimeout: o.headersTimeoutMs,
+    requestTimeout: o.requestTimeoutMs,
+    // Node checks the two timeouts above only this often (30 s by default).
+    connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(o.headersTimeoutMs / 2))),
+  });
   server.maxHeadersCount = 64;
   server.timeout = 0;
   server.on('connection', (socket: Socket) => {
