@@ -14,6 +14,9 @@ import { boundDhtPort, createDhtService } from './services/dht.js';
 import { createNameServerService, type NameServerService } from './services/nameserver.js';
 import { createDiscoveryService } from './services/discovery.js';
 import { createTurnService } from './services/turn.js';
+import { createProxyApplianceService, type ProxyApplianceService } from './services/proxy.js';
+import { createPushApplianceService, type PushApplianceService } from './services/push.js';
+import type { IncomingMessage } from 'node:http';
 import { disabledService, type ApplianceService, type ServiceName, type ServiceStatus } from './services/service.js';
 import { createWebServer, type WebServer } from './web/server.js';
 import { lanAddresses } from './web/lan-addresses.js';
@@ -30,7 +33,10 @@ export interface ClientSettings {
   bootstrap: string[];
   nameServer: string[];
   turn: { addresses: string[]; username: string; password: string; realm: string } | null;
+  /** DHT proxy addresses (`HOST:PORT`; IPv4 only: Jami's proxy field cannot take an IPv6 literal). */
   proxy: string[];
+  /** Push service URLs to type into ntfy as its default server. */
+  ntfy: string[];
   peerDiscovery: boolean;
 }
 
@@ -51,6 +57,7 @@ export interface StatusDocument {
   dht: ServiceStatus;
   discovery: ServiceStatus;
   nameserver: ServiceStatus;
+  push: ServiceStatus;
   proxy: ServiceStatus;
   turn: ServiceStatus;
   clients: ClientSettings;
@@ -80,6 +87,8 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
   let webPort: number | null = null;
   let ready = false;
   let stopping: Promise<void> | null = null;
+  let proxyService: ProxyApplianceService | null = null;
+  let pushService: PushApplianceService | null = null;
 
   const byName = (name: ServiceName): ServiceStatus => {
     const s = services.find((x) => x.name === name);
@@ -91,6 +100,8 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     const dhtPort = boundDhtPort(byName('dht')) ?? config.dhtPort;
     const turnStatus = byName('turn');
     const first = config.turn[0];
+    const proxyPort = proxyService?.port() ?? null;
+    const pushPort = pushService?.port() ?? null;
     const realm = typeof turnStatus.realm === 'string' && turnStatus.realm !== '' ? turnStatus.realm : TURN_REALM_DEFAULT;
     return {
       bootstrap: addrs.map((a) => formatHostPort(a, dhtPort)),
@@ -105,12 +116,27 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
               password: first.password,
               realm,
             },
-      proxy: [],
+      proxy: proxyPort === null ? [] : addrs.filter((a) => !a.includes(':')).map((a) => formatHostPort(a, proxyPort)),
+      ntfy: pushPort === null ? [] : addrs.map((a) => `http://${formatHostPort(a, pushPort)}`),
       peerDiscovery: true,
     };
   };
 
-  const status = (): StatusDocument => {
+  /**
+   * The push service's base URL as the asking client reached the box (its Host header's host,
+   * when that is a plain IP or name), else the first LAN address.
+   */
+  const pushUrlFor = (req: IncomingMessage | undefined): string | null => {
+    const pushPort = pushService?.port() ?? null;
+    if (pushPort === null) return null;
+    const host = req?.headers.host ?? '';
+    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(:\d+)?$/.exec(host);
+    const name = m?.[1] ?? lanAddresses(config.bind)[0]?.address;
+    if (name === undefined) return null;
+    return name.startsWith('[') ? `http://${name}:${pushPort}` : `http://${formatHostPort(name, pushPort)}`;
+  };
+
+  const status = (req?: IncomingMessage): StatusDocument => {
     const mem = process.memoryUsage();
     return {
       appliance: {
@@ -129,14 +155,15 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       dht: byName('dht'),
       discovery: byName('discovery'),
       nameserver: byName('nameserver'),
+      push: { ...byName('push'), url: pushUrlFor(req) },
       proxy: byName('proxy'),
       turn: byName('turn'),
       clients: clientSettings(),
     };
   };
 
-  const pageModel = (): PageModel => {
-    const st = status();
+  const pageModel = (req?: IncomingMessage): PageModel => {
+    const st = status(req);
     const c = st.clients;
     return {
       hostname: st.appliance.hostname,
@@ -146,7 +173,8 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       nodeId: typeof st.dht.nodeId === 'string' ? st.dht.nodeId : null,
       nameServerUrls: config.nameserver ? c.nameServer : null,
       turn: c.turn,
-      proxy: { unavailable: 'This box has no DHT proxy yet.' },
+      proxy: c.proxy.length > 0 ? { addresses: c.proxy } : { unavailable: config.proxy ? 'The DHT proxy is not running.' : 'The DHT proxy is turned off on this box (--no-proxy).' },
+      ntfyUrls: config.push && c.ntfy.length > 0 ? c.ntfy : null,
       discovery: config.discovery,
       initialStatus: st,
     };
@@ -185,15 +213,17 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     const nameserver = config.nameserver
       ? createNameServerService({ adminToken: config.adminToken }, { db: st.root, logger: child('nameserver') })
       : null;
+    pushService = config.push ? createPushApplianceService(config, { logger: child('push') }) : null;
+    const push = pushService;
+    proxyService = config.proxy
+      ? createProxyApplianceService(config, { dht: dht.node, db: st.root.sublevel<string, string>('proxy', { valueEncoding: 'utf8' }), logger: child('proxy'), pushPort: () => push?.port() ?? null })
+      : null;
     const list: ApplianceService[] = [
       dht,
       config.discovery ? createDiscoveryService({ dht: dht.node, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
       nameserver ?? disabledService('nameserver', 'turned off (--no-nameserver)'),
-      disabledService('proxy', config.proxy ? 'not built yet: lanbox has no DHT proxy, phones must reach the DHT directly' : 'turned off (--no-proxy); lanbox has no DHT proxy yet anyway', {
-        built: false,
-        requested: config.proxy,
-        port: config.proxyPort,
-      }),
+      pushService ?? disabledService('push', 'turned off (--no-push)'),
+      proxyService ?? disabledService('proxy', 'turned off (--no-proxy)'),
       config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
     ];
     return { list, nameserver };

@@ -61,7 +61,7 @@ test('the page tells what to type and shows the node id and live health', async 
   assert.ok(settings.includes(`http://127.0.0.1:${app.webPort}`), 'name server URL shown, with http://');
   assert.match(settings, /TURN username\s+ring/);
   assert.match(settings, /TURN realm\s+ring/);
-  assert.match(settings, /DHT proxy\s+Off/);
+  assert.match(settings, /DHT proxy address\s+127\.0\.0\.1:\d+/);
 
   assert.equal(await page.locator('[data-node-id]').innerText(), nodeId);
   const where = await page.locator('#where').innerText();
@@ -73,7 +73,7 @@ test('the page tells what to type and shows the node id and live health', async 
   await page.waitForFunction("document.querySelectorAll('#health-rows tr').length === 5");
   const health = await page.locator('#health-rows').innerText();
   assert.match(health, /DHT node\s+ok/);
-  assert.match(health, /DHT proxy\s+disabled/);
+  assert.match(health, /DHT proxy\s+ok/);
   assert.match(health, /Name server\s+ok/);
 
   // The copy button copies the value (clipboard API is unavailable on plain http; the fallback selects it).

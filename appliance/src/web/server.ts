@@ -32,10 +32,10 @@ export interface WebCounters {
 }
 
 export interface WebServerOptions {
-  /** The whole /api/status document. */
-  status: () => object;
+  /** The whole /api/status document; `req` tells which address the client reached (URLs to type). */
+  status: (req?: IncomingMessage) => object;
   /** What the status page shows when first served (the page then polls /api/status). */
-  page: () => PageModel;
+  page: (req?: IncomingMessage) => PageModel;
   /** Tried in order for anything that is not the page or /api/*. */
   routes: RouteHandler[];
   limits?: WebLimits;
@@ -114,11 +114,11 @@ export function createWebServer(options: WebServerOptions): WebServer {
     }
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/' || path === '/index.html') {
-        send(res, 200, 'text/html; charset=utf-8', renderStatusPage(options.page()), { 'Content-Security-Policy': CSP });
+        send(res, 200, 'text/html; charset=utf-8', renderStatusPage(options.page(req)), { 'Content-Security-Policy': CSP });
         return;
       }
       if (path === '/api/status') {
-        send(res, 200, 'application/json', JSON.stringify(options.status()));
+        send(res, 200, 'application/json', JSON.stringify(options.status(req)));
         return;
       }
     }

@@ -5,7 +5,7 @@ import type { PushTransport } from './push/sender.js';
 export interface ProxyOptions {
   /** TCP port; 0 picks a free one. @default 8080 */
   port?: number;
-  /** Bind address; `::` is dual stack (IPv4 clients show as `::ffff:a.b.c.d`, like OpenDHT). @default '::' */
+  /** Bind address. Default: every address, dual stack when IPv6 is available (IPv4 clients then show as `::ffff:a.b.c.d`, like OpenDHT). */
   host?: string;
   /** Open TCP connections per client address. @default 1100 */
   maxConnectionsPerAddress?: number;
@@ -53,7 +53,7 @@ export interface ProxyOptions {
 
 export const DEFAULTS = {
   port: 8080,
-  host: '::',
+  host: undefined as string | undefined,
   maxConnectionsPerAddress: 1100,
   maxConnections: 20_000,
   maxListensPerAddress: 1024,

@@ -853,7 +853,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
       await restore();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ port: o.port, host: o.host }, () => {
+        server.listen({ port: o.port, ...(o.host !== undefined ? { host: o.host } : {}) }, () => {
           server.off('error', reject);
           resolve();
         });

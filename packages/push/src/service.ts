@@ -11,7 +11,7 @@ import { TextDecoder } from 'node:util';
 export interface PushServiceOptions {
   /** TCP port; 0 picks a free one. @default 8082 */
   port?: number;
-  /** Bind address (`::` is dual stack). @default '::' */
+  /** Bind address. Default: every address, dual stack when IPv6 is available. */
   host?: string;
   /** How long a message stays available for replay (ntfy's default cache duration). @default 43200000 */
   cacheDurationMs?: number;
@@ -100,7 +100,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export const PUSH_DEFAULTS = {
   port: 8082,
-  host: '::',
+  host: undefined as string | undefined,
   cacheDurationMs: 12 * 3600_000,
   maxMessagesPerTopic: 100,
   maxTopics: 10_000,
@@ -409,7 +409,7 @@ export function createPushService(options: PushServiceOptions = {}, components: 
     async start() {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ port: o.port, host: o.host }, () => {
+        server.listen({ port: o.port, ...(o.host !== undefined ? { host: o.host } : {}) }, () => {
           server.off('error', reject);
           resolve();
         });
