@@ -10,19 +10,20 @@ import type { Logger } from 'pino';
 import type { LanboxConfig } from './config/schema.js';
 import { formatHostPort } from './config/values.js';
 import { openStorage, type Storage } from './storage.js';
-import { boundDhtPort, createDhtService } from './services/dht.js';
-import { createNameServerService, type NameServerService } from './services/nameserver.js';
-import { createDiscoveryService } from './services/discovery.js';
-import { createTurnService } from './services/turn.js';
-import { createProxyApplianceService, type ProxyApplianceService } from './services/proxy.js';
-import { createPushApplianceService, type PushApplianceService } from './services/push.js';
+import { boundDhtPort, createDhtService, type DhtServiceStatus } from './services/dht.js';
+import { createNameServerService, type NameServerService, type NameServerServiceStatus } from './services/nameserver.js';
+import { createDiscoveryService, type DiscoveryServiceStatus } from './services/discovery.js';
+import { createTurnService, type TurnServiceStatus } from './services/turn.js';
+import { createProxyApplianceService, type ProxyApplianceService, type ProxyServiceStatus } from './services/proxy.js';
+import { createPushApplianceService, type PushApplianceService, type PushServiceStatus } from './services/push.js';
 import type { IncomingMessage } from 'node:http';
-import { disabledService, type ApplianceService, type ServiceName, type ServiceStatus } from './services/service.js';
+import { disabledService, STOPPED, type ApplianceService, type DisabledStatus, type ServiceStatus, type StoppedStatus } from './services/service.js';
 import { createWebServer, type WebServer } from './web/server.js';
 import { lanAddresses } from './web/lan-addresses.js';
 import { createAdminRoute, MAX_IMPORT_BYTES } from './web/admin.js';
 import type { PageModel } from './web/status-page.js';
 import { VERSION } from './version.js';
+import { systemStatus, type SystemStatus } from './system.js';
 
 export interface ApplianceComponents {
   logger: Logger;
@@ -49,18 +50,33 @@ export interface StatusDocument {
     ready: boolean;
     startedAt: string;
     uptimeSeconds: number;
+    /** The box's clock when this document was made (ms): the page measures "how long ago" against it. */
+    statusAt: number;
     rssBytes: number;
     heapUsedBytes: number;
     dataDir: string;
     web: { port: number | null; requests: number; notFound: number; tooLarge: number; errors: number };
   };
-  dht: ServiceStatus;
-  discovery: ServiceStatus;
-  nameserver: ServiceStatus;
-  push: ServiceStatus;
-  proxy: ServiceStatus;
-  turn: ServiceStatus;
+  dht: DhtServiceStatus;
+  discovery: DiscoveryServiceStatus | DisabledStatus | StoppedStatus;
+  nameserver: NameServerServiceStatus | DisabledStatus;
+  /** The push service; `url` is the base URL to type into ntfy, as the asking client reached the box. */
+  push: (PushServiceStatus | DisabledStatus | StoppedStatus) & { url: string | null };
+  proxy: ProxyServiceStatus | DisabledStatus | StoppedStatus;
+  turn: TurnServiceStatus | DisabledStatus;
+  /** The box itself: load, memory, free space for data, uptime, temperature. */
+  system: SystemStatus;
   clients: ClientSettings;
+}
+
+/** The services in start order, each with its own status type. */
+interface Services {
+  dht: ApplianceService<DhtServiceStatus>;
+  discovery: ApplianceService<DiscoveryServiceStatus | DisabledStatus>;
+  nameserver: ApplianceService<NameServerServiceStatus | DisabledStatus>;
+  push: ApplianceService<PushServiceStatus | DisabledStatus>;
+  proxy: ApplianceService<ProxyServiceStatus | DisabledStatus>;
+  turn: ApplianceService<TurnServiceStatus | DisabledStatus>;
 }
 
 export interface Appliance {
@@ -68,7 +84,7 @@ export interface Appliance {
   start(): Promise<void>;
   /** Stops services in reverse order, closes the web server and flushes storage. Idempotent. */
   stop(): Promise<void>;
-  status(): StatusDocument;
+  status(req?: IncomingMessage): StatusDocument;
   /** One line for systemd's STATUS= and the log. */
   summary(): string;
   readonly webPort: number | null;
@@ -81,7 +97,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
   const log = components.logger;
   const startedAt = new Date();
   let storage: Storage | null = null;
-  let services: ApplianceService[] = [];
+  let services: Services | null = null;
   let started: ApplianceService[] = [];
   let web: WebServer | null = null;
   let webPort: number | null = null;
@@ -90,19 +106,17 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
   let proxyService: ProxyApplianceService | null = null;
   let pushService: PushApplianceService | null = null;
 
-  const byName = (name: ServiceName): ServiceStatus => {
-    const s = services.find((x) => x.name === name);
-    return s ? s.status() : { state: 'down', summary: 'not running' };
-  };
+  // Before start() has built the services, each one reports itself as not running.
+  const statusOf = <S extends ServiceStatus>(s: ApplianceService<S> | undefined): S | StoppedStatus => (s ? s.status() : STOPPED);
 
   const clientSettings = (): ClientSettings => {
     const addrs = lanAddresses(config.bind).map((a) => a.address);
-    const dhtPort = boundDhtPort(byName('dht')) ?? config.dhtPort;
-    const turnStatus = byName('turn');
+    const dhtPort = boundDhtPort(statusOf(services?.dht)) ?? config.dhtPort;
+    const turnStatus = statusOf(services?.turn);
     const first = config.turn[0];
     const proxyPort = proxyService?.port() ?? null;
     const pushPort = pushService?.port() ?? null;
-    const realm = typeof turnStatus.realm === 'string' && turnStatus.realm !== '' ? turnStatus.realm : TURN_REALM_DEFAULT;
+    const realm = 'realm' in turnStatus && turnStatus.realm !== null && turnStatus.realm !== '' ? turnStatus.realm : TURN_REALM_DEFAULT;
     return {
       bootstrap: addrs.map((a) => formatHostPort(a, dhtPort)),
       nameServer: config.nameserver && webPort !== null ? addrs.map((a) => `http://${formatHostPort(a, webPort ?? 80).replace(/:80$/, '')}`) : [],
@@ -147,33 +161,35 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         ready,
         startedAt: startedAt.toISOString(),
         uptimeSeconds: Math.round(process.uptime()),
+        statusAt: Date.now(),
         rssBytes: mem.rss,
         heapUsedBytes: mem.heapUsed,
         dataDir: config.dataDir,
         web: { port: webPort, ...(web?.counters ?? { requests: 0, notFound: 0, tooLarge: 0, errors: 0 }) },
       },
-      dht: byName('dht'),
-      discovery: byName('discovery'),
-      nameserver: byName('nameserver'),
-      push: { ...byName('push'), url: pushUrlFor(req) },
-      proxy: byName('proxy'),
-      turn: byName('turn'),
+      dht: statusOf(services?.dht),
+      discovery: statusOf(services?.discovery),
+      nameserver: statusOf(services?.nameserver),
+      push: { ...statusOf(services?.push), url: pushUrlFor(req) },
+      proxy: statusOf(services?.proxy),
+      turn: statusOf(services?.turn),
+      system: systemStatus({ dataDir: config.dataDir }),
       clients: clientSettings(),
     };
   };
 
-  const pageModel = (req?: IncomingMessage): PageModel => {
-    const st = status(req);
+  const pageModel = (): Omit<PageModel, 'pageUrl'> => {
+    const st = status();
     const c = st.clients;
     return {
       hostname: st.appliance.hostname,
       version: VERSION,
       addresses: lanAddresses(config.bind).map((a) => a.address),
       dhtPort: boundDhtPort(st.dht),
-      nodeId: typeof st.dht.nodeId === 'string' ? st.dht.nodeId : null,
+      nodeId: 'nodeId' in st.dht ? st.dht.nodeId : null,
       nameServerUrls: config.nameserver ? c.nameServer : null,
       turn: c.turn,
-      proxy: c.proxy.length > 0 ? { addresses: c.proxy } : { unavailable: config.proxy ? 'The DHT proxy is not running.' : 'The DHT proxy is turned off on this box (--no-proxy).' },
+      proxy: c.proxy.length > 0 ? { addresses: c.proxy } : { unavailable: st.proxy.state === 'disabled' ? 'This box offers no DHT proxy.' : 'The DHT proxy is not reachable yet.' },
       ntfyUrls: config.push && c.ntfy.length > 0 ? c.ntfy : null,
       discovery: config.discovery,
       initialStatus: st,
@@ -207,7 +223,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     }
   };
 
-  const buildServices = (st: Storage): { list: ApplianceService[]; nameserver: NameServerService | null } => {
+  const buildServices = (st: Storage): { services: Services; nameserver: NameServerService | null } => {
     const child = (service: string) => log.child({ service });
     const dht = createDhtService(config, { db: st.sublevel('dht'), logger: child('dht') });
     const nameserver = config.nameserver
@@ -218,15 +234,15 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     proxyService = config.proxy
       ? createProxyApplianceService(config, { dht: dht.node, db: st.root.sublevel<string, string>('proxy', { valueEncoding: 'utf8' }), logger: child('proxy'), pushPort: () => push?.port() ?? null })
       : null;
-    const list: ApplianceService[] = [
+    const services: Services = {
       dht,
-      config.discovery ? createDiscoveryService({ dht: dht.node, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
-      nameserver ?? disabledService('nameserver', 'turned off (--no-nameserver)'),
-      pushService ?? disabledService('push', 'turned off (--no-push)'),
-      proxyService ?? disabledService('proxy', 'turned off (--no-proxy)'),
-      config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
-    ];
-    return { list, nameserver };
+      discovery: config.discovery ? createDiscoveryService({ dht: dht.node, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
+      nameserver: nameserver ?? disabledService('nameserver', 'turned off (--no-nameserver)'),
+      push: pushService ?? disabledService('push', 'turned off (--no-push)'),
+      proxy: proxyService ?? disabledService('proxy', 'turned off (--no-proxy)'),
+      turn: config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
+    };
+    return { services, nameserver };
   };
 
   return {
@@ -236,16 +252,16 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     status,
     summary() {
       const st = status();
-      const n = st.dht.nodes as { good?: number } | undefined;
-      return `serving DHT on UDP ${boundDhtPort(st.dht) ?? config.dhtPort}, web on :${webPort}; ${n?.good ?? 0} good nodes`;
+      const good = 'nodes' in st.dht ? st.dht.nodes.good : 0;
+      return `serving DHT on UDP ${boundDhtPort(st.dht) ?? config.dhtPort}, web on :${webPort}; ${good} good nodes`;
     },
     async start() {
       try {
         storage = await openStorage(config.dataDir);
         log.info({ path: storage.path }, 'storage open');
         const built = buildServices(storage);
-        services = built.list;
-        for (const s of services) {
+        services = built.services;
+        for (const s of Object.values(built.services) as ApplianceService[]) {
           await s.start();
           started.push(s);
           log.info({ service: s.name, state: s.status().state }, 'service started');

@@ -8,11 +8,15 @@
  */
 import { request } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
-import { createDhtProxy, type DhtProxy, type ProxyDb, type ProxyDht } from '@lanbox/proxy';
+import { createDhtProxy, type DhtProxy, type ProxyDb, type ProxyDht, type ProxyStatus } from '@lanbox/proxy';
 import type { LanboxConfig } from '../config/schema.js';
-import type { ApplianceService, ServiceStatus } from './service.js';
+import type { ApplianceService, ServiceStatus, StoppedStatus } from './service.js';
 
-export interface ProxyApplianceService extends ApplianceService {
+export type ProxyServiceStatus =
+  | (ServiceStatus & ProxyStatus & { probe: { probes: number; lastOkAt: string | null; error: string | null } })
+  | StoppedStatus;
+
+export interface ProxyApplianceService extends ApplianceService<ProxyServiceStatus> {
   port(): number | null;
 }
 
@@ -124,11 +128,11 @@ export function createProxyApplianceService(
       started = false;
       await proxy.stop();
     },
-    status(): ServiceStatus {
-      if (!started) return { state: 'down', summary: 'not running' };
+    status(): ProxyServiceStatus {
+      if (!started) return { state: 'down', summary: 'not running' } as StoppedStatus;
       const s = proxy.status();
       const fresh = lastProbeOk !== null && Date.now() - lastProbeOk < 2 * PROBE_MS + 10_000;
-      const state = !s.listening ? 'down' : fresh ? 'ok' : 'degraded';
+      const state = !s.listening ? ('down' as const) : fresh ? ('ok' as const) : ('degraded' as const);
       const summary = !s.listening
         ? 'not listening'
         : `${s.clients} phone(s), ${s.listens} listen stream(s), ${s.subscriptions.total} push subscription(s), ${s.permanentPuts} permanent put(s); ` +
