@@ -161,6 +161,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       nameServerUrls: config.nameserver ? c.nameServer : null,
       turn: c.turn,
       proxy: c.proxy.length > 0 ? { addresses: c.proxy } : { unavailable: st.proxy.state === 'disabled' ? 'This box offers no DHT proxy.' : 'The DHT proxy is not reachable yet.' },
+      ntfyUrls: null,
       discovery: config.discovery,
       initialStatus: st,
     };

@@ -65,11 +65,12 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+// No Cross-Origin-Opener-Policy: browsers ignore it on plain-http origins other than localhost,
+// which the box on a LAN always is, and Chromium logs a console error for it on every load.
 const SECURITY_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
-  'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=()',
 };
