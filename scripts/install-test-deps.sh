@@ -5,7 +5,11 @@
 # chromium: the status-page test drives it through playwright-core; systemd: its systemd-notify
 # command, which the appliance spawns and its tests check against a fake notify socket.
 set -euo pipefail
-packages=(dhtnode python3-opendht coturn iproute2 chromium procps systemd python3)
+# mmdebstrap … qemu-*: images/ builds the Debian 13 image and boots it under qemu (its test);
+# qemu-user-static, binfmt-support: the arm64 bundle check under qemu-user.
+packages=(dhtnode python3-opendht coturn iproute2 chromium procps systemd python3
+  mmdebstrap dosfstools mtools fdisk e2fsprogs zstd eatmydata qemu-system-x86 qemu-utils openssh-client
+  qemu-user-static binfmt-support arch-test)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -20,6 +20,7 @@ import { lanAddresses } from './web/lan-addresses.js';
 import { createAdminRoute, MAX_IMPORT_BYTES } from './web/admin.js';
 import type { PageModel } from './web/status-page.js';
 import { VERSION } from './version.js';
+import { readBoxStatus, type BoxStatus } from './box-status.js';
 
 export interface ApplianceComponents {
   logger: Logger;
@@ -54,6 +55,8 @@ export interface StatusDocument {
   proxy: ServiceStatus;
   turn: ServiceStatus;
   clients: ClientSettings;
+  /** On the SD-card image: settings-file errors and the DHCP server's mode (images/); `disabled` elsewhere. */
+  box: BoxStatus;
 }
 
 export interface Appliance {
@@ -132,6 +135,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       proxy: byName('proxy'),
       turn: byName('turn'),
       clients: clientSettings(),
+      box: readBoxStatus(),
     };
   };
 
