@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,6 +32,11 @@ before(async () => {
     // "extract": unpack nodejs and its dependencies only; nothing runs, so no binfmt is needed.
     await run('mmdebstrap', ['--quiet', '--variant=extract', '--arch=arm64', '--include=nodejs', '--dpkgopt=path-exclude=/usr/share/doc/*',
       'trixie', `${SYSROOT}.partial`, process.env.LANBOX_MIRROR ?? 'http://deb.debian.org/debian'], { timeout: 15 * 60_000, maxBuffer: 64 * 1024 * 1024 });
+    // Nothing ran, so the merged-/usr links (made by base-files' setup) are missing: the arm64
+    // loader is looked up as /lib/ld-linux-aarch64.so.1.
+    for (const dir of ['lib', 'bin', 'sbin']) {
+      if (!existsSync(join(`${SYSROOT}.partial`, dir))) await symlink(`usr/${dir}`, join(`${SYSROOT}.partial`, dir));
+    }
     await run('mv', [`${SYSROOT}.partial`, SYSROOT]);
   }
 });
