@@ -20,11 +20,8 @@ import { lanAddresses } from './web/lan-addresses.js';
 import { createAdminRoute, MAX_IMPORT_BYTES } from './web/admin.js';
 import type { PageModel } from './web/status-page.js';
 import { VERSION } from './version.js';
-<<<<<<< HEAD
-import { readBoxStatus, type BoxStatus } from './box-status.js';
-=======
 import { systemStatus, type SystemStatus } from './system.js';
->>>>>>> main
+import { readBoxStatus, type BoxStatus } from './box-status.js';
 
 export interface ApplianceComponents {
   logger: Logger;
