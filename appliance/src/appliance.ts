@@ -21,6 +21,7 @@ import { createAdminRoute, MAX_IMPORT_BYTES } from './web/admin.js';
 import type { PageModel } from './web/status-page.js';
 import { VERSION } from './version.js';
 import { systemStatus, type SystemStatus } from './system.js';
+import { readBoxStatus, type BoxStatus } from './box-status.js';
 
 export interface ApplianceComponents {
   logger: Logger;
@@ -59,6 +60,8 @@ export interface StatusDocument {
   /** The box itself: load, memory, free space for data, uptime, temperature. */
   system: SystemStatus;
   clients: ClientSettings;
+  /** On the SD-card image: settings-file errors and the DHCP server's mode (images/); `disabled` elsewhere. */
+  box: BoxStatus;
 }
 
 /** The services in start order, each with its own status type. */
@@ -146,6 +149,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       turn: statusOf(services?.turn),
       system: systemStatus({ dataDir: config.dataDir }),
       clients: clientSettings(),
+      box: readBoxStatus(),
     };
   };
 
