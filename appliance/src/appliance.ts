@@ -14,6 +14,9 @@ import { boundDhtPort, createDhtService, type DhtServiceStatus } from './service
 import { createNameServerService, type NameServerService, type NameServerServiceStatus } from './services/nameserver.js';
 import { createDiscoveryService, type DiscoveryServiceStatus } from './services/discovery.js';
 import { createTurnService, type TurnServiceStatus } from './services/turn.js';
+import { createProxyApplianceService, type ProxyApplianceService, type ProxyServiceStatus } from './services/proxy.js';
+import { createPushApplianceService, type PushApplianceService, type PushServiceStatus } from './services/push.js';
+import type { IncomingMessage } from 'node:http';
 import { disabledService, STOPPED, type ApplianceService, type DisabledStatus, type ServiceStatus, type StoppedStatus } from './services/service.js';
 import { createWebServer, type WebServer } from './web/server.js';
 import { lanAddresses } from './web/lan-addresses.js';
@@ -32,7 +35,10 @@ export interface ClientSettings {
   bootstrap: string[];
   nameServer: string[];
   turn: { addresses: string[]; username: string; password: string; realm: string } | null;
+  /** DHT proxy addresses (`HOST:PORT`; IPv4 only: Jami's proxy field cannot take an IPv6 literal). */
   proxy: string[];
+  /** Push service URLs to type into ntfy as its default server. */
+  ntfy: string[];
   peerDiscovery: boolean;
 }
 
@@ -55,7 +61,9 @@ export interface StatusDocument {
   dht: DhtServiceStatus;
   discovery: DiscoveryServiceStatus | DisabledStatus | StoppedStatus;
   nameserver: NameServerServiceStatus | DisabledStatus;
-  proxy: ServiceStatus;
+  /** The push service; `url` is the base URL to type into ntfy, as the asking client reached the box. */
+  push: (PushServiceStatus | DisabledStatus | StoppedStatus) & { url: string | null };
+  proxy: ProxyServiceStatus | DisabledStatus | StoppedStatus;
   turn: TurnServiceStatus | DisabledStatus;
   /** The box itself: load, memory, free space for data, uptime, temperature. */
   system: SystemStatus;
@@ -69,7 +77,8 @@ interface Services {
   dht: ApplianceService<DhtServiceStatus>;
   discovery: ApplianceService<DiscoveryServiceStatus | DisabledStatus>;
   nameserver: ApplianceService<NameServerServiceStatus | DisabledStatus>;
-  proxy: ApplianceService;
+  push: ApplianceService<PushServiceStatus | DisabledStatus>;
+  proxy: ApplianceService<ProxyServiceStatus | DisabledStatus>;
   turn: ApplianceService<TurnServiceStatus | DisabledStatus>;
 }
 
@@ -78,7 +87,7 @@ export interface Appliance {
   start(): Promise<void>;
   /** Stops services in reverse order, closes the web server and flushes storage. Idempotent. */
   stop(): Promise<void>;
-  status(): StatusDocument;
+  status(req?: IncomingMessage): StatusDocument;
   /** One line for systemd's STATUS= and the log. */
   summary(): string;
   readonly webPort: number | null;
@@ -97,6 +106,8 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
   let webPort: number | null = null;
   let ready = false;
   let stopping: Promise<void> | null = null;
+  let proxyService: ProxyApplianceService | null = null;
+  let pushService: PushApplianceService | null = null;
 
   // Before start() has built the services, each one reports itself as not running.
   const statusOf = <S extends ServiceStatus>(s: ApplianceService<S> | undefined): S | StoppedStatus => (s ? s.status() : STOPPED);
@@ -106,6 +117,8 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     const dhtPort = boundDhtPort(statusOf(services?.dht)) ?? config.dhtPort;
     const turnStatus = statusOf(services?.turn);
     const first = config.turn[0];
+    const proxyPort = proxyService?.port() ?? null;
+    const pushPort = pushService?.port() ?? null;
     const realm = 'realm' in turnStatus && turnStatus.realm !== null && turnStatus.realm !== '' ? turnStatus.realm : TURN_REALM_DEFAULT;
     return {
       bootstrap: addrs.map((a) => formatHostPort(a, dhtPort)),
@@ -120,12 +133,27 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
               password: first.password,
               realm,
             },
-      proxy: [],
+      proxy: proxyPort === null ? [] : addrs.filter((a) => !a.includes(':')).map((a) => formatHostPort(a, proxyPort)),
+      ntfy: pushPort === null ? [] : addrs.map((a) => `http://${formatHostPort(a, pushPort)}`),
       peerDiscovery: true,
     };
   };
 
-  const status = (): StatusDocument => {
+  /**
+   * The push service's base URL as the asking client reached the box (its Host header's host,
+   * when that is a plain IP or name), else the first LAN address.
+   */
+  const pushUrlFor = (req: IncomingMessage | undefined): string | null => {
+    const pushPort = pushService?.port() ?? null;
+    if (pushPort === null) return null;
+    const host = req?.headers.host ?? '';
+    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(:\d+)?$/.exec(host);
+    const name = m?.[1] ?? lanAddresses(config.bind)[0]?.address;
+    if (name === undefined) return null;
+    return name.startsWith('[') ? `http://${name}:${pushPort}` : `http://${formatHostPort(name, pushPort)}`;
+  };
+
+  const status = (req?: IncomingMessage): StatusDocument => {
     const mem = process.memoryUsage();
     return {
       appliance: {
@@ -145,6 +173,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       dht: statusOf(services?.dht),
       discovery: statusOf(services?.discovery),
       nameserver: statusOf(services?.nameserver),
+      push: { ...statusOf(services?.push), url: pushUrlFor(req) },
       proxy: statusOf(services?.proxy),
       turn: statusOf(services?.turn),
       system: systemStatus({ dataDir: config.dataDir }),
@@ -165,7 +194,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       nameServerUrls: config.nameserver ? c.nameServer : null,
       turn: c.turn,
       proxy: c.proxy.length > 0 ? { addresses: c.proxy } : { unavailable: st.proxy.state === 'disabled' ? 'This box offers no DHT proxy.' : 'The DHT proxy is not reachable yet.' },
-      ntfyUrls: null,
+      ntfyUrls: config.push && c.ntfy.length > 0 ? c.ntfy : null,
       discovery: config.discovery,
       initialStatus: st,
     };
@@ -204,15 +233,17 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     const nameserver = config.nameserver
       ? createNameServerService({ adminToken: config.adminToken }, { db: st.root, logger: child('nameserver') })
       : null;
+    pushService = config.push ? createPushApplianceService(config, { logger: child('push') }) : null;
+    const push = pushService;
+    proxyService = config.proxy
+      ? createProxyApplianceService(config, { dht: dht.node, db: st.root.sublevel<string, string>('proxy', { valueEncoding: 'utf8' }), logger: child('proxy'), pushPort: () => push?.port() ?? null })
+      : null;
     const services: Services = {
       dht,
       discovery: config.discovery ? createDiscoveryService({ dht: dht.node, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
       nameserver: nameserver ?? disabledService('nameserver', 'turned off (--no-nameserver)'),
-      proxy: disabledService('proxy', config.proxy ? 'not built yet: lanbox has no DHT proxy, phones must reach the DHT directly' : 'turned off (--no-proxy); lanbox has no DHT proxy yet anyway', {
-        built: false,
-        requested: config.proxy,
-        port: config.proxyPort,
-      }),
+      push: pushService ?? disabledService('push', 'turned off (--no-push)'),
+      proxy: proxyService ?? disabledService('proxy', 'turned off (--no-proxy)'),
       turn: config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
     };
     return { services, nameserver };
