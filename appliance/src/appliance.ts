@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { LanboxConfig } from './config/schema.js';
 import { formatHostPort } from './config/values.js';
-import { openStorage, type DhtStoreHealth, type Storage } from './storage.js';
+import { openStorage, type ServiceStoreHealth, type Storage } from './storage.js';
 import { boundDhtPort, createDhtService, type DhtServiceStatus } from './services/dht.js';
 import { createNameServerService, type NameServerService, type NameServerServiceStatus } from './services/nameserver.js';
 import { createDiscoveryService, type DiscoveryServiceStatus } from './services/discovery.js';
@@ -60,7 +60,7 @@ export interface StatusDocument {
     web: { port: number | null } & WebCounters;
   };
   /** Each service's store under the data dir: damage found, what was recovered, backups. */
-  storage: { dht: DhtStoreHealth | null; names: StoreHealth | null };
+  storage: { dht: ServiceStoreHealth | null; proxy: ServiceStoreHealth | null; names: StoreHealth | null };
   dht: DhtServiceStatus;
   discovery: DiscoveryServiceStatus | DisabledStatus | StoppedStatus;
   nameserver: NameServerServiceStatus | DisabledStatus;
@@ -175,7 +175,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         dataDir: config.dataDir,
         web: { port: webPort, ...(web?.counters ?? { requests: 0, notFound: 0, tooLarge: 0, errors: 0, connections: 0, refusedPerAddress: 0, evicted: 0, refusedFull: 0 }) },
       },
-      storage: { dht: storage?.dhtHealth() ?? null, names: config.nameserver ? (storage?.names.health() ?? null) : null },
+      storage: { dht: storage?.dhtHealth() ?? null, proxy: config.proxy ? (storage?.proxyHealth() ?? null) : null, names: config.nameserver ? (storage?.names.health() ?? null) : null },
       dht: statusOf(services?.dht),
       discovery: statusOf(services?.discovery),
       nameserver: statusOf(services?.nameserver),
@@ -239,7 +239,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     pushService = config.push ? createPushApplianceService(config, { logger: child('push') }) : null;
     const push = pushService;
     proxyService = config.proxy
-      ? createProxyApplianceService(config, { dht: dht.node, db: st.root.sublevel<string, string>('proxy', { valueEncoding: 'utf8' }), logger: child('proxy'), pushPort: () => push?.port() ?? null })
+      ? createProxyApplianceService(config, { dht: dht.node, db: st.proxy, logger: child('proxy'), pushPort: () => push?.port() ?? null })
       : null;
     const services: Services = {
       dht,
