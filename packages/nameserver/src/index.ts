@@ -19,3 +19,4 @@ export { REJECT_REASONS } from './stats.js';
 export type { RejectReason } from './stats.js';
 export { checkLookupAnswer } from './identity.js';
 export type { LookupVerdict } from './identity.js';
+export type { GateVerdict, RegistrationGate, RegistryAccess, RegistryWriter } from './replica.js';
