@@ -14,8 +14,9 @@ import { boundDhtPort, createDhtService } from './services/dht.js';
 import { createNameServerService, type NameServerService } from './services/nameserver.js';
 import { createDiscoveryService } from './services/discovery.js';
 import { createTurnService } from './services/turn.js';
+import { createReplicationService } from './services/replication.js';
 import { disabledService, type ApplianceService, type ServiceName, type ServiceStatus } from './services/service.js';
-import { createWebServer, type WebServer } from './web/server.js';
+import { createWebServer, type RouteHandler, type WebServer } from './web/server.js';
 import { lanAddresses } from './web/lan-addresses.js';
 import { createAdminRoute, MAX_IMPORT_BYTES } from './web/admin.js';
 import type { PageModel } from './web/status-page.js';
@@ -53,6 +54,7 @@ export interface StatusDocument {
   nameserver: ServiceStatus;
   proxy: ServiceStatus;
   turn: ServiceStatus;
+  replication: ServiceStatus;
   clients: ClientSettings;
 }
 
@@ -68,6 +70,9 @@ export interface Appliance {
 }
 
 const TURN_REALM_DEFAULT = 'ring';
+/** A push from another box carries at most 100 records of under 10 kB each. */
+const REPLICATION_PUSH_PATH = '/api/replication/v1/push';
+const REPLICATION_PUSH_BYTES = 1024 * 1024;
 const isLoopbackOrAny = (host: string) => /^(127\.|0\.0\.0\.0$|::1?$|localhost$)/.test(host);
 
 export function createAppliance(config: LanboxConfig, components: ApplianceComponents): Appliance {
@@ -131,6 +136,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       nameserver: byName('nameserver'),
       proxy: byName('proxy'),
       turn: byName('turn'),
+      replication: byName('replication'),
       clients: clientSettings(),
     };
   };
@@ -179,16 +185,23 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     }
   };
 
-  const buildServices = (st: Storage): { list: ApplianceService[]; nameserver: NameServerService | null } => {
+  const buildServices = (st: Storage): { list: ApplianceService[]; nameserver: NameServerService | null; routes: RouteHandler[] } => {
     const child = (service: string) => log.child({ service });
     const dht = createDhtService(config, { db: st.sublevel('dht'), logger: child('dht') });
     const nameserver = config.nameserver
       ? createNameServerService({ adminToken: config.adminToken }, { db: st.root, logger: child('nameserver') })
       : null;
+    // Replication works on the name server's registry; it starts after it (and discovery feeds it boxes).
+    const replication =
+      nameserver !== null && config.replication
+        ? createReplicationService(config, { dht: dht.node, nameserver, db: st.root, webPort: () => webPort, logger: child('replication') })
+        : null;
+    const box = replication === null ? undefined : { boxId: () => dht.node.id, webPort: () => webPort ?? undefined, found: (_f: 4 | 6, host: string, id: string, port: number) => replication.found(host, id, port) };
     const list: ApplianceService[] = [
       dht,
-      config.discovery ? createDiscoveryService({ dht: dht.node, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
+      config.discovery ? createDiscoveryService({ dht: dht.node, box, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
       nameserver ?? disabledService('nameserver', 'turned off (--no-nameserver)'),
+      replication ?? disabledService('replication', config.nameserver ? 'turned off (--no-replication)' : 'no name server to replicate (--no-nameserver)'),
       disabledService('proxy', config.proxy ? 'not built yet: lanbox has no DHT proxy, phones must reach the DHT directly' : 'turned off (--no-proxy); lanbox has no DHT proxy yet anyway', {
         built: false,
         requested: config.proxy,
@@ -196,7 +209,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       }),
       config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
     ];
-    return { list, nameserver };
+    return { list, nameserver, routes: replication !== null ? [replication.route] : [] };
   };
 
   return {
@@ -221,6 +234,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
           log.info({ service: s.name, state: s.status().state }, 'service started');
         }
         const routes = [
+          ...built.routes,
           ...(built.nameserver !== null ? [built.nameserver.route] : []),
           ...(config.adminToken !== null && built.nameserver !== null ? [createAdminRoute(config.adminToken, built.nameserver)] : []),
         ];
@@ -228,7 +242,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
           status,
           page: pageModel,
           routes,
-          bodyLimits: { '/api/names/import': MAX_IMPORT_BYTES },
+          bodyLimits: { '/api/names/import': MAX_IMPORT_BYTES, [REPLICATION_PUSH_PATH]: REPLICATION_PUSH_BYTES },
           onError: (err) => log.error({ err }, 'web request failed') });
         web = w;
         await new Promise<void>((resolve, reject) => {
