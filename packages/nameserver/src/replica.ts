@@ -25,6 +25,8 @@ export interface RegistrationGate {
   registered(record: NameRecord): void;
   /** The operator removed this record. */
   removed(record: NameRecord): void;
+  /** The operator imported these records (other boxes fetch them at their next exchange). */
+  imported(records: readonly NameRecord[]): void;
 }
 
 /** Writes allowed while holding the lock; every write is durable when it resolves. */

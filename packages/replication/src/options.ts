@@ -22,6 +22,8 @@ export interface ReplicationOptions {
   reservationTtlMs?: number;
   /** Entries fetched per request during anti-entropy. @default 500 */
   pageSize?: number;
+  /** Buckets copied at once during anti-entropy with one box. @default 4 */
+  syncConcurrency?: number;
   /** Records and removals accepted in one push. @default 100 */
   maxPushRecords?: number;
   /** Boxes tracked (configured, discovered, or that contacted us). @default 32 */
@@ -52,6 +54,7 @@ export const DEFAULT_OPTIONS = {
   reserveTimeoutMs: 2_000,
   reservationTtlMs: 30_000,
   pageSize: 500,
+  syncConcurrency: 4,
   maxPushRecords: 100,
   maxPeers: 32,
   maxRequestsPerSecond: 200,

@@ -323,15 +323,39 @@ export function createReplication(options: ReplicationOptions, components: Repli
     logger?.warn({ name: lost.name, lostAddr: lost.addr, winnerAddr: winner.addr }, 'name conflict: a registration acknowledged here lost');
   }
 
+  /**
+   * Records about to be inserted by this batch, and what the registry held for the batch's names
+   * and addresses, read all at once before placing (one read at a time would leave the box idle).
+   */
   interface Pending {
     byName: Map<string, WireRecord>;
     byAddr: Map<string, string>;
+    stored: Map<string, WireRecord | undefined>;
+    storedAddrs: Map<string, string | undefined>;
+  }
+
+  async function prefetch(tx: RegistryWriter, records: readonly WireRecord[]): Promise<Pending> {
+    const [names, addrs] = await Promise.all([Promise.all(records.map((r) => tx.get(r.name))), Promise.all(records.map((r) => tx.nameOf(r.addr)))]);
+    const pending: Pending = { byName: new Map(), byAddr: new Map(), stored: new Map(), storedAddrs: new Map() };
+    records.forEach((r, i) => {
+      const stored = names[i];
+      pending.stored.set(r.name, stored === undefined ? undefined : toWire(stored));
+      pending.storedAddrs.set(r.addr, addrs[i]);
+    });
+    return pending;
   }
 
   async function holder(tx: RegistryWriter, pending: Pending, name: string): Promise<WireRecord | undefined> {
     if (pending.byName.has(name)) return pending.byName.get(name);
+    if (pending.stored.has(name)) return pending.stored.get(name);
     const r = await tx.get(name);
     return r === undefined ? undefined : toWire(r);
+  }
+
+  async function addrHolder(tx: RegistryWriter, pending: Pending, addr: string): Promise<string | undefined> {
+    if (pending.byAddr.has(addr)) return pending.byAddr.get(addr);
+    if (pending.storedAddrs.has(addr)) return pending.storedAddrs.get(addr);
+    return tx.nameOf(addr);
   }
 
   /** Places one verified record under the write lock; losers are removed (and kept if acknowledged here). */
@@ -342,7 +366,7 @@ export function createReplication(options: ReplicationOptions, components: Repli
     if (byName !== undefined && recordDigest(byName) === digest) return 'unchanged';
     const rivals: WireRecord[] = [];
     if (byName !== undefined) rivals.push(byName);
-    const addrName = pending.byAddr.get(r.addr) ?? (await tx.nameOf(r.addr));
+    const addrName = await addrHolder(tx, pending, r.addr);
     if (addrName !== undefined && addrName !== r.name) {
       const byAddr = await holder(tx, pending, addrName);
       if (byAddr !== undefined) rivals.push(byAddr);
@@ -362,6 +386,9 @@ export function createReplication(options: ReplicationOptions, components: Repli
       } else {
         await tx.remove(rival.name);
       }
+      // Stored state changed: later records of this batch must not see the removed one.
+      pending.stored.set(rival.name, undefined);
+      pending.storedAddrs.set(rival.addr, undefined);
       index.delete(rival.name);
       if (rival.addr !== r.addr || rival.name !== r.name) {
         counters.conflictsResolved += 1;
@@ -420,7 +447,7 @@ export function createReplication(options: ReplicationOptions, components: Repli
         counters.removalsApplied += 1;
         accepted += 1;
       }
-      const pending: Pending = { byName: new Map(), byAddr: new Map() };
+      const pending = await prefetch(tx, goodRecords);
       for (const r of goodRecords) {
         const outcome = await place(tx, pending, r);
         if (outcome === 'accepted') accepted += 1;
@@ -446,22 +473,32 @@ export function createReplication(options: ReplicationOptions, components: Repli
 
   // --- anti-entropy ----------------------------------------------------------------------------
 
+  /** Copies what differs in one bucket: its entry list, then the entries we lack, a page at a time. */
+  async function pullBucket(peer: Peer, b: number): Promise<void> {
+    const entries = decodeEntries(await call(peer, 'GET', `/bucket/${b}`), opts.maxBucketEntries);
+    if (!entries.ok) throw new Error(`bad bucket answer: ${entries.error}`);
+    const want = entries.value.filter(([key, digest]) => index.get(key) !== digest && !refused.has(`${key.split('/')[0]} ${digest}`)).map(([key]) => key);
+    for (let i = 0; i < want.length && running; i += opts.pageSize) {
+      const answer = decodeBatch(await call(peer, 'POST', '/fetch', { keys: want.slice(i, i + opts.pageSize) }), opts.pageSize * 2);
+      if (!answer.ok) throw new Error(`bad fetch answer: ${answer.error}`);
+      await applyBatch(answer.value.records, answer.value.tombstones, peer.host, peer);
+    }
+  }
+
+  /**
+   * Anti-entropy with one box: compare the 256 bucket digests, then copy the differing buckets,
+   * a few at a time so that the other box's reads, the network and our verification overlap.
+   * Whatever was applied stays applied: an interrupted exchange resumes where buckets still differ.
+   */
   async function pull(peer: Peer): Promise<void> {
     const buckets = decodeBuckets(await call(peer, 'GET', '/buckets'));
     if (!buckets.ok) throw new Error(`bad buckets answer: ${buckets.error}`);
     const mine = index.bucketDigests();
-    for (let b = 0; b < BUCKETS; b++) {
-      if (!running) return;
-      if (buckets.value[b] === mine[b]) continue;
-      const entries = decodeEntries(await call(peer, 'GET', `/bucket/${b}`), opts.maxBucketEntries);
-      if (!entries.ok) throw new Error(`bad bucket answer: ${entries.error}`);
-      const want = entries.value.filter(([key, digest]) => index.get(key) !== digest && !refused.has(`${key.split('/')[0]} ${digest}`)).map(([key]) => key);
-      for (let i = 0; i < want.length && running; i += opts.pageSize) {
-        const answer = decodeBatch(await call(peer, 'POST', '/fetch', { keys: want.slice(i, i + opts.pageSize) }), opts.pageSize * 2);
-        if (!answer.ok) throw new Error(`bad fetch answer: ${answer.error}`);
-        await applyBatch(answer.value.records, answer.value.tombstones, peer.host, peer);
-      }
-    }
+    const differing = Array.from({ length: BUCKETS }, (_, b) => b).filter((b) => buckets.value[b] !== mine[b]);
+    const worker = async (): Promise<void> => {
+      for (let b = differing.shift(); b !== undefined && running; b = differing.shift()) await pullBucket(peer, b);
+    };
+    await Promise.all(Array.from({ length: opts.syncConcurrency }, worker));
   }
 
   async function sync(peer: Peer): Promise<void> {
@@ -561,6 +598,9 @@ export function createReplication(options: ReplicationOptions, components: Repli
       index.set(record.name, recordDigest(wire));
       reservations.delete(record.name);
       push([wire], []);
+    },
+    imported(records) {
+      for (const r of records) index.set(r.name, recordDigest(toWire(r)));
     },
     removed(record) {
       index.delete(record.name);

@@ -254,6 +254,7 @@ export class NameService {
       }
       await this.#write(() => this.#registry.insert(batch));
       this.counters.imported += batch.length;
+      this.#gate?.imported(batch);
       return { imported: batch.length, unchanged, conflicts, invalid, overLimit };
     });
   }
