@@ -10,12 +10,12 @@ import type { Logger } from 'pino';
 import type { LanboxConfig } from './config/schema.js';
 import { formatHostPort } from './config/values.js';
 import { openStorage, type Storage } from './storage.js';
-import { boundDhtPort, createDhtService } from './services/dht.js';
-import { createNameServerService, type NameServerService } from './services/nameserver.js';
-import { createDiscoveryService } from './services/discovery.js';
-import { createTurnService } from './services/turn.js';
-import { createReplicationService } from './services/replication.js';
-import { disabledService, type ApplianceService, type ServiceName, type ServiceStatus } from './services/service.js';
+import { boundDhtPort, createDhtService, type DhtServiceStatus } from './services/dht.js';
+import { createNameServerService, type NameServerService, type NameServerServiceStatus } from './services/nameserver.js';
+import { createDiscoveryService, type DiscoveryServiceStatus } from './services/discovery.js';
+import { createTurnService, type TurnServiceStatus } from './services/turn.js';
+import { createReplicationService, type ReplicationServiceStatus } from './services/replication.js';
+import { disabledService, STOPPED, type ApplianceService, type DisabledStatus, type ServiceStatus, type StoppedStatus } from './services/service.js';
 import { createWebServer, type RouteHandler, type WebServer } from './web/server.js';
 import { lanAddresses } from './web/lan-addresses.js';
 import { createAdminRoute, MAX_IMPORT_BYTES } from './web/admin.js';
@@ -49,13 +49,23 @@ export interface StatusDocument {
     dataDir: string;
     web: { port: number | null; requests: number; notFound: number; tooLarge: number; errors: number };
   };
-  dht: ServiceStatus;
-  discovery: ServiceStatus;
-  nameserver: ServiceStatus;
+  dht: DhtServiceStatus;
+  discovery: DiscoveryServiceStatus | DisabledStatus | StoppedStatus;
+  nameserver: NameServerServiceStatus | DisabledStatus;
   proxy: ServiceStatus;
-  turn: ServiceStatus;
-  replication: ServiceStatus;
+  turn: TurnServiceStatus | DisabledStatus;
+  replication: ReplicationServiceStatus | DisabledStatus | StoppedStatus;
   clients: ClientSettings;
+}
+
+/** The services in start order, each with its own status type. */
+interface Services {
+  dht: ApplianceService<DhtServiceStatus>;
+  discovery: ApplianceService<DiscoveryServiceStatus | DisabledStatus>;
+  nameserver: ApplianceService<NameServerServiceStatus | DisabledStatus>;
+  proxy: ApplianceService;
+  turn: ApplianceService<TurnServiceStatus | DisabledStatus>;
+  replication: ApplianceService<ReplicationServiceStatus | DisabledStatus>;
 }
 
 export interface Appliance {
@@ -79,24 +89,22 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
   const log = components.logger;
   const startedAt = new Date();
   let storage: Storage | null = null;
-  let services: ApplianceService[] = [];
+  let services: Services | null = null;
   let started: ApplianceService[] = [];
   let web: WebServer | null = null;
   let webPort: number | null = null;
   let ready = false;
   let stopping: Promise<void> | null = null;
 
-  const byName = (name: ServiceName): ServiceStatus => {
-    const s = services.find((x) => x.name === name);
-    return s ? s.status() : { state: 'down', summary: 'not running' };
-  };
+  // Before start() has built the services, each one reports itself as not running.
+  const statusOf = <S extends ServiceStatus>(s: ApplianceService<S> | undefined): S | StoppedStatus => (s ? s.status() : STOPPED);
 
   const clientSettings = (): ClientSettings => {
     const addrs = lanAddresses(config.bind).map((a) => a.address);
-    const dhtPort = boundDhtPort(byName('dht')) ?? config.dhtPort;
-    const turnStatus = byName('turn');
+    const dhtPort = boundDhtPort(statusOf(services?.dht)) ?? config.dhtPort;
+    const turnStatus = statusOf(services?.turn);
     const first = config.turn[0];
-    const realm = typeof turnStatus.realm === 'string' && turnStatus.realm !== '' ? turnStatus.realm : TURN_REALM_DEFAULT;
+    const realm = 'realm' in turnStatus && turnStatus.realm !== null && turnStatus.realm !== '' ? turnStatus.realm : TURN_REALM_DEFAULT;
     return {
       bootstrap: addrs.map((a) => formatHostPort(a, dhtPort)),
       nameServer: config.nameserver && webPort !== null ? addrs.map((a) => `http://${formatHostPort(a, webPort ?? 80).replace(/:80$/, '')}`) : [],
@@ -131,12 +139,12 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         dataDir: config.dataDir,
         web: { port: webPort, ...(web?.counters ?? { requests: 0, notFound: 0, tooLarge: 0, errors: 0 }) },
       },
-      dht: byName('dht'),
-      discovery: byName('discovery'),
-      nameserver: byName('nameserver'),
-      proxy: byName('proxy'),
-      turn: byName('turn'),
-      replication: byName('replication'),
+      dht: statusOf(services?.dht),
+      discovery: statusOf(services?.discovery),
+      nameserver: statusOf(services?.nameserver),
+      proxy: statusOf(services?.proxy),
+      turn: statusOf(services?.turn),
+      replication: statusOf(services?.replication),
       clients: clientSettings(),
     };
   };
@@ -149,7 +157,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       version: VERSION,
       addresses: lanAddresses(config.bind).map((a) => a.address),
       dhtPort: boundDhtPort(st.dht),
-      nodeId: typeof st.dht.nodeId === 'string' ? st.dht.nodeId : null,
+      nodeId: 'nodeId' in st.dht ? st.dht.nodeId : null,
       nameServerUrls: config.nameserver ? c.nameServer : null,
       turn: c.turn,
       proxy: { unavailable: 'This box has no DHT proxy yet.' },
@@ -185,7 +193,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     }
   };
 
-  const buildServices = (st: Storage): { list: ApplianceService[]; nameserver: NameServerService | null; routes: RouteHandler[] } => {
+  const buildServices = (st: Storage): { services: Services; nameserver: NameServerService | null; routes: RouteHandler[] } => {
     const child = (service: string) => log.child({ service });
     const dht = createDhtService(config, { db: st.sublevel('dht'), logger: child('dht') });
     const nameserver = config.nameserver
@@ -197,19 +205,19 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         ? createReplicationService(config, { dht: dht.node, nameserver, db: st.root, webPort: () => webPort, logger: child('replication') })
         : null;
     const box = replication === null ? undefined : { boxId: () => dht.node.id, webPort: () => webPort ?? undefined, found: (_f: 4 | 6, host: string, id: string, port: number) => replication.found(host, id, port) };
-    const list: ApplianceService[] = [
+    const services: Services = {
       dht,
-      config.discovery ? createDiscoveryService({ dht: dht.node, box, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
-      nameserver ?? disabledService('nameserver', 'turned off (--no-nameserver)'),
-      replication ?? disabledService('replication', config.nameserver ? 'turned off (--no-replication)' : 'no name server to replicate (--no-nameserver)'),
-      disabledService('proxy', config.proxy ? 'not built yet: lanbox has no DHT proxy, phones must reach the DHT directly' : 'turned off (--no-proxy); lanbox has no DHT proxy yet anyway', {
+      discovery: config.discovery ? createDiscoveryService({ dht: dht.node, box, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
+      nameserver: nameserver ?? disabledService('nameserver', 'turned off (--no-nameserver)'),
+      replication: replication ?? disabledService('replication', config.nameserver ? 'turned off (--no-replication)' : 'no name server to replicate (--no-nameserver)'),
+      proxy: disabledService('proxy', config.proxy ? 'not built yet: lanbox has no DHT proxy, phones must reach the DHT directly' : 'turned off (--no-proxy); lanbox has no DHT proxy yet anyway', {
         built: false,
         requested: config.proxy,
         port: config.proxyPort,
       }),
-      config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
-    ];
-    return { list, nameserver, routes: replication !== null ? [replication.route] : [] };
+      turn: config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
+    };
+    return { services, nameserver, routes: replication !== null ? [replication.route] : [] };
   };
 
   return {
@@ -219,16 +227,16 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     status,
     summary() {
       const st = status();
-      const n = st.dht.nodes as { good?: number } | undefined;
-      return `serving DHT on UDP ${boundDhtPort(st.dht) ?? config.dhtPort}, web on :${webPort}; ${n?.good ?? 0} good nodes`;
+      const good = 'nodes' in st.dht ? st.dht.nodes.good : 0;
+      return `serving DHT on UDP ${boundDhtPort(st.dht) ?? config.dhtPort}, web on :${webPort}; ${good} good nodes`;
     },
     async start() {
       try {
         storage = await openStorage(config.dataDir);
         log.info({ path: storage.path }, 'storage open');
         const built = buildServices(storage);
-        services = built.list;
-        for (const s of services) {
+        services = built.services;
+        for (const s of Object.values(built.services) as ApplianceService[]) {
           await s.start();
           started.push(s);
           log.info({ service: s.name, state: s.status().state }, 'service started');

@@ -4,15 +4,18 @@
  * through discovery's `lanbox` service and `--peer-box`, and hands every box it reaches to the DHT
  * so that the boxes' DHTs form one network.
  */
-import { createHttpClient, createLevelState, createReplication, type Logger, type Replication } from '@lanbox/replication';
+import { createHttpClient, createLevelState, createReplication, type Logger, type Replication, type ReplicationStatus } from '@lanbox/replication';
 import type { DhtNode } from '@lanbox/dht';
 import type { NameDatabase } from '@lanbox/nameserver';
 import type { LanboxConfig } from '../config/schema.js';
 import type { RouteHandler } from '../web/server.js';
 import type { NameServerService } from './nameserver.js';
-import type { ApplianceService, ServiceStatus } from './service.js';
+import { STOPPED, type ApplianceService, type ServiceStatus, type StoppedStatus } from './service.js';
 
-export interface ReplicationService extends ApplianceService {
+/** The package's status (other boxes, their state and last exchange, conflicts, counters) with a summary. */
+export type ReplicationServiceStatus = (ServiceStatus & Omit<ReplicationStatus, 'state'> & { state: ReplicationStatus['state'] }) | StoppedStatus;
+
+export interface ReplicationService extends ApplianceService<ReplicationServiceStatus> {
   /** Box-to-box routes under /api/replication/v1/; 503 before start. */
   readonly route: RouteHandler;
   /** Discovery heard another box. */
@@ -66,8 +69,8 @@ export function createReplicationService(
       await replication?.stop();
       replication = null;
     },
-    status(): ServiceStatus {
-      if (replication === null) return { state: 'down', summary: 'not running' };
+    status(): ReplicationServiceStatus {
+      if (replication === null) return STOPPED;
       const s = replication.status();
       const up = s.peers.filter((p) => p.state === 'up').length;
       const summary =
