@@ -4,8 +4,9 @@
 # coturn: the TURN server the TURN monitor probes; iproute2: network namespaces for multicast tests;
 # chromium: the status-page test drives it through playwright-core; systemd: its systemd-notify
 # command, which the appliance spawns and its tests check against a fake notify socket.
+# jami-daemon (jamid) and dbus-daemon: the e2e workspace runs real Jami devices, each on its own bus.
 set -euo pipefail
-packages=(dhtnode python3-opendht coturn iproute2 chromium procps systemd python3)
+packages=(dhtnode python3-opendht coturn iproute2 chromium procps systemd python3 jami-daemon dbus-daemon)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
