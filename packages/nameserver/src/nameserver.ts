@@ -4,7 +4,7 @@ import type { Logger } from './logger.js';
 import { NameService, type Clock, type ImportResult } from './logic/name-service.js';
 import { resolveOptions, type NameServerOptions } from './options.js';
 import { createLevelRegistry, type NameDatabase } from './registry/level-registry.js';
-import type { Registry, StoreHealth } from './registry/registry.js';
+import type { RecentName, Registry, StoreHealth } from './registry/registry.js';
 import type { RegistrationGate, RegistryAccess } from './replica.js';
 import type { RejectReason } from './stats.js';
 import { createHttpHandler } from './transport/http.js';
@@ -48,6 +48,8 @@ export interface NameServerStatus {
   readonly corruptRecords: number;
   /** The names store: read-only/down, damage found and what was recovered, last backup. Null for a registry without one. */
   readonly store: StoreHealth | null;
+  /** The latest registrations, newest first (a few; see the registry's `recent()`). */
+  readonly recent: readonly RecentName[];
 }
 
 export interface NameServer {
@@ -123,6 +125,7 @@ export async function createNameServer(options: NameServerOptions = {}, componen
         rateLimitEvictions: service.rateLimitEvictions,
         corruptRecords: registry.corrupt(),
         store,
+        recent: registry.recent(),
       };
     },
     exportNames: () => service.exportNames(),

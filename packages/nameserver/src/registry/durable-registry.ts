@@ -283,6 +283,7 @@ export function createDurableRegistry(options: DurableRegistryOptions): DurableR
       yield* (await readable()).list();
     },
     corrupt: () => inner?.corrupt() ?? 0,
+    recent: () => inner?.recent() ?? [],
     health(): StoreHealth {
       return {
         state: inner === null ? 'down' : readOnly !== null ? 'read-only' : 'ok',

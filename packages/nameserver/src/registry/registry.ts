@@ -1,6 +1,17 @@
 import type { NameRecord } from '../codec/record.js';
 import type { BackupInfo } from './backup.js';
 
+/** A registration as the status page lists it. */
+export interface RecentName {
+  readonly name: string;
+  readonly addr: string;
+  /** Clock time (ms) of the registration on the box that first accepted it. */
+  readonly registeredAt: number;
+}
+
+/** How many of the latest registrations a registry keeps at hand. */
+export const RECENT_NAMES = 5;
+
 /**
  * Storage of name records, indexed both ways. Callers serialize writes (the name service holds a
  * write lock), so implementations need no compare-and-set. Every write resolves only once the data
@@ -30,6 +41,11 @@ export interface Registry {
   repair?(): Promise<StoreHealth>;
   /** Takes a last backup if names changed, and closes what the registry opened. */
   close?(): Promise<void>;
+  /**
+   * The latest registrations, newest first (at most RECENT_NAMES), found while opening and kept
+   * up to date by `insert`; a removed name leaves the list without being replaced.
+   */
+  recent(): readonly RecentName[];
 }
 
 /** The registry refuses writes for now (full disk, store being reopened, store could not open). Answered 503. */
