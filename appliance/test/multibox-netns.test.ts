@@ -12,6 +12,8 @@ import { constants, createHash, generateKeyPair, sign, type KeyObject } from 'no
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { chmod, writeFile } from 'node:fs/promises';
+import { CHROMIUM, launchBrowser } from './browser.js';
 import { APPLIANCE_DIR, startAppliance, tempDir, waitFor, type RunningAppliance } from './helpers.js';
 import { createSite, type Site, type SiteHost } from './site.js';
 
@@ -121,7 +123,7 @@ test('three boxes on one bridge: found by multicast, one registry, one DHT; spli
     seen.push(performance.now());
     assert.equal(await nameOf(site, b, alice.addr), 'alice');
   }
-  t.diagnostic(`one new name: acknowledged by box 1 after ${(acked - t0).toFixed(0)} ms (boxes 2 and 3 reserved it first); resolvable on box 2 after ${(seen[0]! - t0).toFixed(0)} ms and on box 3 after ${(seen[1]! - t0).toFixed(0)} ms (polled every 100 ms)`);
+  t.diagnostic(`one new name: acknowledged by box 1 after ${(acked - t0).toFixed(0)} ms (boxes 2 and 3 reserved it, then stored it, before that); resolvable on box 2 after ${(seen[0]! - t0).toFixed(0)} ms and on box 3 after ${(seen[1]! - t0).toFixed(0)} ms (polled every 100 ms)`);
 
   // While every box is reachable, the same name is refused on another box.
   assert.equal(await register(site, two, mallory, 'alice'), 409);
@@ -144,18 +146,34 @@ test('three boxes on one bridge: found by multicast, one registry, one DHT; spli
     await waitFor(`"island" on ${b.host.ipv4}`, async () => ((await owner(site, b, 'island')) === erin.addr ? true : undefined), 60_000);
   }
   const st3 = await status(site, three);
-  assert.equal(st3.replication.conflictCount, 1);
+  assert.equal(st3.replication.conflictsLost, 1);
   assert.equal(st3.replication.conflicts[0].name, 'shared');
   assert.equal(st3.replication.conflicts[0].lost.addr, dave.addr, 'the losing box keeps the losing record');
   assert.equal(st3.replication.conflicts[0].winner.addr, carol.addr);
   assert.equal(st3.replication.state, 'degraded');
-  for (const b of [one, two]) assert.equal((await status(site, b)).replication.conflictCount, 0);
+  for (const b of [one, two]) assert.equal((await status(site, b)).replication.conflictsLost, 0);
   // Nothing else changed: the same three names everywhere, dave's address holds no name.
   for (const b of boxes) {
     assert.equal((await status(site, b)).nameserver.names, 3);
     assert.equal(await owner(site, b, 'alice'), alice.addr);
     assert.equal(await nameOf(site, b, dave.addr), null);
   }
+  // The losing box's status page shows the other boxes and the conflict (Chromium in the client namespace).
+  const bin = await tempDir('lanbox-multibox-bin-');
+  cleanups.push(bin.remove);
+  const wrapper = join(bin.path, 'chromium-in-netns');
+  await writeFile(wrapper, `#!/bin/sh\nexec ip netns exec ${site.client.ns} ${CHROMIUM} "$@"\n`);
+  await chmod(wrapper, 0o755);
+  const browser = await launchBrowser(join(bin.path, 'profile'), wrapper);
+  cleanups.push(() => browser.close());
+  const page = await browser.newPage();
+  await page.goto(three.url('/'));
+  const section = page.locator('#boxes');
+  await waitFor('the page to list both other boxes as reachable and the conflict', async () => {
+    const text = await section.innerText();
+    return (text.match(/\breachable\b/g) ?? []).length >= 2 && text.includes('shared') && text.includes(dave.addr.slice(0, 12)) ? text : undefined;
+  }, 30_000);
+  await browser.close();
 
   // A box down for a while catches up after its restart.
   assert.equal(await two.app.stop(), 0);

@@ -76,7 +76,7 @@ export function createReplicationService(
       const summary =
         (s.peers.length === 0 ? 'no other box known yet' : `${up} of ${s.peers.length} other boxes reachable`) +
         `; ${s.entries} entries replicated` +
-        (s.conflictCount > 0 ? `; ${s.conflictCount} name conflicts lost here (see conflicts)` : '') +
+        (s.conflictsLost > 0 ? `; ${s.conflictsLost} name conflicts lost here (see conflicts)` : '') +
         (s.counters.badRecords > 0 ? `; ${s.counters.badRecords} records failed verification` : '');
       return { ...s, state: s.state, summary };
     },

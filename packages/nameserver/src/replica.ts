@@ -21,8 +21,11 @@ export type GateVerdict =
 export interface RegistrationGate {
   /** A registration passed every local check; may ask other boxes. Refusal answers 409 "name already taken". */
   admit(record: NameRecord): Promise<GateVerdict>;
-  /** A registration was written (durably) and is about to be acknowledged. */
-  registered(record: NameRecord): void;
+  /**
+   * A registration was written (durably); the acknowledgement waits for the returned promise, so
+   * that the other boxes serve the name by the time the client hears it is registered.
+   */
+  registered(record: NameRecord): Promise<void> | void;
   /** The operator removed this record. */
   removed(record: NameRecord): void;
   /** The operator imported these records (other boxes fetch them at their next exchange). */

@@ -115,7 +115,7 @@ export interface ReplicationStatus {
   readonly peers: readonly PeerStatus[];
   /** Losing records this box had acknowledged, newest first (at most 50 listed). */
   readonly conflicts: readonly Conflict[];
-  readonly conflictCount: number;
+  readonly conflictsLost: number;
   readonly sources: ReadonlyArray<{ address: string; requests: number; throttled: number; badRecords: number; blocked: boolean }>;
   readonly counters: Readonly<ReplicationCounters>;
 }
@@ -205,7 +205,7 @@ export function createReplication(options: ReplicationOptions, components: Repli
   const refused = new Map<string, true>();
   const limits = new SourceLimits(opts);
   let conflicts: Conflict[] = [];
-  let conflictCount = 0;
+  let conflictsLost = 0;
   let access: RegistryAccess | undefined;
   let running = false;
   const inFlight = new Set<Promise<unknown>>();
@@ -316,7 +316,7 @@ export function createReplication(options: ReplicationOptions, components: Repli
       winner: { name: winner.name, addr: winner.addr, origin: winner.origin ?? null, registeredAt: winner.registeredAt, confirmed: winner.confirmed ?? true },
       resolvedAt: clock.now(),
     };
-    conflictCount += 1;
+    conflictsLost += 1;
     if (conflicts.length >= opts.maxConflicts) return;
     conflicts = [c, ...conflicts];
     await saved.putConflict(c);
@@ -559,17 +559,23 @@ export function createReplication(options: ReplicationOptions, components: Repli
     }
   }
 
-  function push(records: WireRecord[], removals: Tombstone[]): void {
-    for (const peer of peers) {
-      if (peer.state === 'down') continue;
-      counters.pushesSent += 1;
-      void track(
-        call(peer, 'POST', '/push', { records, tombstones: removals }).catch((err: unknown) => {
-          counters.pushFailures += 1;
-          markDown(peer, err);
-        }),
-      );
-    }
+  /** Sends to every reachable box at once; resolves when each answered or failed (a failure marks it down). */
+  function push(records: WireRecord[], removals: Tombstone[], timeoutMs = opts.requestTimeoutMs): Promise<void> {
+    const sends = peers
+      .filter((peer) => peer.state !== 'down')
+      .map((peer) => {
+        counters.pushesSent += 1;
+        return track(
+          call(peer, 'POST', '/push', { records, tombstones: removals }, timeoutMs).then(
+            () => undefined,
+            (err: unknown) => {
+              counters.pushFailures += 1;
+              markDown(peer, err);
+            },
+          ),
+        );
+      });
+    return Promise.all(sends).then(() => undefined);
   }
 
   const gate: RegistrationGate = {
@@ -593,11 +599,12 @@ export function createReplication(options: ReplicationOptions, components: Repli
       if (!confirmed) counters.unconfirmed += 1;
       return { ok: true, origin: self, confirmed };
     },
-    registered(record) {
+    async registered(record) {
       const wire = toWire(record);
       index.set(record.name, recordDigest(wire));
       reservations.delete(record.name);
-      push([wire], []);
+      // Awaited: a client told "registered" can look the name up at any reachable box at once.
+      await push([wire], [], opts.reserveTimeoutMs);
     },
     imported(records) {
       for (const r of records) index.set(r.name, recordDigest(toWire(r)));
@@ -611,7 +618,7 @@ export function createReplication(options: ReplicationOptions, components: Repli
       tombstones.set(key, t);
       index.set(key, tombstoneDigest(t));
       void track(saved.putTombstone(t)).catch((err: unknown) => logger?.error({ err }, 'could not save a removal'));
-      push([], [t]);
+      void push([], [t]);
     },
   };
 
@@ -720,7 +727,7 @@ export function createReplication(options: ReplicationOptions, components: Repli
         index.set(`${t.name}/${t.addr}`, tombstoneDigest(t));
       }
       conflicts = (await saved.conflicts()).sort((a, b) => b.resolvedAt - a.resolvedAt);
-      conflictCount = conflicts.length;
+      conflictsLost = conflicts.length;
       for (const p of await saved.peers()) {
         learn(p.host, p.port, p.id, 'remembered');
         const peer = peers.find((x) => x.id === p.id);
@@ -762,14 +769,14 @@ export function createReplication(options: ReplicationOptions, components: Repli
       const now = clock.now();
       const anyDown = peers.some((p) => p.state === 'down');
       return {
-        state: !running ? 'down' : anyDown || conflictCount > 0 ? 'degraded' : 'ok',
+        state: !running ? 'down' : anyDown || conflictsLost > 0 ? 'degraded' : 'ok',
         box: self,
         entries: index.size,
         root: index.root(),
         siteKey: opts.siteKey !== undefined,
         peers: peers.map((p) => ({ id: p.id, host: p.host, port: p.port, source: p.source, state: p.state, lastContact: p.lastContact, lastSync: p.lastSync, lastError: p.lastError, received: p.received })),
         conflicts: conflicts.slice(0, 50),
-        conflictCount,
+        conflictsLost,
         sources: limits.snapshot(now),
         counters: { ...counters },
       };

@@ -166,7 +166,10 @@ export class NameService {
     if (!identity.ok) return IDENTITY_REPLIES[identity.error];
     const { addr, owner, publickey, signature } = request.value;
 
-    return this.#exclusive(async () => {
+    // Sending the record to the other boxes is awaited after the lock is released: a box that
+    // receives it takes its own lock, which may be waiting on ours.
+    let published: Promise<void> | void = undefined;
+    const reply = await this.#exclusive(async (): Promise<Reply> => {
       const existing = await this.#registry.getByName(name);
       if (existing !== undefined) {
         if (existing.addr !== addr) return writeError(409, 'name already taken', 'name-taken');
@@ -189,9 +192,11 @@ export class NameService {
       }
       await this.#write(() => this.#registry.insert([record]));
       this.counters.registered += 1;
-      this.#gate?.registered(record);
+      published = this.#gate?.registered(record);
       return SUCCESS;
     });
+    await published;
+    return reply;
   }
 
   /** `DELETE /name/<name>` with `Authorization: Bearer <adminToken>`. */

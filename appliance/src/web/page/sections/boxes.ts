@@ -31,7 +31,7 @@ export const boxes: PageSection = {
     }
     var conflicts=Array.isArray(r.conflicts)?r.conflicts:[];
     if(conflicts.length){
-      h.add(el,'h3',null,'Name conflicts lost by this box ('+(r.conflictCount||conflicts.length)+')');
+      h.add(el,'h3',null,'Name conflicts lost by this box ('+(r.conflictsLost||conflicts.length)+')');
       h.add(el,'p','note','During a split, another box gave these names to someone else first. The owners below registered here and lost the name: ask them to register another one. Their registrations are kept in /api/status.');
       var ct=h.add(el,'table','list');var ch=h.add(h.add(ct,'thead'),'tr');
       ['Name','Lost by (Jami ID)','Now held by','Settled'].forEach(function(c){h.add(ch,'th',null,c);});
