@@ -83,6 +83,10 @@ export class DigestIndex {
     return hex(hi, lo);
   }
 
+  *keys(): IterableIterator<string> {
+    for (const bucket of this.#buckets) yield* bucket.keys();
+  }
+
   entries(bucket: number): Array<[string, string]> {
     return [...(this.#buckets[bucket] ?? new Map<string, string>())];
   }

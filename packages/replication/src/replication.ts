@@ -209,6 +209,7 @@ export function createReplication(options: ReplicationOptions, components: Repli
   let access: RegistryAccess | undefined;
   let running = false;
   const inFlight = new Set<Promise<unknown>>();
+  let reindexing = false;
   const peers: Peer[] = opts.peers.map((p) => newPeer(p.host, p.port, 'configured', null));
 
   function newPeer(host: string, port: number, source: Peer['source'], id: string | null): Peer {
@@ -528,6 +529,22 @@ export function createReplication(options: ReplicationOptions, components: Repli
     return run;
   }
 
+  async function reindex(a: RegistryAccess): Promise<void> {
+    reindexing = true;
+    try {
+      await a.exclusive(async () => {
+        if (a.count() === index.size - tombstones.size) return;
+        const held = new Map<string, string>();
+        for await (const r of a.list()) held.set(r.name, recordDigest(toWire(r)));
+        for (const key of [...index.keys()]) if (!key.includes('/') && !held.has(key)) index.delete(key);
+        for (const [name, digest] of held) index.set(name, digest);
+        logger?.warn({ names: held.size }, 'registry changed outside replication: indexed again');
+      });
+    } finally {
+      reindexing = false;
+    }
+  }
+
   // --- local registrations ---------------------------------------------------------------------
 
   function reservedForOther(name: string, addr: string, now: number): boolean {
@@ -746,6 +763,9 @@ export function createReplication(options: ReplicationOptions, components: Repli
       if (!running) return;
       const now = clock.now();
       prune(now);
+      // The registry changed behind our back (an operator repair restored names from a backup):
+      // index it again, so that the other boxes see what it holds now.
+      if (access !== undefined && !reindexing && access.count() !== index.size - tombstones.size) void track(reindex(access));
       for (const peer of [...peers]) if (peer.syncing === null && peer.nextSyncAt <= now) void startSync(peer);
     },
     async handle(req, res) {

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { MemoryLevel } from 'memory-level';
-import { createNameServer, type NameServer } from '@lanbox/nameserver';
+import { createNameServer, type NameServer, type Registry } from '@lanbox/nameserver';
 import { createHttpClient, createLevelState, createReplication, type PeerClient, type Replication, type ReplicationOptions } from '../src/index.js';
 
 const generate = promisify(generateKeyPair);
@@ -71,6 +71,7 @@ export async function startBox(
   options: Partial<ReplicationOptions> = {},
   db = new MemoryLevel<string, string>(),
   port = 0,
+  registry?: Registry,
 ): Promise<TestBox> {
   const id = createHash('sha1').update(`box ${n}`).digest('hex');
   let box: TestBox;
@@ -82,7 +83,7 @@ export async function startBox(
     })();
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const nameserver = await createNameServer({ registrationsPerWindow: 1000 }, { db });
+  const nameserver = await createNameServer({ registrationsPerWindow: 1000 }, registry === undefined ? { db } : { registry });
   const replication = createReplication(
     { boxId: id, syncIntervalMs: 200, retryIntervalMs: 200, reserveTimeoutMs: 1000, ...options },
     {

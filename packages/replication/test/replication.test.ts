@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { MemoryLevel } from 'memory-level';
+import { createLevelRegistry } from '@lanbox/nameserver';
 import { eventually, lookup, makeAccount, register, registration, reverse, startBox, Switch, type Account, type TestBox } from './helpers.js';
 
 describe('three boxes', () => {
@@ -101,5 +103,24 @@ describe('three boxes', () => {
     const source = one.replication.status().sources.find((s) => s.blocked);
     assert.ok(source);
     assert.ok(one.replication.status().counters.throttled >= 1);
+  });
+});
+
+describe('a registry changed behind replication', () => {
+  it('names restored into the store by the operator (a repair) are indexed again and reach the other box', async () => {
+    const net = new Switch();
+    const db = new MemoryLevel<string, string>();
+    const registry = createLevelRegistry(db);
+    const one = await startBox(11, net, {}, db, 0, registry);
+    const two = await startBox(12, net, { peers: [{ host: '127.0.0.1', port: one.port }] });
+    try {
+      const a = await makeAccount();
+      const body = JSON.parse(registration(a, 'restored')) as { addr: string; owner: string; publickey: string; signature: string };
+      await registry.insert([{ name: 'restored', ...body, registeredAt: 5 }]);
+      assert.equal(await eventually('the restored name on the other box', () => lookup(two, 'restored')), a.addr);
+    } finally {
+      await two.stop();
+      await one.stop();
+    }
   });
 });
