@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { getJson, loopbackArgs, startAppliance, tempDir, waitFor, type RunningAppliance } from './helpers.js';
 import { CHROMIUM, decodeQr, launchBrowser } from './browser.js';
+import { renderStatusPage } from '../src/web/status-page.js';
 // Reused from the packages' own tests: the lab coturn (loopback peers allowed) and signed Jami registrations.
 import { startCoturn, type Coturn } from '../../packages/turn-monitor/test/helpers/coturn.js';
 import { makeAccounts, registrationBody } from '../../packages/nameserver/test/helpers.js';
@@ -74,7 +75,8 @@ after(async () => {
 
 test('the values to type are those of the running configuration; cards, answer and sections render', async () => {
   const status = (await getJson(`${app.base}/api/status`)).body;
-  const clients = status.clients as { bootstrap: string[]; nameServer: string[]; turn: { addresses: string[]; username: string; password: string; realm: string } };
+  const clients = status.clients as { bootstrap: string[]; nameServer: string[]; proxy: string[]; turn: { addresses: string[]; username: string; password: string; realm: string } };
+  const st = status;
   const dht = status.dht as { nodeId: string; ports: { udp4: number } };
   assert.equal(dht.ports.udp4, app.dhtPort);
   const { page, problems } = await openPage(1280, 900);
@@ -90,7 +92,8 @@ test('the values to type are those of the running configuration; cards, answer a
   assert.match(settings, row('TURN username', clients.turn.username));
   assert.match(settings, row('TURN password', clients.turn.password));
   assert.match(settings, row('TURN realm', clients.turn.realm));
-  assert.match(settings, /DHT proxy\s+Off/);
+  assert.deepEqual(clients.proxy, [`127.0.0.1:${(st.proxy as { port: number }).port}`]);
+  assert.match(settings, row('DHT proxy address', clients.proxy[0] as string));
   assert.equal(await page.locator('[data-node-id]').innerText(), dht.nodeId);
 
   const where = await page.locator('#where').innerText();
@@ -99,18 +102,20 @@ test('the values to type are those of the running configuration; cards, answer a
   }
 
   // The script ran under the CSP: one card per service (and the box), state in words.
-  await until(async () => (await page.locator('#services .card').count()) === 7, 10000, 'seven cards');
+  await until(async () => (await page.locator('#services .card').count()) === 8, 10000, 'eight cards');
   assert.match(await page.locator('#card-replication').innerText(), /Shared name registry\s+working\s+no other box known yet/);
   assert.match(await page.locator('#boxes').innerText(), /Other boxes of this site[\s\S]*No other box found yet/);
   assert.match(await page.locator('#card-dht').innerText(), /DHT node\s+working/);
-  assert.match(await page.locator('#card-proxy').innerText(), /DHT proxy\s+turned off/);
+  assert.match(await page.locator('#card-proxy').innerText(), /DHT proxy\s+working/);
   assert.match(await page.locator('#card-nameserver').innerText(), /Name server\s+working\s+2 names registered/);
   assert.match(await page.locator('#card-system').innerText(), /The box\s+(working|needs attention)\s+load/);
   assert.match(await page.locator('#answer').innerText(), /Is Jami working on this LAN\?\s+(Yes|Partly):/);
   assert.match(await page.locator('#names').innerText(), /Names\s+2 \(limit \d+\)[\s\S]*bob\s+\d+ s ago[\s\S]*alice/);
   assert.match(await page.locator('#box').innerText(), /CPU load\s+[\d.]+ · [\d.]+ · [\d.]+ \(1, 5, 15 min\)[\s\S]*Free space\s+[\d.]+ [KMGT]?B free of[\s\S]*Temperature\s+\S/);
   assert.match(await page.locator('#nearby').innerText(), /Local peer discovery is turned off/);
-  assert.equal(await page.locator('#proxy').isHidden(), true, 'no proxy section while the box has no proxy');
+  const phones = await page.locator('#proxy').innerText();
+  assert.ok(phones.includes(clients.proxy[0] as string), phones);
+  assert.ok(phones.includes(`http://127.0.0.1:${(st.push as { port: number }).port}`), 'ntfy URL as this browser reached the box');
 
   // The copy button selects the value (the clipboard API needs a secure context; the box is plain http).
   await page.locator('#settings button.copy').first().click();
@@ -157,5 +162,36 @@ test('the page keeps polling: stopping coturn turns the TURN card red without a 
   const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
   assert.equal(overflow, 0, 'nothing wider than a 360-pixel phone screen');
   assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('services wired later show up from their /api/status members alone: DHT proxy and push', async () => {
+  // The page as the box renders it, fed the status shapes the proxy and push services report
+  // (packages/proxy ProxyStatus, packages/push PushServiceStatus), without a box behind it.
+  const status = {
+    appliance: { statusAt: 1_800_000_000_000 },
+    dht: { state: 'ok', summary: 'UDP 4222' },
+    proxy: {
+      state: 'degraded', summary: '3 phone(s); requests do not reach the DHT: get answered 502', listening: true, clients: 3, listens: 5,
+      subscriptions: { total: 4, unifiedpush: 2, android: 1, ios: 1, none: 0 }, pushes: { sent: 7, failed: 1, refused: 2, undeliverable: 0, dropped: 0, encrypted: 6, inFlight: 0 },
+    },
+    push: { state: 'ok', summary: '2 phone stream(s)', url: 'http://10.0.0.5:8082', subscribers: 2, topics: 2, published: 9, delivered: 8, cachedMessages: 1 },
+  };
+  const html = renderStatusPage({
+    hostname: 'lanbox', version: 'test', addresses: ['10.0.0.5'], dhtPort: 4222, nodeId: null, nameServerUrls: null, turn: null,
+    proxy: { addresses: ['10.0.0.5:8080'] }, ntfyUrls: ['http://10.0.0.5:8082'], discovery: true, pageUrl: 'http://10.0.0.5/', initialStatus: status,
+  });
+  const page = await browser.newPage();
+  await page.setContent(html);
+  assert.match(await page.locator('#card-proxy').innerText(), /DHT proxy\s+needs attention\s+3 phone\(s\); requests do not reach the DHT/);
+  assert.match(await page.locator('#card-push').innerText(), /Push \(ntfy\)\s+working/);
+  assert.match(await page.locator('#answer').innerText(), /Partly: .*the DHT proxy needs attention/);
+  const proxy = await page.locator('#proxy').innerText();
+  assert.match(proxy, /Phones connected\s+3 · 5 listening/);
+  assert.match(proxy, /Push subscriptions\s+4 \(2 UnifiedPush, 1 Android, 1 iOS\)/);
+  assert.match(proxy, /Pushes\s+7 sent, 1 failed, 2 refused/);
+  assert.match(proxy, /ntfy apps connected\s+2 · 2 topics/);
+  assert.match(proxy, /Notifications\s+9 received, 8 delivered · 1 waiting/);
+  assert.match(await page.locator('#settings').innerText(), /Push server \(ntfy\)\s+http:\/\/10\.0\.0\.5:8082/);
   await page.close();
 });

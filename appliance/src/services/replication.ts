@@ -4,7 +4,7 @@
  * through discovery's `lanbox` service and `--peer-box`, and hands every box it reaches to the DHT
  * so that the boxes' DHTs form one network.
  */
-import { createHttpClient, createLevelState, createReplication, type Logger, type Replication, type ReplicationStatus } from '@lanbox/replication';
+import { createHttpClient, createLevelState, createMemoryState, createReplication, type Logger, type Replication, type ReplicationStatus } from '@lanbox/replication';
 import type { DhtNode } from '@lanbox/dht';
 import type { NameDatabase } from '@lanbox/nameserver';
 import type { LanboxConfig } from '../config/schema.js';
@@ -27,7 +27,7 @@ const TICK_MS = 1000;
 
 export function createReplicationService(
   config: Pick<LanboxConfig, 'peerBoxes' | 'siteKey'>,
-  components: { dht: DhtNode; nameserver: NameServerService; db: NameDatabase; webPort: () => number | null; logger: Logger },
+  components: { dht: DhtNode; nameserver: NameServerService; db: NameDatabase | null; webPort: () => number | null; logger: Logger },
 ): ReplicationService {
   let replication: Replication | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -50,7 +50,8 @@ export function createReplicationService(
         },
         {
           registry: server,
-          state: createLevelState(components.db),
+          // Without its store (it could not open) the site's other boxes are remembered until a restart only.
+          state: components.db === null ? createMemoryState() : createLevelState(components.db),
           self: { webPort: () => components.webPort() ?? undefined, dhtPort: () => dht.port(4) ?? dht.port(6) },
           client: createHttpClient(),
           logger: components.logger,

@@ -16,7 +16,7 @@ export type {
 } from './replication.js';
 export { DEFAULT_OPTIONS } from './options.js';
 export type { ReplicationOptions } from './options.js';
-export { createLevelState } from './state.js';
+export { createLevelState, createMemoryState } from './state.js';
 export type { Conflict, ReplicationState, StoredPeer } from './state.js';
 export { createHttpClient } from './transport/client.js';
 export type { PeerAddress, PeerClient, PeerResponse } from './transport/client.js';

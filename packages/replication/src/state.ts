@@ -73,3 +73,18 @@ export function createLevelState(db: NameDatabase): ReplicationState {
     putConflict: (c) => conflicts.put(`${c.lost.name}/${c.lost.addr}`, JSON.stringify(c), DURABLE),
   };
 }
+
+/** State kept in memory only: for tests, and for a box whose replication store cannot open. */
+export function createMemoryState(): ReplicationState {
+  const peers = new Map<string, StoredPeer>();
+  const tombstones = new Map<string, Tombstone>();
+  const conflicts = new Map<string, Conflict>();
+  return {
+    peers: async () => [...peers.values()],
+    putPeer: async (p) => void peers.set(p.id, p),
+    tombstones: async () => [...tombstones.values()],
+    putTombstone: async (t) => void tombstones.set(`${t.name}/${t.addr}`, t),
+    conflicts: async () => [...conflicts.values()],
+    putConflict: async (c) => void conflicts.set(`${c.lost.name}/${c.lost.addr}`, c),
+  };
+}

@@ -33,6 +33,11 @@ export interface Registry {
   list(): AsyncIterable<NameRecord>;
   /** Stored entries that could not be decoded (found by `open()` or a lookup). */
   corrupt(): number;
+  /**
+   * The latest registrations, newest first (at most RECENT_NAMES), found while opening and kept
+   * up to date by `insert`; a removed name leaves the list without being replaced.
+   */
+  recent(): readonly RecentName[];
   /** State of the storage under the registry; registries without one (memory) leave it out. */
   health?(): StoreHealth;
   /** Periodic work: reopening after a failed write, retrying a store that could not open, backups. */
@@ -41,11 +46,6 @@ export interface Registry {
   repair?(): Promise<StoreHealth>;
   /** Takes a last backup if names changed, and closes what the registry opened. */
   close?(): Promise<void>;
-  /**
-   * The latest registrations, newest first (at most RECENT_NAMES), found while opening and kept
-   * up to date by `insert`; a removed name leaves the list without being replaced.
-   */
-  recent(): readonly RecentName[];
 }
 
 /** The registry refuses writes for now (full disk, store being reopened, store could not open). Answered 503. */
