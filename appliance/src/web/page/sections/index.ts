@@ -10,6 +10,7 @@ import { phones } from './phones.js';
 import { qr } from './qr.js';
 import { nearby } from './nearby.js';
 import { names } from './names.js';
+import { boxes } from './boxes.js';
 import { proxy } from './proxy.js';
 import { turn } from './turn.js';
 import { box } from './box.js';
@@ -23,6 +24,7 @@ export const SECTIONS: readonly PageSection[] = [
   proxy,
   nearby,
   names,
+  boxes,
   turn,
   box,
 ];
