@@ -21,7 +21,7 @@ import { createAdminRoute, MAX_IMPORT_BYTES } from './web/admin.js';
 import type { PageModel } from './web/status-page.js';
 import { VERSION } from './version.js';
 import { systemStatus, type SystemStatus } from './system.js';
-import { readBoxStatus, type BoxStatus } from './box-status.js';
+import { readImageStatus, type ImageStatus } from './image-status.js';
 
 export interface ApplianceComponents {
   logger: Logger;
@@ -60,8 +60,8 @@ export interface StatusDocument {
   /** The box itself: load, memory, free space for data, uptime, temperature. */
   system: SystemStatus;
   clients: ClientSettings;
-  /** On the SD-card image: settings-file errors and the DHCP server's mode (images/); `disabled` elsewhere. */
-  box: BoxStatus;
+  /** Only on the SD-card image (images/): settings-file errors and the DHCP server's mode and why. */
+  image?: ImageStatus;
 }
 
 /** The services in start order, each with its own status type. */
@@ -86,6 +86,11 @@ export interface Appliance {
 
 const TURN_REALM_DEFAULT = 'ring';
 const isLoopbackOrAny = (host: string) => /^(127\.|0\.0\.0\.0$|::1?$|localhost$)/.test(host);
+
+const imageBlock = (): { image?: ImageStatus } => {
+  const image = readImageStatus();
+  return image === null ? {} : { image };
+};
 
 export function createAppliance(config: LanboxConfig, components: ApplianceComponents): Appliance {
   const log = components.logger;
@@ -149,7 +154,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       turn: statusOf(services?.turn),
       system: systemStatus({ dataDir: config.dataDir }),
       clients: clientSettings(),
-      box: readBoxStatus(),
+      ...imageBlock(),
     };
   };
 

@@ -13,6 +13,7 @@ import { names } from './names.js';
 import { proxy } from './proxy.js';
 import { turn } from './turn.js';
 import { box } from './box.js';
+import { image } from './image.js';
 
 export const SECTIONS: readonly PageSection[] = [
   answer,
@@ -25,4 +26,5 @@ export const SECTIONS: readonly PageSection[] = [
   names,
   turn,
   box,
+  image,
 ];
