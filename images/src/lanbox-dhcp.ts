@@ -128,7 +128,9 @@ function dnsmasqArgs(plan: Plan, ifname: string): string[] {
     '--dhcp-option=option:router',
     ...(plan.dns ? ['--dhcp-option=option:dns-server,0.0.0.0'] : []),
     // Leases in RAM: SD-card care; clients simply renew after a reboot.
-    '--dhcp-leasefile=/run/lanbox/dnsmasq.leases',
+    `--dhcp-leasefile=${at('/run/lanbox/dnsmasq.leases')}`,
+    // No pid file: this process is dnsmasq's supervisor.
+    '--pid-file=',
     '--log-facility=-',
   ];
 }
