@@ -15,6 +15,7 @@ import { proxy } from './proxy.js';
 import { turn } from './turn.js';
 import { box } from './box.js';
 import { image } from './image.js';
+import { storage } from './storage.js';
 
 export const SECTIONS: readonly PageSection[] = [
   answer,
@@ -29,4 +30,5 @@ export const SECTIONS: readonly PageSection[] = [
   turn,
   box,
   image,
+  storage,
 ];
