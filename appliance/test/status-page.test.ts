@@ -75,7 +75,8 @@ after(async () => {
 
 test('the values to type are those of the running configuration; cards, answer and sections render', async () => {
   const status = (await getJson(`${app.base}/api/status`)).body;
-  const clients = status.clients as { bootstrap: string[]; nameServer: string[]; turn: { addresses: string[]; username: string; password: string; realm: string } };
+  const clients = status.clients as { bootstrap: string[]; nameServer: string[]; proxy: string[]; turn: { addresses: string[]; username: string; password: string; realm: string } };
+  const st = status;
   const dht = status.dht as { nodeId: string; ports: { udp4: number } };
   assert.equal(dht.ports.udp4, app.dhtPort);
   const { page, problems } = await openPage(1280, 900);
@@ -91,7 +92,8 @@ test('the values to type are those of the running configuration; cards, answer a
   assert.match(settings, row('TURN username', clients.turn.username));
   assert.match(settings, row('TURN password', clients.turn.password));
   assert.match(settings, row('TURN realm', clients.turn.realm));
-  assert.match(settings, /DHT proxy\s+Off/);
+  assert.deepEqual(clients.proxy, [`127.0.0.1:${(st.proxy as { port: number }).port}`]);
+  assert.match(settings, row('DHT proxy address', clients.proxy[0] as string));
   assert.equal(await page.locator('[data-node-id]').innerText(), dht.nodeId);
 
   const where = await page.locator('#where').innerText();
@@ -100,16 +102,22 @@ test('the values to type are those of the running configuration; cards, answer a
   }
 
   // The script ran under the CSP: one card per service (and the box), state in words.
-  await until(async () => (await page.locator('#services .card').count()) === 6, 10000, 'six cards');
+  await until(async () => (await page.locator('#services .card').count()) === 8, 10000, 'eight cards');
+  assert.match(await page.locator('#card-replication').innerText(), /Shared name registry\s+working\s+no other box known yet/);
+  assert.match(await page.locator('#boxes').innerText(), /Other boxes of this site[\s\S]*No other box found yet/);
   assert.match(await page.locator('#card-dht').innerText(), /DHT node\s+working/);
-  assert.match(await page.locator('#card-proxy').innerText(), /DHT proxy\s+turned off/);
+  assert.match(await page.locator('#card-proxy').innerText(), /DHT proxy\s+working/);
   assert.match(await page.locator('#card-nameserver').innerText(), /Name server\s+working\s+2 names registered/);
   assert.match(await page.locator('#card-system').innerText(), /The box\s+(working|needs attention)\s+load/);
   assert.match(await page.locator('#answer').innerText(), /Is Jami working on this LAN\?\s+(Yes|Partly):/);
   assert.match(await page.locator('#names').innerText(), /Names\s+2 \(limit \d+\)[\s\S]*bob\s+\d+ s ago[\s\S]*alice/);
   assert.match(await page.locator('#box').innerText(), /CPU load\s+[\d.]+ · [\d.]+ · [\d.]+ \(1, 5, 15 min\)[\s\S]*Free space\s+[\d.]+ [KMGT]?B free of[\s\S]*Temperature\s+\S/);
   assert.match(await page.locator('#nearby').innerText(), /Local peer discovery is turned off/);
-  assert.equal(await page.locator('#proxy').isHidden(), true, 'no proxy section while the box has no proxy');
+  // With the box's proxy and push service: the ntfy URL to copy, and their health and counts.
+  assert.match(settings, row('Push server \\(ntfy\\)', `http://127.0.0.1:${(st.push as { port: number }).port}`));
+  const phones = await page.locator('#proxy').innerText();
+  assert.match(phones, /Proxy\s+working[\s\S]*Phones connected\s+\d+[\s\S]*Pushes\s+0 sent, 0 failed, 0 refused[\s\S]*Push service\s+working/);
+  assert.match(where, /keep Use DHT proxy on, set DHT proxy address to the DHT proxy address above, and switch Use DHT proxy list off/);
 
   // The copy button selects the value (the clipboard API needs a secure context; the box is plain http).
   await page.locator('#settings button.copy').first().click();

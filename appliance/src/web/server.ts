@@ -54,8 +54,8 @@ export interface WebCounters {
 }
 
 export interface WebServerOptions {
-  /** The whole /api/status document. */
-  status: () => object;
+  /** The whole /api/status document; `req` tells which address the client reached (URLs to type). */
+  status: (req?: IncomingMessage) => object;
   /** What the status page shows when first served (the page then polls /api/status); the server adds the page's own URL. */
   page: () => Omit<PageModel, 'pageUrl'>;
   /** Tried in order for anything that is not the page or /api/*. */
@@ -221,7 +221,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
         return;
       }
       if (path === '/api/status') {
-        send(res, 200, 'application/json', JSON.stringify(options.status()));
+        send(res, 200, 'application/json', JSON.stringify(options.status(req)));
         return;
       }
       if (path === '/metrics') {
