@@ -751,7 +751,14 @@ export function createReplication(options: ReplicationOptions, components: Repli
         if (peer !== undefined) peer.lastSync = p.lastSync;
       }
       access = components.registry.attachReplication(gate);
-      for await (const r of access.list()) index.set(r.name, recordDigest(toWire(r)));
+      try {
+        for await (const r of access.list()) index.set(r.name, recordDigest(toWire(r)));
+      } catch (error) {
+        // A names store that cannot open yet (the box started on a full disk) must not stop the
+        // box; tick() indexes the registry once its count moves.
+        if ((error as { code?: unknown } | null)?.code !== 'STORAGE_UNAVAILABLE') throw error;
+        logger?.warn({ err: error }, 'names store unavailable at start: registry indexed once it opens');
+      }
       running = true;
     },
     async stop() {
