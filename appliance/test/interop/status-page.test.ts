@@ -15,10 +15,10 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import jsQRImport from 'jsqr';
 import { PNG } from 'pngjs';
-import { APPLIANCE_DIR, getJson, loopbackArgs, startAppliance, tempDir, type RunningAppliance } from './helpers.js';
+import { APPLIANCE_DIR, getJson, loopbackArgs, startAppliance, tempDir, type RunningAppliance } from '../helpers.js';
 // Reused from the packages' own tests: the lab coturn (loopback peers allowed) and signed Jami registrations.
-import { startCoturn, type Coturn } from '../../packages/turn-monitor/test/helpers/coturn.js';
-import { makeAccounts, registrationBody } from '../../packages/nameserver/test/helpers.js';
+import { startCoturn, type Coturn } from '../../../packages/turn-monitor/test/helpers/coturn.js';
+import { makeAccounts, registrationBody } from '../../../packages/nameserver/test/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // jsqr is CommonJS with types that declare an ES default export: at run time the default import is the function.
