@@ -44,6 +44,8 @@ export interface Storage {
   readonly names: DurableRegistry;
   /** The DHT proxy's store (subscriptions, permanent puts). */
   readonly proxy: ProxyDb;
+  /** Registry replication's store (other boxes, removals, conflicts); null if it cannot open (then kept in memory). */
+  readonly replication: StringLevel | null;
   dhtHealth(): ServiceStoreHealth;
   proxyHealth(): ServiceStoreHealth;
   close(): Promise<void>;
@@ -142,6 +144,7 @@ export async function openStorage(dataDir: string, log: Logger): Promise<Storage
   const dhtHealth = opened.health;
   const proxyOpened = await openServiceStore(dataDir, 'proxy', log);
   let proxyDb = proxyOpened.db;
+  let replicationDb = (await openServiceStore(dataDir, 'replication', log)).db;
   const names = durableRegistryIn(dataDir);
   if (await exists(join(dataDir, 'db'))) {
     await names.open();
@@ -172,6 +175,7 @@ export async function openStorage(dataDir: string, log: Logger): Promise<Storage
     dht,
     names,
     proxy: proxyStore(proxyDb, proxyOpened.health),
+    replication: replicationDb,
     dhtHealth: () => ({ ...dhtHealth }),
     proxyHealth: () => ({ ...proxyOpened.health }),
     async close() {
@@ -179,6 +183,8 @@ export async function openStorage(dataDir: string, log: Logger): Promise<Storage
       dhtDb = null;
       await proxyDb?.close();
       proxyDb = null;
+      await replicationDb?.close();
+      replicationDb = null;
       await names.close();
     },
   };

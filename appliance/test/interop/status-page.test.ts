@@ -12,12 +12,12 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
-import { getJson, loopbackArgs, startAppliance, tempDir, waitFor, type RunningAppliance } from './helpers.js';
-import { CHROMIUM, decodeQr, launchBrowser } from './browser.js';
-import { renderStatusPage } from '../src/web/status-page.js';
+import { getJson, loopbackArgs, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
+import { CHROMIUM, decodeQr, launchBrowser } from '../browser.js';
+import { renderStatusPage } from '../../src/web/status-page.js';
 // Reused from the packages' own tests: the lab coturn (loopback peers allowed) and signed Jami registrations.
-import { startCoturn, type Coturn } from '../../packages/turn-monitor/test/helpers/coturn.js';
-import { makeAccounts, registrationBody } from '../../packages/nameserver/test/helpers.js';
+import { startCoturn, type Coturn } from '../../../packages/turn-monitor/test/helpers/coturn.js';
+import { makeAccounts, registrationBody } from '../../../packages/nameserver/test/helpers.js';
 
 
 let app: RunningAppliance;
@@ -104,9 +104,11 @@ test('the values to type are those of the running configuration; cards, answer a
   // The script ran under the CSP: one card per service (and the box), state in words.
   // One card per member of /api/status with a state and a summary: services added later included.
   const services = Object.entries(status).filter(([, v]) => typeof (v as { state?: unknown }).state === 'string' && typeof (v as { summary?: unknown }).summary === 'string').map(([k]) => k);
-  assert.ok(['dht', 'discovery', 'nameserver', 'proxy', 'push', 'turn', 'system'].every((k) => services.includes(k)), services.join());
+  assert.ok(['dht', 'discovery', 'nameserver', 'proxy', 'push', 'turn', 'system', 'replication'].every((k) => services.includes(k)), services.join());
   await until(async () => (await page.locator('#services .card').count()) === services.length, 10000, `${services.length} cards`);
   for (const k of services) assert.equal(await page.locator(`#card-${k}`).count(), 1, `card for ${k}`);
+  assert.match(await page.locator('#card-replication').innerText(), /Shared name registry\s+working\s+no other box known yet/);
+  assert.match(await page.locator('#boxes').innerText(), /Other boxes of this site[\s\S]*No other box found yet/);
   assert.match(await page.locator('#card-dht').innerText(), /DHT node\s+working/);
   assert.match(await page.locator('#card-proxy').innerText(), /DHT proxy\s+working/);
   assert.match(await page.locator('#card-nameserver').innerText(), /Name server\s+working\s+2 names registered/);
