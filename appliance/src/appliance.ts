@@ -26,7 +26,7 @@ import { createBearerCheck, type StoreHealth } from '@lanbox/nameserver';
 import type { PageModel } from './web/status-page.js';
 import { VERSION } from './version.js';
 import { systemStatus, type SystemStatus } from './system.js';
-import { readBoxStatus, type BoxStatus } from './box-status.js';
+import { readImageStatus, type ImageStatus } from './image-status.js';
 
 export interface ApplianceComponents {
   logger: Logger;
@@ -73,8 +73,8 @@ export interface StatusDocument {
   /** The box itself: load, memory, free space for data, uptime, temperature. */
   system: SystemStatus;
   clients: ClientSettings;
-  /** On the SD-card image: settings-file errors and the DHCP server's mode (images/); `disabled` elsewhere. */
-  box: BoxStatus;
+  /** Only on the SD-card image (images/): settings-file errors and the DHCP server's mode and why. */
+  image?: ImageStatus;
 }
 
 /** The services in start order, each with its own status type. */
@@ -103,6 +103,11 @@ const TURN_REALM_DEFAULT = 'ring';
 /** How long a stop waits for web requests in progress (main.ts gives the whole stop 15 s). */
 const WEB_GRACE_MS = 5000;
 const isLoopbackOrAny = (host: string) => /^(127\.|0\.0\.0\.0$|::1?$|localhost$)/.test(host);
+
+const imageBlock = (): { image?: ImageStatus } => {
+  const image = readImageStatus();
+  return image === null ? {} : { image };
+};
 
 export function createAppliance(config: LanboxConfig, components: ApplianceComponents): Appliance {
   const log = components.logger;
@@ -188,7 +193,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       replication: statusOf(services?.replication),
       system: systemStatus({ dataDir: config.dataDir }),
       clients: clientSettings(),
-      box: readBoxStatus(),
+      ...imageBlock(),
     };
   };
 

@@ -14,6 +14,8 @@ import { boxes } from './boxes.js';
 import { proxy } from './proxy.js';
 import { turn } from './turn.js';
 import { box } from './box.js';
+import { image } from './image.js';
+import { storage } from './storage.js';
 
 export const SECTIONS: readonly PageSection[] = [
   answer,
@@ -27,4 +29,6 @@ export const SECTIONS: readonly PageSection[] = [
   boxes,
   turn,
   box,
+  image,
+  storage,
 ];

@@ -12,12 +12,12 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
-import { getJson, loopbackArgs, startAppliance, tempDir, waitFor, type RunningAppliance } from './helpers.js';
-import { CHROMIUM, decodeQr, launchBrowser } from './browser.js';
-import { renderStatusPage } from '../src/web/status-page.js';
+import { getJson, loopbackArgs, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
+import { CHROMIUM, decodeQr, launchBrowser } from '../browser.js';
+import { renderStatusPage } from '../../src/web/status-page.js';
 // Reused from the packages' own tests: the lab coturn (loopback peers allowed) and signed Jami registrations.
-import { startCoturn, type Coturn } from '../../packages/turn-monitor/test/helpers/coturn.js';
-import { makeAccounts, registrationBody } from '../../packages/nameserver/test/helpers.js';
+import { startCoturn, type Coturn } from '../../../packages/turn-monitor/test/helpers/coturn.js';
+import { makeAccounts, registrationBody } from '../../../packages/nameserver/test/helpers.js';
 
 
 let app: RunningAppliance;
@@ -102,9 +102,11 @@ test('the values to type are those of the running configuration; cards, answer a
   }
 
   // The script ran under the CSP: one card per service (and the box), state in words.
-  const services = Object.entries(st).filter(([, v]) => typeof v === 'object' && v !== null && typeof (v as { state?: unknown }).state === 'string' && typeof (v as { summary?: unknown }).summary === 'string');
-  assert.ok(services.some(([k]) => k === 'replication'));
+  // One card per member of /api/status with a state and a summary: services added later included.
+  const services = Object.entries(status).filter(([, v]) => typeof (v as { state?: unknown }).state === 'string' && typeof (v as { summary?: unknown }).summary === 'string').map(([k]) => k);
+  assert.ok(['dht', 'discovery', 'nameserver', 'proxy', 'push', 'turn', 'system', 'replication'].every((k) => services.includes(k)), services.join());
   await until(async () => (await page.locator('#services .card').count()) === services.length, 10000, `${services.length} cards`);
+  for (const k of services) assert.equal(await page.locator(`#card-${k}`).count(), 1, `card for ${k}`);
   assert.match(await page.locator('#card-replication').innerText(), /Shared name registry\s+working\s+no other box known yet/);
   assert.match(await page.locator('#boxes').innerText(), /Other boxes of this site[\s\S]*No other box found yet/);
   assert.match(await page.locator('#card-dht').innerText(), /DHT node\s+working/);
@@ -115,9 +117,11 @@ test('the values to type are those of the running configuration; cards, answer a
   assert.match(await page.locator('#names').innerText(), /Names\s+2 \(limit \d+\)[\s\S]*bob\s+\d+ s ago[\s\S]*alice/);
   assert.match(await page.locator('#box').innerText(), /CPU load\s+[\d.]+ · [\d.]+ · [\d.]+ \(1, 5, 15 min\)[\s\S]*Free space\s+[\d.]+ [KMGT]?B free of[\s\S]*Temperature\s+\S/);
   assert.match(await page.locator('#nearby').innerText(), /Local peer discovery is turned off/);
+  // With the box's proxy and push service: the ntfy URL to copy, and their health and counts.
+  assert.match(settings, row('Push server \\(ntfy\\)', `http://127.0.0.1:${(st.push as { port: number }).port}`));
   const phones = await page.locator('#proxy').innerText();
-  assert.ok(phones.includes(clients.proxy[0] as string), phones);
-  assert.ok(phones.includes(`http://127.0.0.1:${(st.push as { port: number }).port}`), 'ntfy URL as this browser reached the box');
+  assert.match(phones, /Proxy\s+working[\s\S]*Phones connected\s+\d+[\s\S]*Pushes\s+0 sent, 0 failed, 0 refused[\s\S]*Push service\s+working/);
+  assert.match(where, /keep Use DHT proxy on, set DHT proxy address to the DHT proxy address above, and switch Use DHT proxy list off/);
 
   // The copy button selects the value (the clipboard API needs a secure context; the box is plain http).
   await page.locator('#settings button.copy').first().click();
