@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { LanboxConfig } from './config/schema.js';
 import { formatHostPort } from './config/values.js';
-import { openStorage, type Storage } from './storage.js';
+import { openStorage, type DhtStoreHealth, type Storage } from './storage.js';
 import { boundDhtPort, createDhtService, type DhtServiceStatus } from './services/dht.js';
 import { createNameServerService, type NameServerService, type NameServerServiceStatus } from './services/nameserver.js';
 import { createDiscoveryService, type DiscoveryServiceStatus } from './services/discovery.js';
@@ -18,12 +18,14 @@ import { createProxyApplianceService, type ProxyApplianceService, type ProxyServ
 import { createPushApplianceService, type PushApplianceService, type PushServiceStatus } from './services/push.js';
 import type { IncomingMessage } from 'node:http';
 import { disabledService, STOPPED, type ApplianceService, type DisabledStatus, type ServiceStatus, type StoppedStatus } from './services/service.js';
-import { createWebServer, type WebServer } from './web/server.js';
+import { createWebServer, type WebCounters, type WebServer } from './web/server.js';
 import { lanAddresses } from './web/lan-addresses.js';
 import { createAdminRoute, MAX_IMPORT_BYTES } from './web/admin.js';
+import { createBearerCheck, type StoreHealth } from '@lanbox/nameserver';
 import type { PageModel } from './web/status-page.js';
 import { VERSION } from './version.js';
 import { systemStatus, type SystemStatus } from './system.js';
+import { readBoxStatus, type BoxStatus } from './box-status.js';
 
 export interface ApplianceComponents {
   logger: Logger;
@@ -55,8 +57,10 @@ export interface StatusDocument {
     rssBytes: number;
     heapUsedBytes: number;
     dataDir: string;
-    web: { port: number | null; requests: number; notFound: number; tooLarge: number; errors: number };
+    web: { port: number | null } & WebCounters;
   };
+  /** Each service's store under the data dir: damage found, what was recovered, backups. */
+  storage: { dht: DhtStoreHealth | null; names: StoreHealth | null };
   dht: DhtServiceStatus;
   discovery: DiscoveryServiceStatus | DisabledStatus | StoppedStatus;
   nameserver: NameServerServiceStatus | DisabledStatus;
@@ -67,6 +71,8 @@ export interface StatusDocument {
   /** The box itself: load, memory, free space for data, uptime, temperature. */
   system: SystemStatus;
   clients: ClientSettings;
+  /** On the SD-card image: settings-file errors and the DHCP server's mode (images/); `disabled` elsewhere. */
+  box: BoxStatus;
 }
 
 /** The services in start order, each with its own status type. */
@@ -91,6 +97,8 @@ export interface Appliance {
 }
 
 const TURN_REALM_DEFAULT = 'ring';
+/** How long a stop waits for web requests in progress (main.ts gives the whole stop 15 s). */
+const WEB_GRACE_MS = 5000;
 const isLoopbackOrAny = (host: string) => /^(127\.|0\.0\.0\.0$|::1?$|localhost$)/.test(host);
 
 export function createAppliance(config: LanboxConfig, components: ApplianceComponents): Appliance {
@@ -165,8 +173,9 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         rssBytes: mem.rss,
         heapUsedBytes: mem.heapUsed,
         dataDir: config.dataDir,
-        web: { port: webPort, ...(web?.counters ?? { requests: 0, notFound: 0, tooLarge: 0, errors: 0 }) },
+        web: { port: webPort, ...(web?.counters ?? { requests: 0, notFound: 0, tooLarge: 0, errors: 0, connections: 0, refusedPerAddress: 0, evicted: 0, refusedFull: 0 }) },
       },
+      storage: { dht: storage?.dhtHealth() ?? null, names: config.nameserver ? (storage?.names.health() ?? null) : null },
       dht: statusOf(services?.dht),
       discovery: statusOf(services?.discovery),
       nameserver: statusOf(services?.nameserver),
@@ -175,6 +184,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       turn: statusOf(services?.turn),
       system: systemStatus({ dataDir: config.dataDir }),
       clients: clientSettings(),
+      box: readBoxStatus(),
     };
   };
 
@@ -199,11 +209,8 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
   const stopAll = async (): Promise<void> => {
     ready = false;
     if (web !== null) {
-      const server = web.server;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      // Requests in progress (a registration being written) finish and get their answer.
+      await web.close(WEB_GRACE_MS);
       web = null;
       log.info('web server closed');
     }
@@ -225,14 +232,14 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
 
   const buildServices = (st: Storage): { services: Services; nameserver: NameServerService | null } => {
     const child = (service: string) => log.child({ service });
-    const dht = createDhtService(config, { db: st.sublevel('dht'), logger: child('dht') });
+    const dht = createDhtService(config, { db: st.dht, logger: child('dht') });
     const nameserver = config.nameserver
-      ? createNameServerService({ adminToken: config.adminToken }, { db: st.root, logger: child('nameserver') })
+      ? createNameServerService({ adminToken: config.adminToken }, { registry: st.names, logger: child('nameserver') })
       : null;
     pushService = config.push ? createPushApplianceService(config, { logger: child('push') }) : null;
     const push = pushService;
     proxyService = config.proxy
-      ? createProxyApplianceService(config, { dht: dht.node, db: st.root.sublevel<string, string>('proxy', { valueEncoding: 'utf8' }), logger: child('proxy'), pushPort: () => push?.port() ?? null })
+      ? createProxyApplianceService(config, { dht: dht.node, ...(st.proxy !== null ? { db: st.proxy } : {}), logger: child('proxy'), pushPort: () => push?.port() ?? null })
       : null;
     const services: Services = {
       dht,
@@ -257,8 +264,8 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     },
     async start() {
       try {
-        storage = await openStorage(config.dataDir);
-        log.info({ path: storage.path }, 'storage open');
+        storage = await openStorage(config.dataDir, log.child({ component: 'storage' }));
+        log.info({ path: storage.dataDir, dht: storage.dhtHealth().state }, 'storage open');
         const built = buildServices(storage);
         services = built.services;
         for (const s of Object.values(built.services) as ApplianceService[]) {
@@ -275,6 +282,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
           page: pageModel,
           routes,
           bodyLimits: { '/api/names/import': MAX_IMPORT_BYTES },
+          largeBodyAllowed: config.adminToken === null ? () => false : ((check) => (req) => check(req.headers.authorization))(createBearerCheck(config.adminToken)),
           onError: (err) => log.error({ err }, 'web request failed') });
         web = w;
         await new Promise<void>((resolve, reject) => {

@@ -43,8 +43,9 @@ export interface ProxyStatus {
     refused: number;
     /** Android/iOS pushes with no gateway configured. */
     undeliverable: number;
-    /** Dropped because `maxPushesInFlight` were already on their way. */
+    /** Dropped because `maxPushQueue` pushes were already waiting. */
     dropped: number;
+    queued: number;
     encrypted: number;
     inFlight: number;
   };
@@ -147,7 +148,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
 
   const counters = {
     requests: { total: 0, get: 0, put: 0, listen: 0, subscribe: 0, unsubscribe: 0, info: 0, other: 0, notImplemented: 0 },
-    pushes: { sent: 0, failed: 0, refused: 0, undeliverable: 0, dropped: 0, encrypted: 0, inFlight: 0 },
+    pushes: { sent: 0, failed: 0, refused: 0, undeliverable: 0, dropped: 0, encrypted: 0, inFlight: 0, queued: 0 },
     refused: { connections: 0, listens: 0, subscriptions: 0, permanentPuts: 0, bodyTooLarge: 0, badRequests: 0 },
     slowStreamsDropped: 0,
     dht: { gets: 0, puts: 0, putsRefused: 0, lastOkMs: null as number | null },
@@ -218,22 +219,34 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
     return null;
   };
 
+  // Pushes wait in a bounded queue and go out `maxPushesInFlight` at a time: a value on a key
+  // that hundreds of phones follow must reach all of them, not only the first few.
+  const queue: Array<{ url: string; headers: Record<string, string>; body: Uint8Array }> = [];
+  const pump = () => {
+    while (counters.pushes.inFlight < o.maxPushesInFlight && queue.length > 0) {
+      const req = queue.shift()!;
+      counters.pushes.inFlight++;
+      void transport(req)
+        .catch(() => 0)
+        .then((status) => {
+          counters.pushes.inFlight--;
+          if (status >= 200 && status < 300) counters.pushes.sent++;
+          else {
+            counters.pushes.failed++;
+            logger?.debug({ url: req.url.slice(0, 200), status }, 'proxy: push not accepted');
+          }
+          pump();
+        });
+    }
+    counters.pushes.queued = queue.length;
+  };
   const send = (url: string, headers: Record<string, string>, body: Uint8Array) => {
-    if (counters.pushes.inFlight >= o.maxPushesInFlight) {
+    if (queue.length >= o.maxPushQueue) {
       counters.pushes.dropped++;
       return;
     }
-    counters.pushes.inFlight++;
-    void transport({ url, headers, body })
-      .catch(() => 0)
-      .then((status) => {
-        counters.pushes.inFlight--;
-        if (status >= 200 && status < 300) counters.pushes.sent++;
-        else {
-          counters.pushes.failed++;
-          logger?.debug({ url: url.slice(0, 200), status }, 'proxy: push not accepted');
-        }
-      });
+    queue.push({ url, headers, body });
+    pump();
   };
 
   const deliver = (platform: Platform, token: string, topic: string, data: Record<string, JsonOut>, high: boolean) => {

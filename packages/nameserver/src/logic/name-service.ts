@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeExport, encodeExport, type NameExport } from '../codec/export-file.js';
 import { normalizeName } from '../codec/name.js';
 import type { NameRecord } from '../codec/record.js';
@@ -7,6 +6,7 @@ import type { NameField } from '../codec/route.js';
 import { checkIdentity, type IdentityError } from '../identity.js';
 import type { ResolvedOptions } from '../options.js';
 import { createRateLimiter } from '../rate-limiter.js';
+import { createBearerCheck } from '../transport/bearer.js';
 import type { Registry } from '../registry/registry.js';
 import { createCounters, type Counters, type RejectReason } from '../stats.js';
 import { lookupError, SUCCESS, writeError, type Reply } from './reply.js';
@@ -58,7 +58,7 @@ export class NameService {
   readonly #options: ResolvedOptions;
   readonly #clock: Clock;
   readonly #limiter;
-  readonly #adminTokenHash: Buffer | undefined;
+  readonly #isAdmin: ((authorization: string | undefined) => boolean) | undefined;
   #writeTail: Promise<void> = Promise.resolve();
   #pending = 0;
   #storageFailed = false;
@@ -68,7 +68,7 @@ export class NameService {
     this.#options = options;
     this.#clock = clock;
     this.#limiter = createRateLimiter(options.registrationsPerWindow, options.rateWindowMs, options.maxTrackedClients);
-    this.#adminTokenHash = options.adminToken === undefined ? undefined : sha256(options.adminToken);
+    this.#isAdmin = options.adminToken === undefined ? undefined : createBearerCheck(options.adminToken);
   }
 
   get pending(): number {
@@ -77,6 +77,11 @@ export class NameService {
 
   get trackedClients(): number {
     return this.#limiter.tracked();
+  }
+
+  /** Rate-limit entries pushed out to make room for new clients. */
+  get rateLimitEvictions(): number {
+    return this.#limiter.evicted();
   }
 
   /** True once a storage write has failed (cleared by the next successful one). */
@@ -159,11 +164,8 @@ export class NameService {
 
   /** `DELETE /name/<name>` with `Authorization: Bearer <adminToken>`. */
   async removeByAdmin(name: string, authorization: string | undefined): Promise<Reply> {
-    if (this.#adminTokenHash === undefined) return writeError(403, 'removal over HTTP is disabled', 'admin-disabled');
-    const given = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
-    if (given === undefined || !timingSafeEqual(sha256(given), this.#adminTokenHash)) {
-      return writeError(401, 'unauthorized', 'unauthorized');
-    }
+    if (this.#isAdmin === undefined) return writeError(403, 'removal over HTTP is disabled', 'admin-disabled');
+    if (!this.#isAdmin(authorization)) return writeError(401, 'unauthorized', 'unauthorized');
     return (await this.removeName(name)) ? SUCCESS : lookupError(404, 'name not registered', 'not-found');
   }
 
@@ -246,6 +248,11 @@ export class NameService {
     }
   }
 
+  /** Runs `fn` alone, after every queued write (the operator's repair of the store). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#exclusive(fn);
+  }
+
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
     this.#pending += 1;
     const run = this.#writeTail.then(fn).finally(() => {
@@ -257,8 +264,4 @@ export class NameService {
     );
     return run;
   }
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
 }
