@@ -9,23 +9,24 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { LanboxConfig } from './config/schema.js';
 import { formatHostPort } from './config/values.js';
-import { openStorage, type DhtStoreHealth, type Storage } from './storage.js';
+import { openStorage, type ServiceStoreHealth, type Storage } from './storage.js';
 import { boundDhtPort, createDhtService, type DhtServiceStatus } from './services/dht.js';
 import { createNameServerService, type NameServerService, type NameServerServiceStatus } from './services/nameserver.js';
 import { createDiscoveryService, type DiscoveryServiceStatus } from './services/discovery.js';
 import { createTurnService, type TurnServiceStatus } from './services/turn.js';
+import { createReplicationService, type ReplicationServiceStatus } from './services/replication.js';
 import { createProxyApplianceService, type ProxyApplianceService, type ProxyServiceStatus } from './services/proxy.js';
 import { createPushApplianceService, type PushApplianceService, type PushServiceStatus } from './services/push.js';
 import type { IncomingMessage } from 'node:http';
 import { disabledService, STOPPED, type ApplianceService, type DisabledStatus, type ServiceStatus, type StoppedStatus } from './services/service.js';
-import { createWebServer, type WebCounters, type WebServer } from './web/server.js';
+import { createWebServer, type RouteHandler, type WebCounters, type WebServer } from './web/server.js';
 import { lanAddresses } from './web/lan-addresses.js';
 import { createAdminRoute, MAX_IMPORT_BYTES } from './web/admin.js';
 import { createBearerCheck, type StoreHealth } from '@lanbox/nameserver';
 import type { PageModel } from './web/status-page.js';
 import { VERSION } from './version.js';
 import { systemStatus, type SystemStatus } from './system.js';
-import { readBoxStatus, type BoxStatus } from './box-status.js';
+import { readImageStatus, type ImageStatus } from './image-status.js';
 
 export interface ApplianceComponents {
   logger: Logger;
@@ -60,7 +61,7 @@ export interface StatusDocument {
     web: { port: number | null } & WebCounters;
   };
   /** Each service's store under the data dir: damage found, what was recovered, backups. */
-  storage: { dht: DhtStoreHealth | null; names: StoreHealth | null };
+  storage: { dht: ServiceStoreHealth | null; proxy: ServiceStoreHealth | null; names: StoreHealth | null };
   dht: DhtServiceStatus;
   discovery: DiscoveryServiceStatus | DisabledStatus | StoppedStatus;
   nameserver: NameServerServiceStatus | DisabledStatus;
@@ -68,11 +69,12 @@ export interface StatusDocument {
   push: (PushServiceStatus | DisabledStatus | StoppedStatus) & { url: string | null };
   proxy: ProxyServiceStatus | DisabledStatus | StoppedStatus;
   turn: TurnServiceStatus | DisabledStatus;
+  replication: ReplicationServiceStatus | DisabledStatus | StoppedStatus;
   /** The box itself: load, memory, free space for data, uptime, temperature. */
   system: SystemStatus;
   clients: ClientSettings;
-  /** On the SD-card image: settings-file errors and the DHCP server's mode (images/); `disabled` elsewhere. */
-  box: BoxStatus;
+  /** Only on the SD-card image (images/): settings-file errors and the DHCP server's mode and why. */
+  image?: ImageStatus;
 }
 
 /** The services in start order, each with its own status type. */
@@ -83,6 +85,7 @@ interface Services {
   push: ApplianceService<PushServiceStatus | DisabledStatus>;
   proxy: ApplianceService<ProxyServiceStatus | DisabledStatus>;
   turn: ApplianceService<TurnServiceStatus | DisabledStatus>;
+  replication: ApplianceService<ReplicationServiceStatus | DisabledStatus>;
 }
 
 export interface Appliance {
@@ -100,6 +103,11 @@ const TURN_REALM_DEFAULT = 'ring';
 /** How long a stop waits for web requests in progress (main.ts gives the whole stop 15 s). */
 const WEB_GRACE_MS = 5000;
 const isLoopbackOrAny = (host: string) => /^(127\.|0\.0\.0\.0$|::1?$|localhost$)/.test(host);
+
+const imageBlock = (): { image?: ImageStatus } => {
+  const image = readImageStatus();
+  return image === null ? {} : { image };
+};
 
 export function createAppliance(config: LanboxConfig, components: ApplianceComponents): Appliance {
   const log = components.logger;
@@ -175,16 +183,17 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         dataDir: config.dataDir,
         web: { port: webPort, ...(web?.counters ?? { requests: 0, notFound: 0, tooLarge: 0, errors: 0, connections: 0, refusedPerAddress: 0, evicted: 0, refusedFull: 0 }) },
       },
-      storage: { dht: storage?.dhtHealth() ?? null, names: config.nameserver ? (storage?.names.health() ?? null) : null },
+      storage: { dht: storage?.dhtHealth() ?? null, proxy: config.proxy ? (storage?.proxyHealth() ?? null) : null, names: config.nameserver ? (storage?.names.health() ?? null) : null },
       dht: statusOf(services?.dht),
       discovery: statusOf(services?.discovery),
       nameserver: statusOf(services?.nameserver),
       push: { ...statusOf(services?.push), url: pushUrlFor(req) },
       proxy: statusOf(services?.proxy),
       turn: statusOf(services?.turn),
+      replication: statusOf(services?.replication),
       system: systemStatus({ dataDir: config.dataDir }),
       clients: clientSettings(),
-      box: readBoxStatus(),
+      ...imageBlock(),
     };
   };
 
@@ -230,7 +239,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     }
   };
 
-  const buildServices = (st: Storage): { services: Services; nameserver: NameServerService | null } => {
+  const buildServices = (st: Storage): { services: Services; nameserver: NameServerService | null; routes: RouteHandler[] } => {
     const child = (service: string) => log.child({ service });
     const dht = createDhtService(config, { db: st.dht, logger: child('dht') });
     const nameserver = config.nameserver
@@ -239,17 +248,24 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     pushService = config.push ? createPushApplianceService(config, { logger: child('push') }) : null;
     const push = pushService;
     proxyService = config.proxy
-      ? createProxyApplianceService(config, { dht: dht.node, ...(st.proxy !== null ? { db: st.proxy } : {}), logger: child('proxy'), pushPort: () => push?.port() ?? null })
+      ? createProxyApplianceService(config, { dht: dht.node, db: st.proxy, logger: child('proxy'), pushPort: () => push?.port() ?? null })
       : null;
+    // Replication works on the name server's registry; it starts after it (and discovery feeds it boxes).
+    const replication =
+      nameserver !== null && config.replication
+        ? createReplicationService(config, { dht: dht.node, nameserver, db: st.replication, webPort: () => webPort, logger: child('replication') })
+        : null;
+    const box = replication === null ? undefined : { boxId: () => dht.node.id, webPort: () => webPort ?? undefined, found: (_f: 4 | 6, host: string, id: string, port: number) => replication.found(host, id, port) };
     const services: Services = {
       dht,
-      discovery: config.discovery ? createDiscoveryService({ dht: dht.node, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
+      discovery: config.discovery ? createDiscoveryService({ dht: dht.node, box, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
       nameserver: nameserver ?? disabledService('nameserver', 'turned off (--no-nameserver)'),
+      replication: replication ?? disabledService('replication', config.nameserver ? 'turned off (--no-replication)' : 'no name server to replicate (--no-nameserver)'),
       push: pushService ?? disabledService('push', 'turned off (--no-push)'),
       proxy: proxyService ?? disabledService('proxy', 'turned off (--no-proxy)'),
       turn: config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
     };
-    return { services, nameserver };
+    return { services, nameserver, routes: replication !== null ? [replication.route] : [] };
   };
 
   return {
@@ -274,6 +290,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
           log.info({ service: s.name, state: s.status().state }, 'service started');
         }
         const routes = [
+          ...built.routes,
           ...(built.nameserver !== null ? [built.nameserver.route] : []),
           ...(config.adminToken !== null && built.nameserver !== null ? [createAdminRoute(config.adminToken, built.nameserver)] : []),
         ];

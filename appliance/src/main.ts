@@ -69,9 +69,9 @@ async function run(argv: readonly string[]): Promise<void> {
   process.on('uncaughtException', (err) => fail(err, 'uncaught exception'));
   process.on('unhandledRejection', (err) => fail(err, 'unhandled rejection'));
 
-  const { adminToken, turn, ...shown } = config;
+  const { adminToken, siteKey, turn, ...shown } = config;
   logger.info(
-    { version: VERSION, configFile, ...shown, turn: turn.map((t) => `turn://${t.username}@${t.host}:${t.port}`), adminToken: adminToken === null ? 'off' : 'set' },
+    { version: VERSION, configFile, ...shown, turn: turn.map((t) => `turn://${t.username}@${t.host}:${t.port}`), adminToken: adminToken === null ? 'off' : 'set', siteKey: siteKey === null ? 'off' : 'set' },
     'lanbox starting',
   );
   const appliance: Appliance = createAppliance(config, { logger });

@@ -4,8 +4,7 @@
  * Damaged stores are copied to `damaged/` before they are repaired. The DHT's store is a cache:
  * if it cannot open (full disk, damage beyond repair) the node runs on memory and says so,
  * instead of not starting. A data dir of an older lanbox (one `db/` with sublevels) is moved
- * into the new layout on first start. `proxy/` holds the DHT proxy's push subscriptions and
- * permanent puts; if it cannot open, the proxy runs without persistence and says so.
+ * into the new layout on first start.
  */
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import {
   type DurableRegistry,
   type StringLevel,
 } from '@lanbox/nameserver';
+import type { ProxyDb } from '@lanbox/proxy';
 import { Level } from 'level';
 import type { Logger } from 'pino';
 
@@ -27,8 +27,8 @@ export interface StringDb {
   put(key: string, value: string): Promise<void>;
 }
 
-export interface DhtStoreHealth {
-  /** `ok`: on disk; `memory`: the store could not open, node id and routing cache are not kept across restarts. */
+export interface ServiceStoreHealth {
+  /** `ok`: on disk; `memory`: the store could not open, so what it holds is not kept across restarts. */
   state: 'ok' | 'memory';
   problem: string | null;
   damage: DamageReport | null;
@@ -42,11 +42,12 @@ export interface Storage {
   readonly dht: StringDb;
   /** The name registry's store, opened by the name server. */
   readonly names: DurableRegistry;
-  dhtHealth(): DhtStoreHealth;
-  /** The DHT proxy's store (subscriptions, permanent puts), or null when it could not open. */
-  readonly proxy: StringLevel | null;
-  /** Why the proxy's store could not open, or null. */
-  readonly proxyProblem: string | null;
+  /** The DHT proxy's store (subscriptions, permanent puts). */
+  readonly proxy: ProxyDb;
+  /** Registry replication's store (other boxes, removals, conflicts); null if it cannot open (then kept in memory). */
+  readonly replication: StringLevel | null;
+  dhtHealth(): ServiceStoreHealth;
+  proxyHealth(): ServiceStoreHealth;
   close(): Promise<void>;
 }
 
@@ -92,37 +93,58 @@ async function migrateLegacy(dataDir: string, names: DurableRegistry, dht: Strin
   await rename(legacy, `${legacy}.migrated`);
 }
 
-export async function openStorage(dataDir: string, log: Logger): Promise<Storage> {
-  await mkdir(dataDir, { recursive: true, mode: 0o750 });
-  const now = Date.now;
-  let dhtDb: StringLevel | null = null;
-  const dhtHealth: DhtStoreHealth = { state: 'ok', problem: null, damage: null, writeFailures: 0 };
-  const memory = new Map<string, string>();
+/**
+ * Opens one service's LevelDB under the data dir. A store that cannot open (full disk, damage
+ * beyond repair) yields `null` and a health saying why, so that service runs on memory instead of
+ * keeping the box from starting.
+ */
+async function openServiceStore(dataDir: string, name: string, log: Logger): Promise<{ db: StringLevel | null; health: ServiceStoreHealth }> {
+  const health: ServiceStoreHealth = { state: 'ok', problem: null, damage: null, writeFailures: 0 };
   try {
-    const opened = await openLevelStore({ dir: join(dataDir, 'dht'), damagedDir: join(dataDir, 'damaged'), now, verify: async (db) => { for await (const e of db.iterator()) void e; } });
-    dhtDb = opened.db;
-    dhtHealth.damage = opened.damage;
-    if (opened.damage !== null) log.error({ damage: opened.damage }, 'the DHT store was damaged');
+    const opened = await openLevelStore({ dir: join(dataDir, name), damagedDir: join(dataDir, 'damaged'), now: Date.now, verify: async (db) => { for await (const e of db.iterator()) void e; } });
+    health.damage = opened.damage;
+    if (opened.damage !== null) log.error({ damage: opened.damage, store: name }, 'a store was damaged');
+    return { db: opened.db, health };
   } catch (err) {
     if (err instanceof StoreLockedError) throw new StorageLockedError(err.dir);
-    dhtHealth.state = 'memory';
-    dhtHealth.problem = err instanceof Error ? err.message : String(err);
-    log.error({ err }, 'the DHT store cannot be opened; the node runs without persistence');
+    health.state = 'memory';
+    health.problem = err instanceof Error ? err.message : String(err);
+    log.error({ err, store: name }, 'a store cannot be opened; its service runs without persistence');
+    return { db: null, health };
   }
-  let proxyDb: StringLevel | null = null;
-  let proxyProblem: string | null = null;
-  try {
-    const opened = await openLevelStore({ dir: join(dataDir, 'proxy'), damagedDir: join(dataDir, 'damaged'), now, verify: async (db) => { for await (const e of db.iterator()) void e; } });
-    proxyDb = opened.db;
-    if (opened.damage !== null) log.error({ damage: opened.damage }, 'the DHT proxy store was damaged');
-  } catch (err) {
-    if (err instanceof StoreLockedError) {
-      await dhtDb?.close();
-      throw new StorageLockedError(err.dir);
+}
+
+/**
+ * The DHT proxy's store (subscriptions and permanent puts): writes are synced before the proxy
+ * answers, so an acknowledged subscription survives a power cut; a failed write rejects, and the
+ * proxy answers with an error instead of acknowledging.
+ */
+function proxyStore(db: StringLevel | null, health: ServiceStoreHealth): ProxyDb {
+  const memory = new Map<string, string>();
+  const counted = async (write: () => Promise<void>) => {
+    try {
+      await write();
+    } catch (err) {
+      health.writeFailures += 1;
+      throw err;
     }
-    proxyProblem = err instanceof Error ? err.message : String(err);
-    log.error({ err }, 'the DHT proxy store cannot be opened; subscriptions will not survive a restart');
-  }
+  };
+  return {
+    put: (key, value) => (db === null ? (memory.set(key, value), Promise.resolve()) : counted(() => db.put(key, value, { sync: true }))),
+    del: (key) => (db === null ? (memory.delete(key), Promise.resolve()) : counted(() => db.del(key, { sync: true }))),
+    iterator: () => (db === null ? (async function* () { yield* memory.entries(); })() : db.iterator()),
+  };
+}
+
+export async function openStorage(dataDir: string, log: Logger): Promise<Storage> {
+  await mkdir(dataDir, { recursive: true, mode: 0o750 });
+  const memory = new Map<string, string>();
+  const opened = await openServiceStore(dataDir, 'dht', log);
+  let dhtDb = opened.db;
+  const dhtHealth = opened.health;
+  const proxyOpened = await openServiceStore(dataDir, 'proxy', log);
+  let proxyDb = proxyOpened.db;
+  let replicationDb = (await openServiceStore(dataDir, 'replication', log)).db;
   const names = durableRegistryIn(dataDir);
   if (await exists(join(dataDir, 'db'))) {
     await names.open();
@@ -152,14 +174,17 @@ export async function openStorage(dataDir: string, log: Logger): Promise<Storage
     dataDir,
     dht,
     names,
+    proxy: proxyStore(proxyDb, proxyOpened.health),
+    replication: replicationDb,
     dhtHealth: () => ({ ...dhtHealth }),
-    proxy: proxyDb,
-    proxyProblem,
+    proxyHealth: () => ({ ...proxyOpened.health }),
     async close() {
       await dhtDb?.close();
       dhtDb = null;
       await proxyDb?.close();
       proxyDb = null;
+      await replicationDb?.close();
+      replicationDb = null;
       await names.close();
     },
   };

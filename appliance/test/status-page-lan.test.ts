@@ -147,6 +147,15 @@ test('on the LAN: the page lists the Jami account and DHT node heard, its QR cod
   await page.setViewportSize({ width: 360, height: 760 });
   assert.equal(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'), 0, 'fits a 360-pixel screen');
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'status-page-phone.png'), fullPage: true });
+
   assert.deepEqual(problems, []);
+
+  // The box goes away: the page says it cannot tell, instead of showing the last state as current.
+  assert.equal(await app.stop(), 0);
+  await waitFor('the page to notice the box is gone', async () => (/\?\s+Unknown: this page cannot reach the box/.test(await text(page, '#answer')) ? true : undefined), 20000);
+  assert.equal(await page.locator('#card-dht').getAttribute('data-state'), 'unknown');
+  assert.match(await text(page, '#updated'), /not answering/);
+  // The failed fetches are the only console errors (Chromium logs each refused connection).
+  assert.deepEqual(problems.filter((p) => !/Failed to load resource|ERR_CONNECTION_REFUSED/.test(p)), []);
   await page.close();
 });

@@ -102,18 +102,22 @@ test('the values to type are those of the running configuration; cards, answer a
   }
 
   // The script ran under the CSP: one card per service (and the box), state in words.
-  await until(async () => (await page.locator('#services .card').count()) >= 7 && (await page.locator('#card-push').count()) === 1, 10000, 'a card per service, push included');
+  await until(async () => (await page.locator('#services .card').count()) === 8, 10000, 'eight cards');
+  assert.match(await page.locator('#card-replication').innerText(), /Shared name registry\s+working\s+no other box known yet/);
+  assert.match(await page.locator('#boxes').innerText(), /Other boxes of this site[\s\S]*No other box found yet/);
   assert.match(await page.locator('#card-dht').innerText(), /DHT node\s+working/);
   assert.match(await page.locator('#card-proxy').innerText(), /DHT proxy\s+working/);
-  assert.match(await page.locator('#card-push').innerText(), /working/);
   assert.match(await page.locator('#card-nameserver').innerText(), /Name server\s+working\s+2 names registered/);
   assert.match(await page.locator('#card-system').innerText(), /The box\s+(working|needs attention)\s+load/);
   assert.match(await page.locator('#answer').innerText(), /Is Jami working on this LAN\?\s+(Yes|Partly):/);
   assert.match(await page.locator('#names').innerText(), /Names\s+2 \(limit \d+\)[\s\S]*bob\s+\d+ s ago[\s\S]*alice/);
   assert.match(await page.locator('#box').innerText(), /CPU load\s+[\d.]+ · [\d.]+ · [\d.]+ \(1, 5, 15 min\)[\s\S]*Free space\s+[\d.]+ [KMGT]?B free of[\s\S]*Temperature\s+\S/);
   assert.match(await page.locator('#nearby').innerText(), /Local peer discovery is turned off/);
-  assert.match(await page.locator('#proxy').innerText(), /Proxy\s+working/);
-  assert.ok(settings.includes(`http://127.0.0.1:${(st.push as { port: number }).port}`), `ntfy URL in the settings: ${settings}`);
+  // With the box's proxy and push service: the ntfy URL to copy, and their health and counts.
+  assert.match(settings, row('Push server \\(ntfy\\)', `http://127.0.0.1:${(st.push as { port: number }).port}`));
+  const phones = await page.locator('#proxy').innerText();
+  assert.match(phones, /Proxy\s+working[\s\S]*Phones connected\s+\d+[\s\S]*Pushes\s+0 sent, 0 failed, 0 refused[\s\S]*Push service\s+working/);
+  assert.match(where, /keep Use DHT proxy on, set DHT proxy address to the DHT proxy address above, and switch Use DHT proxy list off/);
 
   // The copy button selects the value (the clipboard API needs a secure context; the box is plain http).
   await page.locator('#settings button.copy').first().click();

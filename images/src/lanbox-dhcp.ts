@@ -62,26 +62,34 @@ function ownInterface(address: string): { name: string; mac: Uint8Array; own: Se
   return found === null ? null : { ...found, own };
 }
 
-/** Sends one DHCPDISCOVER and returns the server ids that offered something, the box's own excluded. */
-function probe(mac: Uint8Array, own: Set<string>): Promise<string[]> {
+/**
+ * Sends one DHCPDISCOVER and returns the server ids that offered something, the box's own excluded.
+ * Two sockets: offers come to 255.255.255.255:68, which only a socket bound to 0.0.0.0:68 sees;
+ * the DISCOVER goes out from a socket bound to the box's own address, because Linux routes a
+ * limited broadcast by its source address when there is no default route (an offline LAN has none).
+ */
+function probe(mac: Uint8Array, own: Set<string>, from: string): Promise<string[]> {
   counters.probes++;
   return new Promise((resolve, reject) => {
     const xid = randomBytes(4).readUInt32BE(0);
     const servers = new Set<string>();
     let replies = 0;
-    const sock = createSocket({ type: 'udp4', reuseAddr: true });
-    const done = () => {
+    let finished = false;
+    const rx = createSocket({ type: 'udp4', reuseAddr: true });
+    const tx = createSocket({ type: 'udp4' });
+    const finish = (err: Error | null) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
-      sock.close();
-      resolve([...servers]);
+      rx.close();
+      tx.close();
+      if (err !== null) reject(err);
+      else resolve([...servers]);
     };
-    const timer = setTimeout(done, LISTEN_MS);
-    sock.on('error', (err) => {
-      clearTimeout(timer);
-      sock.close();
-      reject(err);
-    });
-    sock.on('message', (msg, rinfo) => {
+    const timer = setTimeout(() => finish(null), LISTEN_MS);
+    rx.on('error', finish);
+    tx.on('error', finish);
+    rx.on('message', (msg, rinfo) => {
       if (++replies > MAX_REPLIES) return;
       const r = decodeReply(msg);
       if (!r.ok) {
@@ -96,10 +104,12 @@ function probe(mac: Uint8Array, own: Set<string>): Promise<string[]> {
       if (own.has(server) || own.has(rinfo.address)) return;
       servers.add(server);
     });
-    sock.bind(DHCP_CLIENT_PORT, '0.0.0.0', () => {
-      sock.setBroadcast(true);
-      sock.send(encodeDiscover(xid, mac), DHCP_SERVER_PORT, '255.255.255.255', (err) => {
-        if (err) sock.emit('error', err);
+    rx.bind(DHCP_CLIENT_PORT, '0.0.0.0', () => {
+      tx.bind(0, from, () => {
+        tx.setBroadcast(true);
+        tx.send(encodeDiscover(xid, mac), DHCP_SERVER_PORT, '255.255.255.255', (err) => {
+          if (err) finish(err);
+        });
       });
     });
   });
@@ -118,7 +128,9 @@ function dnsmasqArgs(plan: Plan, ifname: string): string[] {
     '--dhcp-option=option:router',
     ...(plan.dns ? ['--dhcp-option=option:dns-server,0.0.0.0'] : []),
     // Leases in RAM: SD-card care; clients simply renew after a reboot.
-    '--dhcp-leasefile=/run/lanbox/dnsmasq.leases',
+    `--dhcp-leasefile=${at('/run/lanbox/dnsmasq.leases')}`,
+    // No pid file: this process is dnsmasq's supervisor.
+    '--pid-file=',
     '--log-facility=-',
   ];
 }
@@ -156,7 +168,7 @@ async function main(): Promise<void> {
     } else {
       let others: string[];
       try {
-        others = await probe(iface.mac, iface.own);
+        others = await probe(iface.mac, iface.own, plan.address.address);
       } catch (err) {
         others = [];
         stopServing();

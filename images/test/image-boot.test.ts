@@ -278,17 +278,17 @@ test('boot 1 (settings file): ready, DHT with a real dhtnode, name server, TURN,
     assert.ok('tcp-allocate' in server.steps, `TCP allocate from outside: ${JSON.stringify(server)}`);
 
     // Settings file: the bad line is reported, the rest applied; DHCP refused (qemu's server answers).
-    const box = await waitFor('the DHCP guard\'s verdict', async () => {
-      const b = (await getJson(`http://127.0.0.1:${vm.ports.web}/api/status`)).box;
+    const image = await waitFor('the DHCP guard\'s verdict', async () => {
+      const b = (await getJson(`http://127.0.0.1:${vm.ports.web}/api/status`)).image;
       return b.dhcp !== null && b.dhcp.mode !== 'waiting' ? b : undefined;
     }, 180_000);
-    assert.equal(box.state, 'degraded');
-    assert.deepEqual(box.settingsFile.errors, ['line 5: unknown setting "no_such_setting"']);
-    assert.deepEqual(box.settingsFile.applied.sort(), ['address', 'dhcp_server', 'ssh_key']);
-    assert.equal(box.dhcp.mode, 'refused', JSON.stringify(box.dhcp));
-    assert.equal(box.dhcp.serving, false);
-    assert.deepEqual(box.dhcp.otherServers, ['10.0.2.2']);
-    assert.match(box.address, /^10\.0\.2\.15\/24 \(static\)$/);
+    assert.equal(image.state, 'degraded');
+    assert.deepEqual(image.settingsFile.errors, ['line 5: unknown setting "no_such_setting"']);
+    assert.deepEqual(image.settingsFile.applied.sort(), ['address', 'dhcp_server', 'ssh_key']);
+    assert.equal(image.dhcp.mode, 'refused', JSON.stringify(image.dhcp));
+    assert.equal(image.dhcp.serving, false);
+    assert.deepEqual(image.dhcp.otherServers, ['10.0.2.2']);
+    assert.match(image.address, /^10\.0\.2\.15\/24 \(static\)$/);
 
     // The watchdog: a stopped event loop gets the process restarted.
     const before = await ssh(vm, keyFile, 'systemctl show -p MainPID -p NRestarts -p WatchdogUSec lanbox');
@@ -329,11 +329,11 @@ test('boot 2 (no settings file): defaults, SSH off, DHCP server off, a different
     t.diagnostic(`boot 2: ready ${Math.round((Date.now() - t0) / 1000)} s after qemu started`);
     assert.match(st.dht.nodeId, /^[0-9a-f]{40}$/);
     assert.notEqual(st.dht.nodeId, firstNodeId, 'two boxes from one image must not share a node id');
-    assert.equal(st.box.state, 'ok', JSON.stringify(st.box));
-    assert.equal(st.box.settingsFile.present, false);
-    assert.equal(st.box.dhcp.mode, 'off');
-    assert.match(st.box.ssh, /^off/);
-    assert.match(st.box.address, /DHCP/);
+    assert.equal(st.image.state, 'ok', JSON.stringify(st.image));
+    assert.equal(st.image.settingsFile.present, false);
+    assert.equal(st.image.dhcp.mode, 'off');
+    assert.match(st.image.ssh, /^off/);
+    assert.match(st.image.address, /DHCP/);
     await assert.rejects(ssh(vm, keyFile, 'true'), 'no SSH without a key in the settings file');
     // ACPI power button (as a hypervisor's "shut down", or a Pi 5's button): a clean poweroff.
     await qemuMonitor(vm, 'system_powerdown');

@@ -1,6 +1,7 @@
 import { constants, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { decodeBase64 } from './codec/base64.js';
 import { decodePublicKeyPem } from './codec/pem.js';
+import { decodeRsaSpki } from './codec/spki.js';
 import { err, ok, type Result } from './codec/result.js';
 
 /** Key sizes the server accepts; the upper bound caps the CPU an attacker can make us spend. */
@@ -32,6 +33,16 @@ export function decodeAccountKey(publickey: string): Result<AccountKey, 'publick
   if (!pem.ok) return err('publickey not found or invalid');
   const der = decodePublicKeyPem(pem.value);
   if (!der.ok) return err('publickey not found or invalid');
+  const rsa = decodeRsaSpki(der.value);
+  if (rsa.ok) {
+    // Canonical DER: its bytes are what a re-export would give, so they are hashed as they are.
+    try {
+      const key = createPublicKey({ key: { kty: 'RSA', n: rsa.value.n.toString('base64url'), e: rsa.value.e.toString('base64url') }, format: 'jwk' });
+      return ok({ key, jamiId: createHash('sha1').update(der.value).digest('hex') });
+    } catch {
+      return err('publickey not found or invalid');
+    }
+  }
   let key: KeyObject;
   try {
     key = createPublicKey({ key: der.value, format: 'der', type: 'spki' });

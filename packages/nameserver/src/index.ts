@@ -28,3 +28,4 @@ export type { LookupVerdict } from './identity.js';
 export { createBearerCheck } from './transport/bearer.js';
 export { readBody } from './transport/body.js';
 export { clientGroup } from './codec/client-group.js';
+export type { GateVerdict, RegistrationGate, RegistryAccess, RegistryWriter } from './replica.js';

@@ -5,6 +5,7 @@ import { NameService, type Clock, type ImportResult } from './logic/name-service
 import { resolveOptions, type NameServerOptions } from './options.js';
 import { createLevelRegistry, type NameDatabase } from './registry/level-registry.js';
 import type { RecentName, Registry, StoreHealth } from './registry/registry.js';
+import type { RegistrationGate, RegistryAccess } from './replica.js';
 import type { RejectReason } from './stats.js';
 import { createHttpHandler } from './transport/http.js';
 
@@ -65,6 +66,11 @@ export interface NameServer {
   importNames(json: unknown): Promise<ImportResult>;
   /** Operator removal: frees the name and its address. Returns false if the name was not registered. */
   removeName(name: string): Promise<boolean>;
+  /**
+   * Hands registrations and operator removals to a replication module (through `gate`) and gives
+   * it access to the registry. Call once, before serving.
+   */
+  attachReplication(gate: RegistrationGate): RegistryAccess;
   /**
    * Periodic housekeeping: forgets ended rate-limit windows, reopens a store that refused a write
    * once there is room, takes due backups. Call e.g. every 10 s; resolves when done (never rejects).
@@ -133,6 +139,7 @@ export async function createNameServer(options: NameServerOptions = {}, componen
       if (removed) components.logger?.info({ name }, 'name removed by operator');
       return removed;
     },
+    attachReplication: (gate) => service.attachReplication(gate),
     async tick() {
       service.tick();
       if (ticking) return;

@@ -2,21 +2,21 @@
  * What the SD-card image's boot helpers know and the status page must show: errors in the
  * settings file on the FAT partition, and whether the box serves DHCP (and why, or why not).
  * lanbox-setup and lanbox-dhcp (images/) write two small JSON files under /run/lanbox at boot and
- * every minute; this module reads them on each /api/status request. Off the image (no files) the
- * block says so and reports `disabled`.
+ * every minute; this module reads them on each /api/status request (as the `image` block). Off
+ * the image (no files) there is no block: readImageStatus returns null.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where the image's boot helpers write (tmpfs). */
-export const BOX_RUN_DIR = '/run/lanbox';
+export const IMAGE_RUN_DIR = '/run/lanbox';
 /** The files are a few hundred bytes; anything bigger is not theirs. */
 const MAX_FILE_BYTES = 64 * 1024;
 const MAX_ERRORS = 20;
 const MAX_TEXT = 300;
 
-export interface BoxStatus {
-  state: 'ok' | 'degraded' | 'disabled';
+export interface ImageStatus {
+  state: 'ok' | 'degraded';
   summary: string;
   settingsFile: { path: string; present: boolean; applied: string[]; errors: string[] } | null;
   /** off | waiting | serving | refused | error, with the reason in words. */
@@ -54,8 +54,8 @@ function readJson(path: string): { value: Json | null; unreadable: boolean } {
 const text = (v: unknown): string | null => (typeof v === 'string' ? v.slice(0, MAX_TEXT) : null);
 const texts = (v: unknown): string[] => (Array.isArray(v) ? v.slice(0, MAX_ERRORS).map((x) => String(x).slice(0, MAX_TEXT)) : []);
 
-/** Reads the boot helpers' files from `dir`; never throws. */
-export function readBoxStatus(dir: string = BOX_RUN_DIR): BoxStatus {
+/** Reads the boot helpers' files from `dir`; null when neither exists (not the image). Never throws. */
+export function readImageStatus(dir: string = IMAGE_RUN_DIR): ImageStatus | null {
   const setup = readJson(join(dir, 'box-status.json'));
   const dhcpFile = readJson(join(dir, 'dhcp-status.json'));
   const unreadable = Number(setup.unreadable) + Number(dhcpFile.unreadable);
@@ -66,13 +66,7 @@ export function readBoxStatus(dir: string = BOX_RUN_DIR): BoxStatus {
   const dhcp = d === null
     ? null
     : { mode: text(d.mode) ?? 'unknown', serving: d.serving === true, reason: text(d.reason) ?? '', checkedAt: text(d.checkedAt), otherServers: texts(d.otherServers) };
-  if (s === null && d === null) {
-    return {
-      state: 'disabled',
-      summary: unreadable > 0 ? 'image status files unreadable' : 'not running from the lanbox image (no settings file or DHCP guard)',
-      settingsFile: null, dhcp: null, hostname: null, address: null, ssh: null, unreadable,
-    };
-  }
+  if (s === null && d === null && unreadable === 0) return null;
   const problems: string[] = [];
   if (settingsFile !== null && settingsFile.errors.length > 0) problems.push(`${settingsFile.errors.length} error${settingsFile.errors.length === 1 ? '' : 's'} in the settings file`);
   if (dhcp?.mode === 'error') problems.push(`DHCP server: ${dhcp.reason}`);
