@@ -24,12 +24,12 @@ import { interfaceKey, scanInterfaces, withoutScope, type InterfaceScan } from '
 import { NearbyList } from './nearby.js';
 import { resolveOptions, type DiscoveryOptions, type ResolvedOptions } from './options.js';
 import { SourceRateLimiter, TokenBucket } from './rate-limit.js';
+import { zeroCounters } from './counters.js';
 import { createUdpTransport } from './transport/udp.js';
 import type { Datagram, DiscoveryTransport, Family, LocalInterface } from './transport/types.js';
 import type {
   Discovery,
   DiscoveryComponents,
-  DiscoveryCounters,
   DiscoveryStatus,
   FamilyStatus,
   NearbyAccount,
@@ -52,36 +52,6 @@ interface FamilyState {
 
 type NodeEntry = Omit<NearbyNode, 'firstSeen' | 'lastSeen' | 'expiresAt'>;
 type AccountEntry = Omit<NearbyAccount, 'firstSeen' | 'lastSeen' | 'expiresAt'>;
-
-function zeroCounters(): DiscoveryCounters {
-  return {
-    datagramsReceived: 0,
-    bytesReceived: 0,
-    queriesReceived: 0,
-    announcementsReceived: 0,
-    repliesSent: 0,
-    queriesSent: 0,
-    announcementsSent: 0,
-    droppedOversize: 0,
-    droppedRateLimited: 0,
-    droppedMalformed: 0,
-    droppedUnexpected: 0,
-    invalidServices: 0,
-    unknownServices: 0,
-    ignoredSelf: 0,
-    ignoredOtherNetwork: 0,
-    repliesRateLimited: 0,
-    nodesHandedToDht: 0,
-    nearbyNodesRefused: 0,
-    nearbyAccountsRefused: 0,
-    boxesHeard: 0,
-    nearbyExpired: 0,
-    joinErrors: 0,
-    sendErrors: 0,
-    openErrors: 0,
-    rounds: 0,
-  };
-}
 
 function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');

@@ -11,7 +11,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { APPLIANCE_DIR, exitOf, getJson, spawnAppliance, startAppliance, tempDir, waitFor, type RunningAppliance } from './helpers.js';
+import { APPLIANCE_DIR, exitOf, getJson, spawnAppliance, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
 
 const run = promisify(execFile);
 const cleanups: Array<() => unknown> = [];

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exitOf, getJson, loopbackArgs, spawnAppliance, startAppliance, tempDir, waitFor, type RunningAppliance } from './helpers.js';
-import { makeAccount, registrationBody, requestFrom, type Account } from './jami-account.js';
+import { exitOf, getJson, loopbackArgs, spawnAppliance, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
+import { makeAccount, registrationBody, requestFrom, type Account } from '../jami-account.js';
 
 const cleanups: Array<() => unknown> = [];
 after(async () => {

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { chmod, writeFile } from 'node:fs/promises';
-import { CHROMIUM, launchBrowser } from './browser.js';
-import { APPLIANCE_DIR, startAppliance, tempDir, waitFor, type RunningAppliance } from './helpers.js';
-import { createSite, type Site, type SiteHost } from './site.js';
+import { CHROMIUM, launchBrowser } from '../browser.js';
+import { APPLIANCE_DIR, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
+import { createSite, type Site, type SiteHost } from '../site.js';
 
 const run = promisify(execFile);
 const cleanups: Array<() => unknown> = [];

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { TurnRequestError } from '../src/client/errors.js';
-import { Transport } from '../src/codec/constants.js';
-import { runProbe } from '../src/probe/probe.js';
-import { startCoturn, type Coturn } from './helpers/coturn.js';
-import { loopbackSettings, rawClient, realDeps, target } from './helpers/probe-deps.js';
+import { TurnRequestError } from '../../src/client/errors.js';
+import { Transport } from '../../src/codec/constants.js';
+import { runProbe } from '../../src/probe/probe.js';
+import { startCoturn, type Coturn } from '../helpers/coturn.js';
+import { loopbackSettings, rawClient, realDeps, target } from '../helpers/probe-deps.js';
 
-const CONFIG_URL = new URL('../../../appliance/coturn/turnserver.conf', import.meta.url);
+const CONFIG_URL = new URL('../../../../appliance/coturn/turnserver.conf', import.meta.url);
 
 /** Lines the test replaces: ports and logging are per run; everything else is exactly what the box ships. */
 const PER_RUN = /^(listening-port|min-port|max-port|log-file|simple-log)\b/;

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import type { TurnMonitorStatus } from '../src/index.js';
+import type { TurnMonitorStatus } from '../../src/index.js';
 
-const SCENARIO = fileURLToPath(new URL('./helpers/box-scenario.ts', import.meta.url));
-const CONFIG = fileURLToPath(new URL('../../../appliance/coturn/turnserver.conf', import.meta.url));
+const SCENARIO = fileURLToPath(new URL('../helpers/box-scenario.ts', import.meta.url));
+const CONFIG = fileURLToPath(new URL('../../../../appliance/coturn/turnserver.conf', import.meta.url));
 
 /**
  * A private network namespace (user namespace, so no root needed) shaped like the box: loopback

@@ -7,7 +7,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { startAppliance, tempDir, waitFor, type RunningAppliance } from './helpers.js';
+import { startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
 
 const PROMTOOL = '/usr/bin/promtool';
 let app: RunningAppliance;

@@ -12,12 +12,12 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
-import { getJson, loopbackArgs, startAppliance, tempDir, waitFor, type RunningAppliance } from './helpers.js';
-import { CHROMIUM, decodeQr, launchBrowser } from './browser.js';
-import { renderStatusPage } from '../src/web/status-page.js';
+import { getJson, loopbackArgs, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
+import { CHROMIUM, decodeQr, launchBrowser } from '../browser.js';
+import { renderStatusPage } from '../../src/web/status-page.js';
 // Reused from the packages' own tests: the lab coturn (loopback peers allowed) and signed Jami registrations.
-import { startCoturn, type Coturn } from '../../packages/turn-monitor/test/helpers/coturn.js';
-import { makeAccounts, registrationBody } from '../../packages/nameserver/test/helpers.js';
+import { startCoturn, type Coturn } from '../../../packages/turn-monitor/test/helpers/coturn.js';
+import { makeAccounts, registrationBody } from '../../../packages/nameserver/test/helpers.js';
 
 
 let app: RunningAppliance;

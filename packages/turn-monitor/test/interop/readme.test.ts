@@ -6,15 +6,15 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { extractReadmeExample, type ReadmeExample } from '@lanbox/readme-example';
-import { STEPS } from '../src/index.js';
-import { startCoturn, type Coturn } from './helpers/coturn.js';
+import { STEPS } from '../../src/index.js';
+import { startCoturn, type Coturn } from '../helpers/coturn.js';
 
 let example: ReadmeExample;
 let coturn: Coturn | undefined;
 
 before(async () => {
   coturn = await startCoturn();
-  example = await extractReadmeExample(fileURLToPath(new URL('..', import.meta.url)));
+  example = await extractReadmeExample(fileURLToPath(new URL('../..', import.meta.url)));
 });
 
 after(async () => {

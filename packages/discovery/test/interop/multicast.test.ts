@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { encodeAnnouncement, encodeDhtService } from '../src/codec/messages.js';
-import { decodeMsgpack, type MsgValue } from '../src/codec/msgpack.js';
-import { createLan, createStar, execIn, freeUdpPort, JsonLines, spawnIn, stopProcess, type Lan, type LanHost, type Star } from './netns.js';
-import { hex, unhex, vector } from './vectors.js';
+import { encodeAnnouncement, encodeDhtService } from '../../src/codec/messages.js';
+import { decodeMsgpack, type MsgValue } from '../../src/codec/msgpack.js';
+import { createLan, createStar, execIn, freeUdpPort, JsonLines, spawnIn, stopProcess, type Lan, type LanHost, type Star } from '../netns.js';
+import { hex, unhex, vector } from '../vectors.js';
 
-const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
 const BOX_ID = '5a'.repeat(20);
 const NODE = [process.execPath, '--conditions=lanbox-source', '--import', 'tsx'] as const;
 

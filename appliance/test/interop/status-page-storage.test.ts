@@ -7,9 +7,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getJson, startAppliance, tempDir, waitFor } from './helpers.js';
-import { launchBrowser } from './browser.js';
-import { makeAccount, registrationBody, requestFrom } from './jami-account.js';
+import { getJson, startAppliance, tempDir, waitFor } from '../helpers.js';
+import { launchBrowser } from '../browser.js';
+import { makeAccount, registrationBody, requestFrom } from '../jami-account.js';
 
 const cleanups: Array<() => unknown> = [];
 after(async () => {

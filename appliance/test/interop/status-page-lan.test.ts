@@ -19,8 +19,8 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
-import { APPLIANCE_DIR, startAppliance, tempDir, waitFor, type RunningAppliance } from './helpers.js';
-import { CHROMIUM, decodeQr, launchBrowser } from './browser.js';
+import { APPLIANCE_DIR, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
+import { CHROMIUM, decodeQr, launchBrowser } from '../browser.js';
 
 const run = promisify(execFile);
 const SCREENSHOT_DIR = resolve(APPLIANCE_DIR, '../docs/screenshots');

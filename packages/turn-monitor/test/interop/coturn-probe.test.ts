@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TurnRequestError } from '../src/client/errors.js';
-import { Transport } from '../src/codec/constants.js';
-import { classify, STEPS } from '../src/probe/classify.js';
-import { runProbe } from '../src/probe/probe.js';
-import { startCoturn, type Coturn } from './helpers/coturn.js';
-import { loopbackSettings, rawClient, realDeps, target } from './helpers/probe-deps.js';
+import { TurnRequestError } from '../../src/client/errors.js';
+import { Transport } from '../../src/codec/constants.js';
+import { classify, STEPS } from '../../src/probe/classify.js';
+import { runProbe } from '../../src/probe/probe.js';
+import { startCoturn, type Coturn } from '../helpers/coturn.js';
+import { loopbackSettings, rawClient, realDeps, target } from '../helpers/probe-deps.js';
 
 describe('probe against a real coturn (loopback, lab config)', () => {
   let coturn: Coturn;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { createTurnMonitor, TurnMonitorConfigError, type TurnMonitorStatus } from '../src/index.js';
-import { startCoturn, type Coturn } from './helpers/coturn.js';
-import { FakeTimers } from './helpers/fake-timers.js';
-import { MemoryStore } from './helpers/memory-store.js';
+import { createTurnMonitor, TurnMonitorConfigError, type TurnMonitorStatus } from '../../src/index.js';
+import { startCoturn, type Coturn } from '../helpers/coturn.js';
+import { FakeTimers } from '../helpers/fake-timers.js';
+import { MemoryStore } from '../helpers/memory-store.js';
 
 const FAST = { requestTimeoutMs: 800, relayTimeoutMs: 800, connectTimeoutMs: 800, rtoMs: 100, peerAddress: '127.0.0.1' };
 

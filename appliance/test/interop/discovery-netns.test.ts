@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { APPLIANCE_DIR, exitOf, startAppliance, tempDir, waitFor, type RunningAppliance } from './helpers.js';
+import { APPLIANCE_DIR, exitOf, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
 
 const run = promisify(execFile);
 const cleanups: Array<() => unknown> = [];
