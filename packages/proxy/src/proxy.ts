@@ -144,7 +144,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
   let putCount = 0;
   let connectionCount = 0;
   let listening = false;
-  const pendingWrites = new Set<Promise<void>>();
+  const pendingWrites = new Set<Promise<unknown>>();
 
   const counters = {
     requests: { total: 0, get: 0, put: 0, listen: 0, subscribe: 0, unsubscribe: 0, info: 0, other: 0, notImplemented: 0 },
@@ -172,23 +172,27 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
   // ------------------------------------------------------------------------------------------
   // persistence
 
-  const persist = (op: () => Promise<void>) => {
-    if (db === undefined) return;
+  /** Resolves false when the write failed (counted and logged); true without a db. */
+  const persist = (op: () => Promise<void>): Promise<boolean> => {
+    if (db === undefined) return Promise.resolve(true);
     counters.persist.writes++;
     const p = op()
+      .then(() => true)
       .catch((err: unknown) => {
         counters.persist.errors++;
         logger?.warn({ err }, 'proxy: persisting failed');
+        return false;
       })
       .finally(() => pendingWrites.delete(p));
     pendingWrites.add(p);
+    return p;
   };
   const saveSub = (s: Subscription) => {
     const rec: StoredSubscription = {
       token: s.token, key: s.keyHex, clientId: s.clientId, sessionId: s.sessionId, platform: s.platform,
       topic: s.topic, address: s.address, expiresAt: s.expiresAt, pushAt: s.pushAt, refreshPushed: s.refreshPushed,
     };
-    persist(() => db!.put(...subscriptionRecord(rec)));
+    return persist(() => db!.put(...subscriptionRecord(rec)));
   };
   const dropSub = (s: Subscription) => persist(() => db!.del(subscriptionRecord({ token: s.token, key: s.keyHex, clientId: s.clientId } as StoredSubscription)[0]));
   const savePut = (p: PermanentPut) => {
@@ -196,7 +200,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
       key: p.keyHex, packed: Buffer.from(p.value.packed).toString('base64'), id: p.value.id.toString(), address: p.address,
       expiresAt: p.expiresAt, pushAt: p.pushAt, refreshPushed: p.refreshPushed, ...(p.push ? { push: p.push } : {}),
     };
-    persist(() => db!.put(...putRecord(rec)));
+    return persist(() => db!.put(...putRecord(rec)));
   };
   const dropPut = (p: PermanentPut) => persist(() => db!.del(putRecord({ key: p.keyHex, id: p.value.id.toString() } as StoredPut)[0]));
 
@@ -492,7 +496,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
           p.pushAt = p.expiresAt - o.refreshMarginMs;
           p.refreshPushed = false;
           if (p.push && permanent.push?.sessionId) p.push.sessionId = permanent.push.sessionId;
-          savePut(p);
+          await savePut(p);
           return json(res, 200, valueLine(p.value));
         }
       }
@@ -503,6 +507,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
     if (permanent !== undefined) {
       const m = putsAt(keyHex);
       record = m.get(full.id);
+      const created = record === undefined;
       if (record === undefined) {
         const s = slot(address);
         if (putCount >= o.maxPermanentPuts || s.puts >= o.maxPermanentPutsPerAddress) {
@@ -525,7 +530,10 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
       record.pushAt = record.expiresAt - o.refreshMarginMs;
       record.refreshPushed = false;
       if (permanent.push !== undefined) record.push = { ...permanent.push };
-      savePut(record);
+      if (!(await savePut(record)) && created) {
+        removePut(record);
+        return json(res, 503, '{"err":"Cannot store the permanent put"}');
+      }
     }
     const result = await dht.put(key, full, { permanent: permanent !== undefined });
     counters.dht.puts++;
@@ -599,7 +607,12 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
         counters.refused.subscriptions++;
         return json(res, 503, '{"err":"Too many subscriptions"}');
       }
-      saveSub(addSubscription(b, keyHex, key, address));
+      const sub = addSubscription(b, keyHex, key, address);
+      // Acknowledged only once stored: a phone told "subscribed" stays reachable after a power cut.
+      if (!(await saveSub(sub))) {
+        removeSubscription(sub);
+        return json(res, 503, '{"err":"Cannot store the subscription"}');
+      }
       return json(res, 200, '{}\n');
     }
     const t = now();
@@ -609,7 +622,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
     existing.expiresAt = t + o.operationLifetimeMs;
     existing.pushAt = existing.expiresAt - o.refreshMarginMs;
     existing.refreshPushed = false;
-    saveSub(existing);
+    await saveSub(existing);
     startChunked(res);
     if (b.refresh) {
       res.end('{}\n');
@@ -789,7 +802,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
       } else if (t >= sub.pushAt && !sub.refreshPushed) {
         sub.refreshPushed = true;
         deliver(sub.platform, sub.token, sub.topic, timeoutNotification(sub.keyHex, sub.clientId, sub.sessionId), false);
-        saveSub(sub);
+        void saveSub(sub);
       }
     }
     for (const m of [...puts.values()]) {
@@ -800,7 +813,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
         } else if (p.push !== undefined && t >= p.pushAt && !p.refreshPushed) {
           p.refreshPushed = true;
           deliver(platformOf(p.push.platform), p.push.token, p.push.topic, timeoutNotification(p.keyHex, p.push.clientId, p.push.sessionId, p.value.id), false);
-          savePut(p);
+          void savePut(p);
         }
       }
     }
