@@ -4,8 +4,10 @@
 # coturn: the TURN server the TURN monitor probes; iproute2: network namespaces for multicast tests;
 # chromium: the status-page test drives it through playwright-core; systemd: its systemd-notify
 # command, which the appliance spawns and its tests check against a fake notify socket.
+# bind9-dnsutils (dig) and dnsmasq: the Jami DNS tests ask with a real resolver client and forward
+# to a real upstream resolver.
 set -euo pipefail
-packages=(dhtnode python3-opendht coturn iproute2 chromium procps systemd python3)
+packages=(dhtnode python3-opendht coturn iproute2 chromium procps systemd python3 bind9-dnsutils dnsmasq)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -18,5 +20,5 @@ fi
 # The Debian packages enable their own services; tests start their own instances on free ports,
 # so stop any copy the package started (systemd is usually absent in CI containers).
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  systemctl disable --now dhtnode.service coturn.service >/dev/null 2>&1 || true
+  systemctl disable --now dhtnode.service coturn.service dnsmasq.service >/dev/null 2>&1 || true
 fi
