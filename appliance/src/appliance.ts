@@ -14,6 +14,7 @@ import { boundDhtPort, createDhtService } from './services/dht.js';
 import { createNameServerService, type NameServerService } from './services/nameserver.js';
 import { createDiscoveryService } from './services/discovery.js';
 import { createTurnService } from './services/turn.js';
+import { createJamiDnsService } from './services/jami-dns.js';
 import { disabledService, type ApplianceService, type ServiceName, type ServiceStatus } from './services/service.js';
 import { createWebServer, type WebServer } from './web/server.js';
 import { lanAddresses } from './web/lan-addresses.js';
@@ -53,6 +54,7 @@ export interface StatusDocument {
   nameserver: ServiceStatus;
   proxy: ServiceStatus;
   turn: ServiceStatus;
+  dns: ServiceStatus;
   clients: ClientSettings;
 }
 
@@ -131,6 +133,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       nameserver: byName('nameserver'),
       proxy: byName('proxy'),
       turn: byName('turn'),
+      dns: byName('dns'),
       clients: clientSettings(),
     };
   };
@@ -195,6 +198,10 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         port: config.proxyPort,
       }),
       config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
+      // Last: the names it hands out must lead to services that already listen.
+      config.jamiDns
+        ? createJamiDnsService(config, { logger: child('dns') })
+        : disabledService('dns', 'Jami DNS mode is off (--jami-dns to turn it on, on an offline LAN only)', { mode: 'off', port: null }),
     ];
     return { list, nameserver };
   };

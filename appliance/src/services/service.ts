@@ -5,7 +5,7 @@
  */
 export type ServiceState = 'ok' | 'degraded' | 'down' | 'disabled';
 
-export type ServiceName = 'dht' | 'discovery' | 'nameserver' | 'proxy' | 'turn';
+export type ServiceName = 'dht' | 'discovery' | 'nameserver' | 'proxy' | 'turn' | 'dns';
 
 /** What every service reports in /api/status; each adds its own numbers beside these fields. */
 export interface ServiceStatus {
