@@ -10,12 +10,12 @@ import type { Logger } from 'pino';
 import type { LanboxConfig } from './config/schema.js';
 import { formatHostPort } from './config/values.js';
 import { openStorage, type Storage } from './storage.js';
-import { boundDhtPort, createDhtService } from './services/dht.js';
-import { createNameServerService, type NameServerService } from './services/nameserver.js';
-import { createDiscoveryService } from './services/discovery.js';
-import { createTurnService } from './services/turn.js';
-import { createJamiDnsService } from './services/jami-dns.js';
-import { disabledService, type ApplianceService, type ServiceName, type ServiceStatus } from './services/service.js';
+import { boundDhtPort, createDhtService, type DhtServiceStatus } from './services/dht.js';
+import { createNameServerService, type NameServerService, type NameServerServiceStatus } from './services/nameserver.js';
+import { createDiscoveryService, type DiscoveryServiceStatus } from './services/discovery.js';
+import { createTurnService, type TurnServiceStatus } from './services/turn.js';
+import { createJamiDnsService, type JamiDnsServiceStatus } from './services/jami-dns.js';
+import { disabledService, STOPPED, type ApplianceService, type DisabledStatus, type ServiceStatus, type StoppedStatus } from './services/service.js';
 import { createWebServer, type WebServer } from './web/server.js';
 import { lanAddresses } from './web/lan-addresses.js';
 import { createAdminRoute, MAX_IMPORT_BYTES } from './web/admin.js';
@@ -49,13 +49,23 @@ export interface StatusDocument {
     dataDir: string;
     web: { port: number | null; requests: number; notFound: number; tooLarge: number; errors: number };
   };
-  dht: ServiceStatus;
-  discovery: ServiceStatus;
-  nameserver: ServiceStatus;
+  dht: DhtServiceStatus;
+  discovery: DiscoveryServiceStatus | DisabledStatus | StoppedStatus;
+  nameserver: NameServerServiceStatus | DisabledStatus;
   proxy: ServiceStatus;
-  turn: ServiceStatus;
-  dns: ServiceStatus;
+  turn: TurnServiceStatus | DisabledStatus;
+  dns: JamiDnsServiceStatus | (DisabledStatus & { mode: 'off' });
   clients: ClientSettings;
+}
+
+/** The services in start order, each with its own status type. */
+interface Services {
+  dht: ApplianceService<DhtServiceStatus>;
+  discovery: ApplianceService<DiscoveryServiceStatus | DisabledStatus>;
+  nameserver: ApplianceService<NameServerServiceStatus | DisabledStatus>;
+  proxy: ApplianceService;
+  turn: ApplianceService<TurnServiceStatus | DisabledStatus>;
+  dns: ApplianceService<JamiDnsServiceStatus | (DisabledStatus & { mode: 'off' })>;
 }
 
 export interface Appliance {
@@ -76,24 +86,22 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
   const log = components.logger;
   const startedAt = new Date();
   let storage: Storage | null = null;
-  let services: ApplianceService[] = [];
+  let services: Services | null = null;
   let started: ApplianceService[] = [];
   let web: WebServer | null = null;
   let webPort: number | null = null;
   let ready = false;
   let stopping: Promise<void> | null = null;
 
-  const byName = (name: ServiceName): ServiceStatus => {
-    const s = services.find((x) => x.name === name);
-    return s ? s.status() : { state: 'down', summary: 'not running' };
-  };
+  // Before start() has built the services, each one reports itself as not running.
+  const statusOf = <S extends ServiceStatus>(s: ApplianceService<S> | undefined): S | StoppedStatus => (s ? s.status() : STOPPED);
 
   const clientSettings = (): ClientSettings => {
     const addrs = lanAddresses(config.bind).map((a) => a.address);
-    const dhtPort = boundDhtPort(byName('dht')) ?? config.dhtPort;
-    const turnStatus = byName('turn');
+    const dhtPort = boundDhtPort(statusOf(services?.dht)) ?? config.dhtPort;
+    const turnStatus = statusOf(services?.turn);
     const first = config.turn[0];
-    const realm = typeof turnStatus.realm === 'string' && turnStatus.realm !== '' ? turnStatus.realm : TURN_REALM_DEFAULT;
+    const realm = 'realm' in turnStatus && turnStatus.realm !== null && turnStatus.realm !== '' ? turnStatus.realm : TURN_REALM_DEFAULT;
     return {
       bootstrap: addrs.map((a) => formatHostPort(a, dhtPort)),
       nameServer: config.nameserver && webPort !== null ? addrs.map((a) => `http://${formatHostPort(a, webPort ?? 80).replace(/:80$/, '')}`) : [],
@@ -128,12 +136,12 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         dataDir: config.dataDir,
         web: { port: webPort, ...(web?.counters ?? { requests: 0, notFound: 0, tooLarge: 0, errors: 0 }) },
       },
-      dht: byName('dht'),
-      discovery: byName('discovery'),
-      nameserver: byName('nameserver'),
-      proxy: byName('proxy'),
-      turn: byName('turn'),
-      dns: byName('dns'),
+      dht: statusOf(services?.dht),
+      discovery: statusOf(services?.discovery),
+      nameserver: statusOf(services?.nameserver),
+      proxy: statusOf(services?.proxy),
+      turn: statusOf(services?.turn),
+      dns: services?.dns.status() ?? { state: 'disabled', summary: 'not started', mode: 'off' },
       clients: clientSettings(),
     };
   };
@@ -146,7 +154,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       version: VERSION,
       addresses: lanAddresses(config.bind).map((a) => a.address),
       dhtPort: boundDhtPort(st.dht),
-      nodeId: typeof st.dht.nodeId === 'string' ? st.dht.nodeId : null,
+      nodeId: 'nodeId' in st.dht ? st.dht.nodeId : null,
       nameServerUrls: config.nameserver ? c.nameServer : null,
       turn: c.turn,
       proxy: { unavailable: 'This box has no DHT proxy yet.' },
@@ -182,28 +190,28 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     }
   };
 
-  const buildServices = (st: Storage): { list: ApplianceService[]; nameserver: NameServerService | null } => {
+  const buildServices = (st: Storage): { services: Services; nameserver: NameServerService | null } => {
     const child = (service: string) => log.child({ service });
     const dht = createDhtService(config, { db: st.sublevel('dht'), logger: child('dht') });
     const nameserver = config.nameserver
       ? createNameServerService({ adminToken: config.adminToken }, { db: st.root, logger: child('nameserver') })
       : null;
-    const list: ApplianceService[] = [
+    const services: Services = {
       dht,
-      config.discovery ? createDiscoveryService({ dht: dht.node, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
-      nameserver ?? disabledService('nameserver', 'turned off (--no-nameserver)'),
-      disabledService('proxy', config.proxy ? 'not built yet: lanbox has no DHT proxy, phones must reach the DHT directly' : 'turned off (--no-proxy); lanbox has no DHT proxy yet anyway', {
+      discovery: config.discovery ? createDiscoveryService({ dht: dht.node, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
+      nameserver: nameserver ?? disabledService('nameserver', 'turned off (--no-nameserver)'),
+      proxy: disabledService('proxy', config.proxy ? 'not built yet: lanbox has no DHT proxy, phones must reach the DHT directly' : 'turned off (--no-proxy); lanbox has no DHT proxy yet anyway', {
         built: false,
         requested: config.proxy,
         port: config.proxyPort,
       }),
-      config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
+      turn: config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
       // Last: the names it hands out must lead to services that already listen.
-      config.jamiDns
+      dns: config.jamiDns
         ? createJamiDnsService(config, { logger: child('dns') })
-        : disabledService('dns', 'Jami DNS mode is off (--jami-dns to turn it on, on an offline LAN only)', { mode: 'off', port: null }),
-    ];
-    return { list, nameserver };
+        : disabledService('dns', 'Jami DNS mode is off (--jami-dns to turn it on, on an offline LAN only)', { mode: 'off' as const }),
+    };
+    return { services, nameserver };
   };
 
   return {
@@ -213,16 +221,16 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     status,
     summary() {
       const st = status();
-      const n = st.dht.nodes as { good?: number } | undefined;
-      return `serving DHT on UDP ${boundDhtPort(st.dht) ?? config.dhtPort}, web on :${webPort}; ${n?.good ?? 0} good nodes`;
+      const good = 'nodes' in st.dht ? st.dht.nodes.good : 0;
+      return `serving DHT on UDP ${boundDhtPort(st.dht) ?? config.dhtPort}, web on :${webPort}; ${good} good nodes`;
     },
     async start() {
       try {
         storage = await openStorage(config.dataDir);
         log.info({ path: storage.path }, 'storage open');
         const built = buildServices(storage);
-        services = built.list;
-        for (const s of services) {
+        services = built.services;
+        for (const s of Object.values(built.services) as ApplianceService[]) {
           await s.start();
           started.push(s);
           log.info({ service: s.name, state: s.status().state }, 'service started');

@@ -82,12 +82,10 @@ function startDhtnode(bootstrapPort: number): { proc: ChildProcess; output: () =
   };
 }
 
-let app: RunningAppliance;
-
 test('a real dhtnode joins the bundled appliance and stores a value; a fresh one gets it back', async () => {
   const data = await tempDir();
   cleanups.push(data.remove);
-  app = await startAppliance({ dataDir: data.path, bundle, cwd });
+  const app = await startAppliance({ dataDir: data.path, bundle, cwd });
   cleanups.push(app.kill);
 
   const writer = startDhtnode(app.dhtPort);
@@ -122,9 +120,15 @@ test('a real dhtnode joins the bundled appliance and stores a value; a fresh one
   const dht = (await getJson(`${app.base}/api/status`)).body.dht as Record<string, any>;
   assert.ok(dht.counters.requestsIn.put >= 1, 'the put reached the appliance');
   assert.ok(dht.counters.requestsIn.get >= 1, 'so did the get');
+  assert.equal(await app.stop(), 0, app.stderr());
 });
 
 test('idle memory of the bundled appliance stays within the 80 MB budget', async (t) => {
+  // Its own appliance: this test must not depend on what an earlier test left running.
+  const data = await tempDir();
+  cleanups.push(data.remove);
+  const app: RunningAppliance = await startAppliance({ dataDir: data.path, bundle, cwd });
+  cleanups.push(app.kill);
   // Let start-up garbage settle, then read the process's own RSS.
   await new Promise((r) => setTimeout(r, 2000));
   const rss = ((await getJson(`${app.base}/api/status`)).body.appliance as { rssBytes: number }).rssBytes;

@@ -1,5 +1,6 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { createManualClock } from '@lanbox/dht';
 import { createSystemdNotifier } from '../src/systemd/notify.js';
 import { startFakeNotifySocket, type FakeNotifySocket } from './fake-notify-socket.js';
 import { tempDir, waitFor } from './helpers.js';
@@ -34,20 +35,28 @@ test('ready, status and stopping send exactly these datagrams', async () => {
 
 test('WATCHDOG=1 every WATCHDOG_USEC/2 after ready, none after stopping', async () => {
   sock.messages.length = 0;
-  const n = createSystemdNotifier({ env: { ...process.env, NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: '400000', WATCHDOG_PID: String(process.pid) }, logger });
+  const clock = createManualClock(0);
+  const n = createSystemdNotifier({ env: { ...process.env, NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: '400000', WATCHDOG_PID: String(process.pid) }, logger, scheduler: clock });
   assert.equal(n.watchdogMs, 400);
-  const t0 = Date.now();
   await n.ready('up');
-  await waitFor('two watchdog pings', () => (sock.messages.filter((m) => m === 'WATCHDOG=1').length >= 2 ? true : undefined), 5000);
-  // Two pings at a 200 ms period take at least ~400 ms after ready.
-  assert.ok(Date.now() - t0 >= 350, `pings came too fast: ${Date.now() - t0} ms`);
+  const pings = () => sock.messages.filter((m) => m === 'WATCHDOG=1').length;
+  // Each ping is one systemd-notify run; wait for those (bounded), never for the period itself.
+  const settle = (want: number) => waitFor(`${want} watchdog pings`, () => (pings() >= want ? true : undefined), 10_000);
+  clock.advance(199);
+  assert.equal(clock.pending(), 1, 'one ping scheduled');
+  clock.advance(1);
+  await settle(1);
+  clock.advance(200);
+  await settle(2);
+  clock.advance(199);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(pings(), 2, 'nothing before the next period');
   await n.stopping('bye');
-  await new Promise((r) => setTimeout(r, 300));
-  const after = sock.messages.length;
-  await new Promise((r) => setTimeout(r, 500));
-  assert.equal(sock.messages.length, after, 'no pings after STOPPING');
+  assert.equal(clock.pending(), 0, 'STOPPING cancels the watchdog');
+  clock.advance(10_000);
+  await waitFor('STOPPING', () => (sock.messages.includes('STOPPING=1\nSTATUS=bye') ? true : undefined));
+  assert.equal(pings(), 2, 'no pings after STOPPING');
   assert.equal(sock.messages[0], 'READY=1\nSTATUS=up');
-  assert.ok(sock.messages.includes('STOPPING=1\nSTATUS=bye'));
 });
 
 test('a watchdog meant for another pid is not pinged', () => {

@@ -39,7 +39,7 @@ export function parseHostPort(raw: unknown, defaultPort: number): ParseResult<Ho
     const rest = raw.slice(end + 1);
     if (rest !== '' && !rest.startsWith(':')) return bad('unexpected text after "]"');
     portText = rest === '' ? undefined : rest.slice(1);
-    if (!/^[0-9a-fA-F:.]+$/.test(host)) return bad('invalid IPv6 address');
+    if (!/^[0-9a-fA-F:.]{2,45}$/.test(host)) return bad('invalid IPv6 address');
   } else {
     const parts = raw.split(':');
     if (parts.length > 2) return bad('write IPv6 addresses as [ADDR]:PORT');

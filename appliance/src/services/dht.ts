@@ -1,10 +1,31 @@
 /** The DHT node (@lanbox/dht) as an appliance service: the bootstrap every Jami client joins. */
-import { createDhtNode, type DhtNode, type DhtDb, type Logger } from '@lanbox/dht';
+import { createDhtNode, type DhtNode, type DhtDb, type DhtStatus, type FamilyNodeCounts, type Logger } from '@lanbox/dht';
 import type { LanboxConfig } from '../config/schema.js';
-import { formatHostPort } from '../config/values.js';
-import type { ApplianceService, ServiceStatus } from './service.js';
+import { STOPPED, type ApplianceService, type ServiceState, type ServiceStatus, type StoppedStatus } from './service.js';
 
-export interface DhtService extends ApplianceService {
+/** The DHT's part of /api/status while it runs. */
+export interface DhtRunningStatus extends ServiceStatus {
+  state: Exclude<ServiceState, 'disabled'>;
+  nodeId: string;
+  networkId: number;
+  ports: { udp4: number | null; udp6: number | null };
+  nodes: { ipv4: FamilyNodeCounts; ipv6: FamilyNodeCounts; good: number; dubious: number };
+  storage: DhtStatus['storage'];
+  listeners: number;
+  bootstrapping: boolean;
+  rateLimit: boolean;
+  dropped: { total: number } & DhtStatus['counters']['dropped'];
+  limited: number;
+  transactions: number;
+  searches: number;
+  listens: number;
+  blacklisted: number;
+  counters: DhtStatus['counters'];
+}
+
+export type DhtServiceStatus = DhtRunningStatus | StoppedStatus;
+
+export interface DhtService extends ApplianceService<DhtServiceStatus> {
   readonly node: DhtNode;
 }
 
@@ -15,9 +36,8 @@ export function bindAddresses(bind: string | null): { bind4: string | null; bind
 }
 
 /** The DHT's bound UDP port from its status (IPv4's, else IPv6's), or null when not listening. */
-export function boundDhtPort(status: ServiceStatus): number | null {
-  const ports = status.ports as { udp4: number | null; udp6: number | null } | undefined;
-  return ports?.udp4 ?? ports?.udp6 ?? null;
+export function boundDhtPort(status: DhtServiceStatus): number | null {
+  return 'ports' in status ? (status.ports.udp4 ?? status.ports.udp6) : null;
 }
 
 export function createDhtService(config: LanboxConfig, components: { db: DhtDb; logger: Logger }): DhtService {
@@ -25,7 +45,7 @@ export function createDhtService(config: LanboxConfig, components: { db: DhtDb; 
     {
       port: config.dhtPort,
       ...bindAddresses(config.bind),
-      bootstrap: config.bootstrap.map((b) => formatHostPort(b.host, b.port)),
+      bootstrap: config.bootstrap,
       // `null` is the node's "no limits" (like `dhtnode -U`); undefined keeps its defaults.
       ...(config.rateLimit ? {} : { rateLimit: null }),
     },
@@ -45,8 +65,8 @@ export function createDhtService(config: LanboxConfig, components: { db: DhtDb; 
       started = false;
       await node.stop();
     },
-    status(): ServiceStatus {
-      if (!started) return { state: 'down', summary: 'not running' };
+    status(): DhtServiceStatus {
+      if (!started) return STOPPED;
       const s = node.status();
       const good = s.nodes[4].good + s.nodes[6].good;
       const dubious = s.nodes[4].dubious + s.nodes[6].dubious;
@@ -56,7 +76,7 @@ export function createDhtService(config: LanboxConfig, components: { db: DhtDb; 
       const listening = s.ports[4] !== null || s.ports[6] !== null;
       // A lone box with no clients yet is healthy; it is degraded only when it was told to join
       // other nodes and knows none.
-      const state = !listening ? 'down' : config.bootstrap.length > 0 && good === 0 ? 'degraded' : 'ok';
+      const state: DhtRunningStatus['state'] = !listening ? 'down' : config.bootstrap.length > 0 && good === 0 ? 'degraded' : 'ok';
       const portText = [s.ports[4] !== null ? `UDP ${s.ports[4]} (IPv4)` : '', s.ports[6] !== null ? `UDP ${s.ports[6]} (IPv6)` : '']
         .filter(Boolean)
         .join(', ');

@@ -3,14 +3,28 @@
  * clients with "local peer discovery" on find it without a bootstrap) and hands nodes it hears
  * to the DHT.
  */
-import { createDiscovery, type Discovery, type Logger } from '@lanbox/discovery';
+import { createDiscovery, type Discovery, type DiscoveryStatus, type Logger, type NearbyAccount } from '@lanbox/discovery';
 import type { DhtNode } from '@lanbox/dht';
 import type { ApplianceService, ServiceStatus } from './service.js';
+
+/** Discovery's part of /api/status. */
+export interface DiscoveryServiceStatus extends ServiceStatus {
+  state: 'ok' | 'degraded' | 'down';
+  port: number;
+  ipv4: DiscoveryStatus['ipv4'];
+  ipv6: DiscoveryStatus['ipv6'];
+  nearbyNodes: number;
+  nearbyAccounts: number;
+  nodes: DiscoveryStatus['nearbyNodes'];
+  accounts: Pick<NearbyAccount, 'accountId' | 'displayName' | 'family' | 'lastSeen'>[];
+  dropped: { total: number; oversize: number; rateLimited: number; malformed: number; unexpected: number };
+  counters: DiscoveryStatus['counters'];
+}
 
 /** Discovery's periodic work (interface re-scan, rounds, expiry) wants about one call a second. */
 const TICK_MS = 1000;
 
-export function createDiscoveryService(components: { dht: DhtNode; logger: Logger }): ApplianceService {
+export function createDiscoveryService(components: { dht: DhtNode; logger: Logger }): ApplianceService<DiscoveryServiceStatus> {
   const { dht } = components;
   const discovery: Discovery = createDiscovery(
     {},
@@ -39,7 +53,7 @@ export function createDiscoveryService(components: { dht: DhtNode; logger: Logge
       timer = null;
       await discovery.stop();
     },
-    status(): ServiceStatus {
+    status(): DiscoveryServiceStatus {
       const s = discovery.status();
       const c = s.counters;
       const families = [s.ipv4.open ? `IPv4 ${s.ipv4.group} on ${s.ipv4.interfaces.join(', ') || 'no interface'}` : '', s.ipv6.open ? `IPv6 ${s.ipv6.group} on ${s.ipv6.interfaces.join(', ') || 'no interface'}` : '']

@@ -6,9 +6,9 @@
  * table; nothing is sent to find out.
  */
 import { readFileSync } from 'node:fs';
-import { createJamiDns, createUdpTransport, hasDefaultRoute, type JamiDns, type Logger } from '@lanbox/jami-dns';
+import { createJamiDns, createUdpTransport, hasDefaultRoute, type JamiDns, type JamiDnsStatus, type Listening, type Logger } from '@lanbox/jami-dns';
 import type { LanboxConfig } from '../config/schema.js';
-import type { ApplianceService, ServiceStatus } from './service.js';
+import type { ApplianceService, ServiceStatus, StoppedStatus } from './service.js';
 
 /** Forward timeouts want a few checks a second; the route table is re-read every 10 s. */
 const TICK_MS = 250;
@@ -31,7 +31,33 @@ function readDefaultRoute(): boolean {
   return hasDefaultRoute(read('/proc/net/route'), read('/proc/net/ipv6_route'));
 }
 
-export interface JamiDnsService extends ApplianceService {
+/** Jami DNS mode's part of /api/status while it runs. */
+export interface JamiDnsRunningStatus extends ServiceStatus {
+  state: 'ok' | 'degraded';
+  mode: 'jami-dns';
+  /** What the mode does, in one paragraph for the status page. */
+  explanation: string;
+  port: number;
+  listening: Listening;
+  /** `HOST:PORT` of the upstream resolver, or null (other names refused). */
+  upstream: string | null;
+  /** The box has a default route (read from its own routing table). */
+  defaultRoute: boolean;
+  /** The sentence the page and the log show while `defaultRoute` is true. */
+  warning: string | null;
+  /** Distinct source addresses per Jami name in the last hour. */
+  devicesLastHour: Record<string, number>;
+  names: JamiDnsStatus['names'];
+  counters: JamiDnsStatus['counters'];
+  /** Datagrams dropped without an answer (short, responses, over rate, stray upstream replies). */
+  dropped: number;
+  pendingForwards: number;
+  trackedSources: number;
+}
+
+export type JamiDnsServiceStatus = JamiDnsRunningStatus | (StoppedStatus & { mode: 'jami-dns' });
+
+export interface JamiDnsService extends ApplianceService<JamiDnsServiceStatus> {
   readonly dns: JamiDns;
 }
 
@@ -77,14 +103,14 @@ export function createJamiDnsService(
       timer = null;
       await dns.stop();
     },
-    status(): ServiceStatus {
-      if (timer === null) return { state: 'down', summary: 'not running', mode: 'jami-dns' };
+    status(): JamiDnsServiceStatus {
       const s = dns.status();
+      if (timer === null || s.listening === null) return { state: 'down', summary: 'not running', mode: 'jami-dns' };
       const devices = Object.fromEntries(Object.entries(s.names).map(([name, n]) => [name, n.devicesLastHour]));
-      const families = [s.listening?.udp4 ? 'IPv4' : '', s.listening?.udp6 ? 'IPv6' : ''].filter(Boolean).join(' and ');
+      const families = [s.listening.udp4 ? 'IPv4' : '', s.listening.udp6 ? 'IPv6' : ''].filter(Boolean).join(' and ');
       const c = s.counters;
       const summary =
-        `answering Jami's names on UDP ${s.listening?.port} (${families}); ` +
+        `answering Jami's names on UDP ${s.listening.port} (${families}); ` +
         `${devices['bootstrap.jami.net'] ?? 0} devices asked for bootstrap.jami.net in the last hour; ` +
         (s.upstream !== null ? `other names forwarded to ${s.upstream}` : 'other names refused (no upstream)') +
         (defaultRoute ? '. WARNING: the box has a default route' : '');
@@ -93,7 +119,7 @@ export function createJamiDnsService(
         summary,
         mode: 'jami-dns',
         explanation: JAMI_DNS_EXPLANATION,
-        port: s.listening?.port ?? null,
+        port: s.listening.port,
         listening: s.listening,
         upstream: s.upstream,
         defaultRoute,

@@ -1,9 +1,12 @@
 /** The Jami name server (@lanbox/nameserver), mounted on the web port. */
-import { createNameServer, type NameDatabase, type NameServer, type Logger } from '@lanbox/nameserver';
+import { createNameServer, type NameDatabase, type NameServer, type NameServerStatus, type Logger } from '@lanbox/nameserver';
 import type { RouteHandler } from '../web/server.js';
-import type { ApplianceService, ServiceStatus } from './service.js';
+import { STOPPED, type ApplianceService, type ServiceStatus, type StoppedStatus } from './service.js';
 
-export interface NameServerService extends ApplianceService {
+/** The name server's part of /api/status: its own status plus a summary sentence. */
+export type NameServerServiceStatus = (NameServerStatus & ServiceStatus) | StoppedStatus;
+
+export interface NameServerService extends ApplianceService<NameServerServiceStatus> {
   /** The name server's routes; answers 503 before start and after stop. */
   readonly route: RouteHandler;
   /** The running name server (for operator actions), or null before start. */
@@ -34,8 +37,8 @@ export function createNameServerService(options: { adminToken: string | null }, 
       timer = null;
       await server?.close();
     },
-    status(): ServiceStatus {
-      if (server === null) return { state: 'down', summary: 'not running' };
+    status(): NameServerServiceStatus {
+      if (server === null) return STOPPED;
       const s = server.status();
       const rejected = Object.values(s.rejected).reduce((a, b) => a + b, 0);
       const summary =

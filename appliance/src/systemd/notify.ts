@@ -8,6 +8,7 @@
  * comes from the child process. Without NOTIFY_SOCKET (not under systemd) everything is a no-op.
  */
 import { spawn } from 'node:child_process';
+import { systemScheduler, type ScheduledTask, type Scheduler } from '@lanbox/dht';
 
 export interface NotifyLogger {
   warn(obj: object, msg?: string): void;
@@ -36,6 +37,8 @@ export interface NotifierOptions {
   /** The CLI never needs long; a hung one is killed. @default 5000 */
   timeoutMs?: number;
   logger?: NotifyLogger;
+  /** Runs the watchdog pings (the same timer shape the packages take). @default unref'd real timers */
+  scheduler?: Scheduler;
 }
 
 /** Sends one notification; resolves when the CLI exited (failures are logged, never thrown). */
@@ -62,13 +65,14 @@ export function createSystemdNotifier(options: NotifierOptions = {}): SystemdNot
   // WATCHDOG_PID names the process systemd expects pings for; if it is another process, not us.
   const forUs = env.WATCHDOG_PID === undefined || Number(env.WATCHDOG_PID) === process.pid;
   const watchdogMs = enabled && forUs && Number.isFinite(usec) && usec > 0 ? Math.floor(usec / 1000) : null;
-  let timer: NodeJS.Timeout | null = null;
+  const scheduler = options.scheduler ?? systemScheduler;
+  let timer: ScheduledTask | null = null;
 
   const notify = (fields: string[]) =>
     enabled ? send(command, fields, env, timeoutMs, options.logger) : Promise.resolve();
 
   const stopWatchdog = () => {
-    if (timer !== null) clearInterval(timer);
+    timer?.cancel();
     timer = null;
   };
 
@@ -81,8 +85,12 @@ export function createSystemdNotifier(options: NotifierOptions = {}): SystemdNot
     async ready(status) {
       await notify(['READY=1', `STATUS=${oneLine(status)}`]);
       if (watchdogMs !== null && timer === null) {
-        timer = setInterval(() => { void notify(['WATCHDOG=1']); }, Math.max(1, Math.floor(watchdogMs / 2)));
-        timer.unref();
+        const period = Math.max(1, Math.floor(watchdogMs / 2));
+        const ping = () => {
+          timer = scheduler.schedule(period, ping);
+          void notify(['WATCHDOG=1']);
+        };
+        timer = scheduler.schedule(period, ping);
       }
     },
     async status(status) {

@@ -22,6 +22,7 @@ export type {
   DhtDb,
 } from './node-types.js';
 export { DEFAULT_PORT, USER_AGENT } from './node-types.js';
+export { BootstrapEntryError, type BootstrapNode } from './routing/bootstrap-list.js';
 export type { Clock, Scheduler, ScheduledTask, ManualClock } from './clock.js';
 export { createManualClock, systemClock, systemScheduler } from './clock.js';
 export type { Transport, DatagramHandler } from './transport/transport.js';

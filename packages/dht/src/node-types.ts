@@ -3,6 +3,7 @@ import type { Clock, Scheduler, ScheduledTask } from './clock.js';
 import type { Family, InfoHash, Query, Value } from './codec/types.js';
 import type { StorageOptions, StorageStats } from './storage/index.js';
 import type { Transport } from './transport/transport.js';
+import type { BootstrapNode } from './routing/bootstrap-list.js';
 
 export type { Clock, Scheduler, ScheduledTask };
 
@@ -36,8 +37,12 @@ export interface DhtNodeOptions {
   networkId?: number;
   /** Node id as 40 hex digits. Default: the persisted one, else random. */
   id?: string;
-  /** Bootstrap nodes, `HOST:PORT` or `[V6]:PORT`, pinged while we know no good node. @default [] */
-  bootstrap?: string[];
+  /**
+   * Bootstrap nodes pinged while we know no good node: `{ host, port }`, or text `HOST:PORT`,
+   * `[V6]:PORT` or a bare host (port 4222). A malformed entry makes `createDhtNode` throw
+   * `BootstrapEntryError`. @default []
+   */
+  bootstrap?: readonly (string | BootstrapNode)[];
   /** Request rate limits; `null` disables them (like `dhtnode -U`). @default { perIp: 1024, global: 8192 } */
   rateLimit?: RateLimitOptions | null;
   /** Client mode (`s: true`): peers keep us out of their routing tables. @default false */

@@ -18,6 +18,7 @@ import { USER_AGENT } from './node-types.js';
 import { type CachedNode, loadState, saveId, saveRoutingCache, MAX_CACHED_NODES } from './persist/state.js';
 import { isMartian } from './routing/address-policy.js';
 import { Blacklist } from './routing/blacklist.js';
+import { bootstrapNodes } from './routing/bootstrap-list.js';
 import { Peer } from './routing/peer.js';
 import { RoutingTable } from './routing/table.js';
 import { createCounters } from './rpc/counters.js';
@@ -45,19 +46,6 @@ const defaultResolver: Resolver = async (host) => {
   const results = await lookup(host, { all: true });
   return results.filter((r) => r.family === 4 || r.family === 6).map((r) => ({ address: r.address, family: r.family as Family }));
 };
-
-/** `HOST:PORT`, `[V6]:PORT` or a bare host (default port). */
-function parseHostPort(text: string, defaultPort: number): { host: string; port: number } | null {
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (bracket) return { host: bracket[1]!, port: bracket[2] ? Number(bracket[2]) : defaultPort };
-  const colons = text.split(':').length - 1;
-  if (colons === 1) {
-    const [host, port] = text.split(':') as [string, string];
-    return /^\d+$/.test(port) ? { host, port: Number(port) } : null;
-  }
-  if (colons > 1) return { host: text, port: defaultPort };
-  return text ? { host: text, port: defaultPort } : null;
-}
 
 /**
  * crypto.randomBytes drawn from a 4 KiB pool: transactions take 4 random bytes each (jitter,
@@ -100,7 +88,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
     createUdpTransport({ port: options.port ?? 4222, bind4: options.bind4, bind6: options.bind6 });
   const tickIntervalMs = options.tickIntervalMs ?? 1000;
   const persistIntervalMs = options.persistIntervalMs ?? 5 * 60_000;
-  const bootstrapList = options.bootstrap ?? [];
+  const bootstrapList = bootstrapNodes(options.bootstrap ?? []);
   const rateLimit =
     options.rateLimit === null
       ? null
@@ -214,9 +202,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
         engine.ping(new Peer(id, family, cached.address, cached.port, randomUint32()), () => {});
       }
     }
-    for (const entry of bootstrapList) {
-      const parsed = parseHostPort(entry, 4222);
-      if (!parsed) continue;
+    for (const parsed of bootstrapList) {
       resolver(parsed.host).then(
         (addresses) => {
           if (stopped) return;

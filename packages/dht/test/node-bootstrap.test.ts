@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { makeValue, sha1 } from '../src/codec/index.js';
+import { BootstrapEntryError, createDhtNode } from '../src/index.js';
 import { createHarness, type Probe, replyBody, replyOf } from './rpc-harness.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -33,6 +34,32 @@ describe('bootstrap', () => {
     assert.ok(resolved.includes('unknown.lan'));
     assert.equal(h.node.status().bootstrapping, true);
     await h.stop();
+  });
+
+  it('takes { host, port } entries as they are, and refuses a malformed entry instead of dropping it', async () => {
+    const resolved: string[] = [];
+    const h = await createHarness(
+      { bootstrap: [{ host: 'fd00:9::9', port: 4223 }, '[fd00:9::8]'] },
+      {
+        resolver: async (host) => {
+          resolved.push(host);
+          return [{ address: host, family: 6 }];
+        },
+      },
+    );
+    await h.clock.advanceAsync(1_000, 100);
+    assert.deepEqual(resolved.sort(), ['fd00:9::8', 'fd00:9::9']);
+    await h.stop();
+    for (const [bad, why] of [
+      ['box.lan:http', /bootstrap\[1\]: "box.lan:http": port is not a number/],
+      ['box lan:4222', /not a host name/],
+      ['[zz::1]:4222', /not an IPv6 address/],
+      ['box.lan:70000', /port 70000 is not 1..65535/],
+      [{ host: 'box.lan', port: 0 }, /port 0 is not/],
+      [{ host: '', port: 4222 }, /host is empty/],
+    ] as const) {
+      assert.throws(() => createDhtNode({ port: 0, bootstrap: ['ok.lan:4222', bad] }), (err: unknown) => err instanceof BootstrapEntryError && why.test(err.message), String(bad));
+    }
   });
 
   it('a node handed over by discovery (addNode) is pinged and becomes good', async () => {

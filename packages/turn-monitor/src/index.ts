@@ -17,7 +17,7 @@ export {
   type TurnMonitorStatus,
 } from './monitor/monitor.js';
 export type { HistoryEntry, HistorySummary } from './monitor/history.js';
-export { DEFAULT_TURN_PORT } from './monitor/server-url.js';
+export { DEFAULT_TURN_PORT, type TurnServerEntry } from './monitor/server-url.js';
 export { STEPS, type HealthState, type StepName } from './probe/classify.js';
 export { createFileStore } from './store/file-store.js';
 export type { PersistedServer, PersistedSummary, SummaryStore } from './store/summary-store.js';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createTurnMonitor, TurnMonitorConfigError, type TurnMonitorStatus } from '../src/index.js';
 import { startCoturn, type Coturn } from './helpers/coturn.js';
+import { FakeTimers } from './helpers/fake-timers.js';
 import { MemoryStore } from './helpers/memory-store.js';
 
 const FAST = { requestTimeoutMs: 800, relayTimeoutMs: 800, connectTimeoutMs: 800, rtoMs: 100, peerAddress: '127.0.0.1' };
@@ -130,23 +131,37 @@ describe('createTurnMonitor: scheduling', () => {
     const coturn = await startCoturn();
     started.push(coturn);
     const store = new MemoryStore();
+    // The monitor's schedule runs on injected timers; only the probes' network I/O is real.
+    const timers = new FakeTimers();
     const monitor = createTurnMonitor(
       { servers: [`turn://ring:ring@127.0.0.1:${coturn.port}`], intervalMs: 300, tickMs: 50, ...FAST },
-      { clock: { now: () => Date.now() }, store },
+      { clock: { now: () => timers.now }, store, timers },
     );
+    const checks = () => monitor.status().servers[0]?.history.checks ?? 0;
+    // Waits for the running check's network round trips (bounded), never for the schedule.
+    const settle = async (want: number) => {
+      const until = Date.now() + 20_000;
+      while (checks() < want && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(checks(), want);
+    };
     monitor.start();
-    const deadline = Date.now() + 5000;
-    while ((monitor.status().servers[0]?.history.checks ?? 0) < 3 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
+    await settle(1);
+    assert.equal(monitor.status().state, 'ok', monitor.status().servers[0]?.lastError ?? '');
+    for (let t = 50; t < 300; t += 50) {
+      timers.advance(50);
+      await new Promise((r) => setImmediate(r));
+      assert.equal(checks(), 1, `no second check at ${t} ms`);
     }
+    timers.advance(50);
+    await settle(2);
+    timers.advance(300);
+    await settle(3);
     await monitor.stop();
-    const s = monitor.status();
-    const checks = s.servers[0]?.history.checks ?? 0;
-    assert.ok(checks >= 3, `only ${checks} checks in 5 s`);
-    assert.equal(s.state, 'ok', s.servers[0]?.lastError ?? '');
-    assert.equal(store.saves.at(-1)?.servers[`turn://ring@127.0.0.1:${coturn.port}`]?.checks, checks);
-    await new Promise((r) => setTimeout(r, 400));
-    assert.equal(monitor.status().servers[0]?.history.checks, checks, 'no checks after stop()');
+    assert.equal(timers.pending, 0, 'stop() leaves no timer behind');
+    assert.equal(store.saves.at(-1)?.servers[`turn://ring@127.0.0.1:${coturn.port}`]?.checks, 3);
+    timers.advance(10_000);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(checks(), 3, 'no checks after stop()');
 
     const manual = createTurnMonitor(
       { servers: [`turn://ring:ring@127.0.0.1:${coturn.port}`], intervalMs: 1000, ...FAST },

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseTurnUrl } from '../src/monitor/server-url.js';
+import { createTurnMonitor, TurnMonitorConfigError } from '../src/index.js';
+import { parseTurnUrl, turnServerConfig } from '../src/monitor/server-url.js';
+import { MemoryStore } from './helpers/memory-store.js';
 
 describe('turn:// URLs', () => {
   it('parses user, password, host and port and drops the password from the display URL', () => {
@@ -39,5 +41,32 @@ describe('turn:// URLs', () => {
     const secret = parseTurnUrl('stun://user:hunter2@h:1');
     assert.ok(!secret.ok && !secret.error.includes('hunter2'));
     assert.equal(parseTurnUrl('turn://a:b@h:99999').ok, false);
+  });
+});
+
+describe('servers given as values', () => {
+  it('give the same display URL as the equivalent turn:// text, without a text round trip', () => {
+    const fromText = parseTurnUrl('turn://ring:ring@[fd00::1]:3478');
+    const fromValues = turnServerConfig({ host: 'fd00::1', port: 3478, username: 'ring', password: 'ring' });
+    assert.deepEqual(fromValues, fromText);
+    const odd = turnServerConfig({ host: 'turn.lan', port: 5349, username: 'a:b', password: 'p@ss/word' });
+    assert.ok(odd.ok);
+    assert.equal(odd.value.password, 'p@ss/word', 'no percent-decoding of values that were never encoded');
+    assert.equal(odd.value.url, 'turn://a%3Ab@turn.lan:5349');
+  });
+
+  it('are checked like URLs, and a monitor refuses a bad one', () => {
+    for (const [entry, pattern] of [
+      [{ host: '', port: 3478, username: 'a', password: 'b' }, /host/],
+      [{ host: 'h', port: 0, username: 'a', password: 'b' }, /port/],
+      [{ host: 'h', port: 3478, username: '', password: 'b' }, /user and password/],
+    ] as const) {
+      const r = turnServerConfig(entry);
+      assert.ok(!r.ok && pattern.test(r.error), JSON.stringify(entry));
+    }
+    assert.throws(
+      () => createTurnMonitor({ servers: [{ host: 'h', port: 70000, username: 'a', password: 'b' }] }, { clock: { now: () => 0 }, store: new MemoryStore() }),
+      TurnMonitorConfigError,
+    );
   });
 });

@@ -9,18 +9,18 @@ import type { PersistedServer, PersistedSummary, SummaryStore } from '../store/s
 import { openTcpChannel } from '../transport/tcp-channel.js';
 import { openUdpChannel } from '../transport/udp-channel.js';
 import { ServerHistory, type HistorySummary } from './history.js';
-import { parseTurnUrl, type TurnServerConfig } from './server-url.js';
+import { parseTurnUrl, turnServerConfig, type TurnServerConfig, type TurnServerEntry } from './server-url.js';
 
 /** The box's own coturn with Jami's built-in credentials. */
 export const DEFAULT_SERVERS: readonly string[] = ['turn://ring:ring@127.0.0.1:3478'];
 
 export interface TurnMonitorOptions {
   /**
-   * Servers to probe, as `turn://USER:PASSWORD@HOST:PORT` (port defaults to 3478). A non-empty
-   * list replaces the default.
+   * Servers to probe, as `{ host, port, username, password }` or as text
+   * `turn://USER:PASSWORD@HOST:PORT` (port defaults to 3478). A non-empty list replaces the default.
    * @default ['turn://ring:ring@127.0.0.1:3478']
    */
-  servers?: readonly string[];
+  servers?: readonly (string | TurnServerEntry)[];
   /** Time between two checks of one server. @default 60000 */
   intervalMs?: number;
   /**
@@ -168,8 +168,8 @@ export function createTurnMonitor(options: TurnMonitorOptions, components: TurnM
   const problems: string[] = [];
   const urls = options.servers && options.servers.length > 0 ? options.servers : DEFAULT_SERVERS;
   const configs: TurnServerConfig[] = [];
-  for (const text of urls) {
-    const parsed = parseTurnUrl(text);
+  for (const entry of urls) {
+    const parsed = typeof entry === 'string' ? parseTurnUrl(entry) : turnServerConfig(entry);
     if (parsed.ok) configs.push(parsed.value);
     else problems.push(parsed.error);
   }

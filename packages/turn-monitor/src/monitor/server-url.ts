@@ -11,6 +11,14 @@ export interface TurnServerConfig {
   readonly password: string;
 }
 
+/** A server given as values rather than a URL (the appliance's configuration holds these). */
+export interface TurnServerEntry {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password: string;
+}
+
 /** Jami dials 3478 when the account's TURN address has no port (PJ_STUN_PORT). */
 export const DEFAULT_TURN_PORT = 3478;
 
@@ -45,6 +53,17 @@ export function parseTurnUrl(text: string): Result<TurnServerConfig> {
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const hostPart = isIPv6(host) ? `[${host}]` : host;
   return ok({ url: `turn://${url.username}@${hostPart}:${port}`, host, port, username, password });
+}
+
+/** Checks a server given as values and derives its display URL (no password). */
+export function turnServerConfig(entry: TurnServerEntry): Result<TurnServerConfig> {
+  const host = entry.host.startsWith('[') && entry.host.endsWith(']') ? entry.host.slice(1, -1) : entry.host;
+  const hostPart = isIPv6(host) ? `[${host}]` : host;
+  const shown = `turn://${encodeURIComponent(entry.username)}@${hostPart}:${entry.port}`;
+  if (host === '' || /[\s/@?#]/.test(host)) return err(`"${shown}": host is missing or invalid`);
+  if (!Number.isInteger(entry.port) || entry.port < 1 || entry.port > 65535) return err(`"${shown}": port must be 1-65535`);
+  if (entry.username === '' || entry.password === '') return err(`"${shown}": user and password are required`);
+  return ok({ url: shown, host, port: entry.port, username: entry.username, password: entry.password });
 }
 
 /** The URL with any password replaced, for error messages. */
