@@ -6,8 +6,9 @@
 # command, which the appliance spawns and its tests check against a fake notify socket.
 # bind9-dnsutils (dig) and dnsmasq: the Jami DNS tests ask with a real resolver client and forward
 # to a real upstream resolver.
+# jami-daemon (jamid) and dbus-daemon: the e2e workspace runs real Jami devices, each on its own bus.
 set -euo pipefail
-packages=(dhtnode python3-opendht coturn iproute2 chromium procps systemd python3 bind9-dnsutils dnsmasq)
+packages=(dhtnode python3-opendht coturn iproute2 chromium procps systemd python3 bind9-dnsutils dnsmasq jami-daemon dbus-daemon)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
