@@ -5,7 +5,8 @@
  * ours alone; the appliance's TURN monitor probes 127.0.0.1:3478, i.e. that coturn.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -49,6 +50,8 @@ export interface Box {
   status(): Promise<BoxStatus>;
   /** GET any path of the web port from inside the box. */
   get(path: string): Promise<{ status: number; body: string }>;
+  /** The last lines of lanbox's and coturn's logs, for a failure message. */
+  diagnose(lines?: number): Promise<string>;
   /** Stops the appliance (SIGTERM) and coturn; resolves with the appliance's exit code. */
   stop(): Promise<number | string>;
 }
@@ -69,16 +72,23 @@ export interface BoxOptions {
   run?: 'bundle' | 'source';
   /** @default 60000 */
   readyTimeoutMs?: number;
-  /** Parent of the box's data dir and logs. @default a new dir under the OS temp dir */
+  /**
+   * Parent of the box's data dir and logs. @default a new dir under the OS temp dir, removed at
+   * teardown unless LANBOX_E2E_KEEP=1 is in the environment
+   */
   dir?: string;
 }
 
 let bundle: Promise<string> | undefined;
 
-/** Builds the appliance bundle into a temp dir once per process and returns lanbox.mjs's path. */
+/**
+ * Builds the appliance bundle into a temp dir once per process and returns lanbox.mjs's path.
+ * The dir is removed when the process exits.
+ */
 export function buildBundle(): Promise<string> {
   bundle ??= (async () => {
     const out = await mkdtemp(join(tmpdir(), 'lanbox-e2e-bundle-'));
+    process.once('exit', () => rmSync(out, { recursive: true, force: true }));
     await exec(process.execPath, [join(APPLIANCE_DIR, 'build.mjs'), '--outdir', out], { timeout: 120_000 });
     return join(out, 'lanbox.mjs');
   })();
@@ -100,13 +110,16 @@ export async function startBox(options: BoxOptions): Promise<Box> {
   const dhtPort = options.dhtPort ?? 4222;
   const webPort = options.webPort ?? 8080;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), `lanbox-e2e-${host.name}-`)));
+  // Registered first, so it runs last: after every process writing there has stopped.
+  if (options.dir === undefined && process.env.LANBOX_E2E_KEEP !== '1') teardown.add(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
   const withCoturn = options.coturn ?? true;
   const turnPort = withCoturn ? 3478 : undefined;
 
   let coturn: Tracked | undefined;
   if (turnPort !== undefined) {
     const conf = await coturnConfig(dir, turnPort);
-    coturn = startTracked(host.wrap[0]!, [...host.wrap.slice(1), '/usr/bin/turnserver', '-c', conf], {
+    // -v: coturn then logs each session with the client's address, so a test can see who used it.
+    coturn = startTracked(host.wrap[0]!, [...host.wrap.slice(1), '/usr/bin/turnserver', '-c', conf, '-v'], {
       label: `coturn on ${host.name}`,
       logFile: join(dir, 'coturn.log'),
       teardown,
@@ -157,6 +170,10 @@ export async function startBox(options: BoxOptions): Promise<Box> {
     dir,
     status,
     get,
+    async diagnose(lines = 40) {
+      const last = (text: string): string => text.split('\n').slice(-lines).join('\n');
+      return `--- ${appliance.label} (${dir}/lanbox.log)\n${last(await appliance.log())}\n--- ${coturn ? `${coturn.label}\n${last(await coturn.log())}` : 'no coturn'}`;
+    },
     async stop() {
       const code = await appliance.stop(15_000);
       await coturn?.stop();

@@ -8,7 +8,7 @@
  * interface cx.ring.Ring.ConfigurationManager. Status codes quoted below are 13.7's.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectBus, type BusClient, type SignalRecord } from './dbus.js';
@@ -115,8 +115,13 @@ export interface JamiDevice {
   lookupName(accountId: string, name: string, timeoutMs: number): Promise<LookupResult>;
   /** lookupAddress through the account's name server → registeredNameFound. */
   lookupAddress(accountId: string, address: string, timeoutMs: number): Promise<LookupResult>;
-  /** addContact: creates a one-to-one conversation and sends the peer a conversation request. */
+  /** addContact: adds the contact and creates the one-to-one conversation locally; sends nothing (13.7). */
   addContact(accountId: string, uri: string): Promise<void>;
+  /**
+   * sendTrustRequest: what a client's "add contact" sends. Creates the one-to-one conversation if
+   * there is none, and sends the peer a conversation request (over the DHT) naming it.
+   */
+  sendConversationRequest(accountId: string, uri: string, payload?: Uint8Array): Promise<void>;
   /** Waits for conversationRequestReceived from `fromUri` (or any, if undefined) → conversation id. */
   waitConversationRequest(accountId: string, fromUri: string | undefined, options: { since?: number; timeoutMs: number }): Promise<string>;
   acceptConversationRequest(accountId: string, conversationId: string): Promise<void>;
@@ -132,6 +137,8 @@ export interface JamiDevice {
   sendTextMessage(accountId: string, toUri: string, text: string): Promise<bigint>;
   /** Waits for incomingAccountMessage from `fromUri` carrying this text/plain body. */
   waitTextMessage(accountId: string, fromUri: string, text: string, options: { since?: number; timeoutMs: number }): Promise<void>;
+  /** The last signals and jamid log lines (colours stripped), for a failure message. */
+  diagnose(lines?: number): Promise<string>;
   /** Stops jamid, then its bus (by pid). */
   stop(): Promise<void>;
 }
@@ -142,7 +149,10 @@ export interface DeviceOptions {
   /** A label for logs ("a", "b"). @default host.name */
   name?: string;
   teardown: Teardown;
-  /** Parent dir for HOME, the bus socket and logs. @default a new dir under the OS temp dir */
+  /**
+   * Parent dir for HOME, the bus socket and logs. @default a new dir under the OS temp dir, removed
+   * at teardown unless LANBOX_E2E_KEEP=1 is in the environment
+   */
   dir?: string;
   /** jamid's debug log (-d). @default true */
   debug?: boolean;
@@ -156,6 +166,8 @@ export async function startJamiDevice(options: DeviceOptions): Promise<JamiDevic
   const { host, teardown } = options;
   const name = options.name ?? host.name;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), `lanbox-e2e-jami-${name}-`)));
+  // Registered first, so it runs last: after jamid and its bus have stopped.
+  if (options.dir === undefined && process.env.LANBOX_E2E_KEEP !== '1') teardown.add(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
   const home = join(dir, 'home');
   await mkdir(home, { recursive: true });
   const socket = join(dir, 'bus');
@@ -266,6 +278,9 @@ export async function startJamiDevice(options: DeviceOptions): Promise<JamiDevic
     async addContact(accountId, uri) {
       await call('addContact', 'ss', [accountId, uri]);
     },
+    async sendConversationRequest(accountId, uri, payload = new Uint8Array()) {
+      await call('sendTrustRequest', 'ssay', [accountId, uri, Buffer.from(payload)]);
+    },
     async waitConversationRequest(accountId, fromUri, o) {
       const s = await waitSignal('conversationRequestReceived', (b) => {
         if (b[0] !== accountId) return false;
@@ -305,8 +320,16 @@ export async function startJamiDevice(options: DeviceOptions): Promise<JamiDevic
     async waitTextMessage(accountId, fromUri, text, o) {
       await waitSignal('incomingAccountMessage', (b) => {
         const payloads = (b[3] ?? {}) as Details;
-        return b[0] === accountId && asString(b[2]).replace(/^ring:/, '') === fromUri && payloads['text/plain'] === text;
+        // jamid 13.7 emits (account, from, message id, payloads), although its introspection XML
+        // names the second and third arguments the other way round.
+        return b[0] === accountId && asString(b[1]).replace(/^ring:/, '') === fromUri && payloads['text/plain'] === text;
       }, { ...o, what: `text message "${text}" from ${fromUri} on ${name}` });
+    },
+    async diagnose(lines = 60) {
+      const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x)).slice(0, 300);
+      const signals = bus.signals.slice(-30).map((x) => `${new Date(x.at).toISOString()} ${x.member} ${json(x.body)}`).join('\n');
+      const log = (await jamid.log()).replace(/\x1b\[[0-9;]*m/g, '').split('\n').slice(-lines).join('\n');
+      return `--- ${name}: last signals\n${signals}\n--- ${jamid.label} (${dir}/jamid.log)\n${log}`;
     },
     stop() {
       stopped ??= (async () => {

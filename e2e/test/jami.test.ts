@@ -1,0 +1,186 @@
+/**
+ * Two real Jami devices (jamid 13.7 from Debian's jami-daemon) and the box, each in its own network
+ * namespace on a private bridge with no default route: the box (lanbox + its coturn) is the only
+ * bootstrap, name server and TURN server the devices know. The whole path a user takes:
+ * registration on the DHT, names (first come first served, lookups both ways, unknown and invalid
+ * names), a conversation request accepted, text and swarm messages both ways, and the TURN
+ * settings pointing at the box's coturn while the box's TURN monitor reports it ok.
+ * Needs root and jami-daemon, dbus-daemon, coturn (scripts/install-test-deps.sh).
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import {
+  createLan,
+  createSteps,
+  createTeardown,
+  lanAccountDetails,
+  NameLookup,
+  NameRegistration,
+  startBox,
+  startJamiDevice,
+  waitFor,
+  type Box,
+  type Details,
+  type JamiDevice,
+  type Steps,
+} from '../src/index.js';
+
+// jamid's waits: generous, the machine is shared and jamid's first DHT operations take seconds.
+const JAMI_MS = 120_000;
+const NAME_MS = 30_000;
+
+interface Peer {
+  device: JamiDevice;
+  account: string;
+  uri: string;
+}
+
+async function registeredPeer(steps: Steps, device: JamiDevice, details: Details): Promise<Peer> {
+  const account = await device.addAccount(details);
+  const uri = await steps.step(`${device.name}: Jami ID generated`, () => device.accountUri(account));
+  await steps.step(`${device.name}: REGISTERED on the DHT`, () => device.waitRegistered(account, JAMI_MS));
+  return { device, account, uri };
+}
+
+interface TurnServerStatus {
+  url: string;
+  state: string;
+  history?: { checks: number; ok: number; degraded: number; down: number };
+}
+
+/** Waits until the box's TURN monitor reports its coturn ok, and returns that server's status. */
+async function turnOk(box: Box): Promise<TurnServerStatus> {
+  return waitFor('the box\'s TURN monitor to report its coturn ok', async () => {
+    const turn = (await box.status()).turn;
+    const server = (turn.servers as TurnServerStatus[] | undefined)?.[0];
+    return turn.state === 'ok' && server?.state === 'ok' ? server : undefined;
+  }, { timeoutMs: 90_000, intervalMs: 1000 });
+}
+
+interface ScenarioOptions {
+  /** Account details of device B. @default lanAccountDetails(box) */
+  bDetails?: (box: Box) => Details;
+  /** Extra lanbox flags. */
+  boxFlags?: string[];
+  /** Called with the box and both peers once both are registered (extra checks for a variant). */
+  afterRegistration?: (box: Box, a: Peer, b: Peer, steps: Steps) => Promise<void>;
+}
+
+/**
+ * The whole run: LAN, box, two devices, names, request, messages, TURN. Every step printed with
+ * its time; on failure, the box's and devices' last log lines and signals are printed; teardown
+ * always runs.
+ */
+async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<void> {
+  const steps = createSteps();
+  const teardown = createTeardown();
+  const suffix = randomBytes(3).toString('hex');
+  const diagnosable: Array<{ diagnose: () => Promise<string> }> = [];
+  try {
+    const lan = await steps.step('create the LAN: bridge + namespaces box, a, b (IPv4 only, no default route)', () =>
+      createLan({ tag: 'lbe2', hosts: ['box', 'a', 'b'], teardown }));
+    const box = await steps.step('start the box: coturn, then lanbox (bundle) on 4222/8080', () =>
+      startBox({ host: lan.host('box'), teardown, flags: options.boxFlags ?? [] }));
+    diagnosable.push(box);
+    const [devA, devB] = await steps.step('start jamid a and b (private dbus-daemon, own HOME each)', () =>
+      Promise.all([startJamiDevice({ host: lan.host('a'), teardown }), startJamiDevice({ host: lan.host('b'), teardown })]));
+    diagnosable.push(devA, devB);
+    const [A, B] = await Promise.all([
+      registeredPeer(steps, devA, lanAccountDetails(box)),
+      registeredPeer(steps, devB, options.bDetails?.(box) ?? lanAccountDetails(box)),
+    ]);
+    t.diagnostic(`A ${A.uri} on ${lan.host('a').ip}, B ${B.uri} on ${lan.host('b').ip}, box ${box.ip}`);
+
+    await steps.step('the box holds the devices as good DHT nodes and stores their values', () =>
+      waitFor('2 good nodes and stored values in the box', async () => {
+        const dht = (await box.status()).dht as unknown as { nodes: { good: number }; storage: { values: number } };
+        return dht.nodes.good >= 2 && dht.storage.values >= 2 ? dht : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 1000 }));
+    await options.afterRegistration?.(box, A, B, steps);
+
+    // Names: first come, first served.
+    const nameA = `alice-${suffix}`;
+    const nameB = `bob-${suffix}`;
+    assert.equal(await steps.step(`A registers "${nameA}"`, () => A.device.registerName(A.account, nameA, NAME_MS)), NameRegistration.SUCCESS);
+    assert.equal(await steps.step(`B is refused "${nameA}"`, () => B.device.registerName(B.account, nameA, NAME_MS)), NameRegistration.ALREADY_TAKEN);
+    assert.equal(await steps.step(`B registers "${nameB}"`, () => B.device.registerName(B.account, nameB, NAME_MS)), NameRegistration.SUCCESS);
+    const foundA = await steps.step(`B resolves "${nameA}" by name`, () => B.device.lookupName(B.account, nameA, NAME_MS));
+    assert.deepEqual(foundA, { status: NameLookup.FOUND, address: A.uri, name: nameA });
+    const foundB = await steps.step('A resolves B by address', () => A.device.lookupAddress(A.account, B.uri, NAME_MS));
+    assert.deepEqual(foundB, { status: NameLookup.FOUND, address: B.uri, name: nameB });
+    const unknown = await steps.step('an unknown name is reported not found', () => A.device.lookupName(A.account, `nobody-${suffix}`, NAME_MS));
+    assert.equal(unknown.status, NameLookup.NOT_FOUND);
+    const unknownAddress = await steps.step('an unknown address is reported not found', () => A.device.lookupAddress(A.account, randomBytes(20).toString('hex'), NAME_MS));
+    assert.equal(unknownAddress.status, NameLookup.NOT_FOUND);
+    const invalid = await steps.step('an invalid name is reported invalid', () => A.device.lookupName(A.account, 'no spaces allowed!', NAME_MS));
+    assert.equal(invalid.status, NameLookup.INVALID);
+    const nameserver = (await box.status()).nameserver as unknown as { names?: number; [k: string]: unknown };
+    t.diagnostic(`box name server: ${JSON.stringify(nameserver).slice(0, 400)}`);
+
+    // A conversation request from B, accepted by A.
+    const sinceA = A.device.mark();
+    const sinceB = B.device.mark();
+    await steps.step('B sends A a conversation request (sendTrustRequest)', () => B.device.sendConversationRequest(B.account, A.uri));
+    const conversation = await steps.step('A receives the request', () => A.device.waitConversationRequest(A.account, B.uri, { since: sinceA, timeoutMs: JAMI_MS }));
+    await steps.step('A accepts; the conversation is ready on A', async () => {
+      await A.device.acceptConversationRequest(A.account, conversation);
+      await A.device.waitConversationReady(A.account, conversation, { since: sinceA, timeoutMs: JAMI_MS });
+    });
+    await steps.step('B sees A join the conversation', () =>
+      B.device.waitSignal('conversationMemberEvent', (b) => b[0] === B.account && b[1] === conversation && b[2] === A.uri && b[3] === 1, {
+        since: sinceB,
+        timeoutMs: JAMI_MS,
+        what: 'A joining on B',
+      }));
+    assert.ok((await B.device.conversations(B.account)).includes(conversation));
+
+    // Swarm messages (git commits synced over the devices' ICE/TLS connection), both ways.
+    for (const [from, to, label] of [[B, A, 'B → A'], [A, B, 'A → B']] as const) {
+      const text = `swarm ${label} ${suffix}`;
+      const since = to.device.mark();
+      await steps.step(`swarm message ${label}`, async () => {
+        await from.device.sendSwarmMessage(from.account, conversation, text);
+        const m = await to.device.waitSwarmMessage(to.account, conversation, text, { since, timeoutMs: JAMI_MS });
+        assert.equal(m.author, from.uri);
+      });
+    }
+    // Text messages (sendTextMessage: a direct message outside the swarm), both ways.
+    for (const [from, to, label] of [[A, B, 'A → B'], [B, A, 'B → A']] as const) {
+      const text = `text ${label} ${suffix}`;
+      const since = to.device.mark();
+      await steps.step(`text message ${label}`, async () => {
+        await from.device.sendTextMessage(from.account, to.uri, text);
+        await to.device.waitTextMessage(to.account, from.uri, text, { since, timeoutMs: JAMI_MS });
+      });
+    }
+
+    // TURN: the accounts point at the box's coturn, the devices used it (jamid checks its TURN
+    // server with an allocation when it connects), and the box's monitor found it ok throughout.
+    for (const p of [A, B]) {
+      const d = await p.device.accountDetails(p.account);
+      assert.equal(d['TURN.enable'], 'true');
+      assert.equal(d['TURN.server'], box.turnServer);
+      assert.equal(d['RingNS.uri'], box.nameServer);
+    }
+    await steps.step('coturn logged an authenticated session (ring/ring) from each device', () =>
+      waitFor('sessions from both devices in the coturn log', async () => {
+        const log = await box.coturn!.log();
+        const from = (ip: string): boolean => new RegExp(`user <ring> realm <ring> .*remote ${ip.replace(/\./g, '\\.')}:`).test(log);
+        return from(lan.host('a').ip) && from(lan.host('b').ip) ? true : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 1000 }));
+    const turn = await steps.step('the box\'s TURN monitor reports its coturn ok', () => turnOk(box));
+    t.diagnostic(`box TURN monitor: ${turn.url} ${turn.state}, history ${JSON.stringify(turn.history)}`);
+    assert.ok((turn.history?.checks ?? 0) >= 1);
+    assert.equal(turn.history?.down, 0, 'no failed TURN check during the run');
+  } catch (e) {
+    for (const d of diagnosable) t.diagnostic(await d.diagnose().catch((x: Error) => `diagnose failed: ${x.message}`));
+    throw e;
+  } finally {
+    const failures = await steps.step('teardown', () => teardown.run());
+    t.diagnostic(`steps:\n${steps.summary()}`);
+    assert.deepEqual(failures, []);
+  }
+}
+
+test('two Jami devices that know only the box: DHT, names, conversation request, text and swarm messages both ways, TURN', (t) => scenario(t));
