@@ -21,6 +21,7 @@ import { lanAddresses } from './web/lan-addresses.js';
 import { createAdminRoute, MAX_IMPORT_BYTES } from './web/admin.js';
 import type { PageModel } from './web/status-page.js';
 import { VERSION } from './version.js';
+import { systemStatus, type SystemStatus } from './system.js';
 
 export interface ApplianceComponents {
   logger: Logger;
@@ -44,6 +45,8 @@ export interface StatusDocument {
     ready: boolean;
     startedAt: string;
     uptimeSeconds: number;
+    /** The box's clock when this document was made (ms): the page measures "how long ago" against it. */
+    statusAt: number;
     rssBytes: number;
     heapUsedBytes: number;
     dataDir: string;
@@ -55,6 +58,8 @@ export interface StatusDocument {
   proxy: ServiceStatus;
   turn: TurnServiceStatus | DisabledStatus;
   dns: JamiDnsServiceStatus | (DisabledStatus & { mode: 'off' });
+  /** The box itself: load, memory, free space for data, uptime, temperature. */
+  system: SystemStatus;
   clients: ClientSettings;
 }
 
@@ -131,6 +136,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         ready,
         startedAt: startedAt.toISOString(),
         uptimeSeconds: Math.round(process.uptime()),
+        statusAt: Date.now(),
         rssBytes: mem.rss,
         heapUsedBytes: mem.heapUsed,
         dataDir: config.dataDir,
@@ -142,11 +148,12 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       proxy: statusOf(services?.proxy),
       turn: statusOf(services?.turn),
       dns: services?.dns.status() ?? { state: 'disabled', summary: 'not started', mode: 'off' },
+      system: systemStatus({ dataDir: config.dataDir }),
       clients: clientSettings(),
     };
   };
 
-  const pageModel = (): PageModel => {
+  const pageModel = (): Omit<PageModel, 'pageUrl'> => {
     const st = status();
     const c = st.clients;
     return {
@@ -157,7 +164,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       nodeId: 'nodeId' in st.dht ? st.dht.nodeId : null,
       nameServerUrls: config.nameserver ? c.nameServer : null,
       turn: c.turn,
-      proxy: { unavailable: 'This box has no DHT proxy yet.' },
+      proxy: c.proxy.length > 0 ? { addresses: c.proxy } : { unavailable: st.proxy.state === 'disabled' ? 'This box offers no DHT proxy.' : 'The DHT proxy is not reachable yet.' },
       discovery: config.discovery,
       initialStatus: st,
     };

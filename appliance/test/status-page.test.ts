@@ -1,35 +1,82 @@
 /**
- * The status page in a real headless Chromium (Debian's `chromium`, driven by playwright-core):
- * it shows what to type into Jami (bootstrap, name server, TURN) and the node id, and its script
- * fills the health table from /api/status without violating the page's CSP.
+ * The status page in a real headless Chromium (Debian's `chromium`, driven by playwright-core),
+ * against a running appliance whose TURN monitor checks a real coturn:
+ * - the values to type match the running configuration (/api/status `clients`, bound ports);
+ * - the page keeps polling: stopping coturn turns the TURN card red without a reload, and the
+ *   TURN chart shows the red slice with its reason;
+ * - the QR code, drawn on the box, decodes (with jsQR, an independent decoder) to the page's address;
+ * - no CSP violation, no console error; screenshots at phone and desktop width go into docs/.
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { getJson, startAppliance, tempDir, type RunningAppliance } from './helpers.js';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import jsQRImport from 'jsqr';
+import { PNG } from 'pngjs';
+import { APPLIANCE_DIR, getJson, loopbackArgs, startAppliance, tempDir, type RunningAppliance } from './helpers.js';
+// Reused from the packages' own tests: the lab coturn (loopback peers allowed) and signed Jami registrations.
+import { startCoturn, type Coturn } from '../../packages/turn-monitor/test/helpers/coturn.js';
+import { makeAccounts, registrationBody } from '../../packages/nameserver/test/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-/** Where the screenshot goes, for a person to look at (not compared: fonts differ between machines). */
-export const SCREENSHOT = join(tmpdir(), 'lanbox-status-page.png');
+// jsqr is CommonJS with types that declare an ES default export: at run time the default import is the function.
+const jsQR = jsQRImport as unknown as typeof jsQRImport.default;
+/** Screenshots for people to look at (docs/operations.md shows them); not compared, fonts differ. */
+export const SCREENSHOT_DIR = resolve(APPLIANCE_DIR, '../docs/screenshots');
 
 let app: RunningAppliance;
+let coturn: Coturn;
 let browser: BrowserContext;
 let userData: { path: string; remove: () => Promise<void> };
 let data: { path: string; remove: () => Promise<void> };
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`not true after ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** A page that records CSP violations and console errors (checked at the end of each test). */
+async function openPage(width: number, height: number): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage();
+  await page.setViewportSize({ width, height });
+  const problems: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.exposeFunction('reportCsp', (v: string) => problems.push(`CSP: ${v}`));
+  // Browser-side code is passed as strings: this file is type-checked against Node's library only.
+  await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => window.reportCsp(e.violatedDirective + ' ' + e.blockedURI));" });
+  await page.goto(`${app.base}/`);
+  return { page, problems };
+}
+
+const cardState = (page: Page, service: string) => page.locator(`#card-${service}`).getAttribute('data-state');
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (scripts/install-test-deps.sh does)`);
   data = await tempDir();
   userData = await tempDir('lanbox-chromium-');
-  app = await startAppliance({ dataDir: data.path });
+  coturn = await startCoturn();
+  const base = await loopbackArgs(data.path);
+  const turnAt = base.args.indexOf('--turn');
+  base.args[turnAt + 1] = `turn://ring:ring@127.0.0.1:${coturn.port}`;
+  app = await startAppliance({ dataDir: data.path, baseArgs: base });
+  // Two real registrations (signed like jamid's), so the names section has something to show.
+  const accounts = await makeAccounts(2);
+  for (const [i, a] of accounts.entries()) {
+    const name = ['alice', 'bob'][i] as string;
+    const r = await fetch(`${app.base}/name/${name}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: registrationBody(a, name) });
+    assert.equal(r.status, 200, await r.text());
+  }
   // A fresh profile (playwright passes it as --user-data-dir).
   browser = await chromium.launchPersistentContext(userData.path, {
     executablePath: CHROMIUM,
     headless: true,
-    viewport: { width: 1100, height: 900 },
+    viewport: { width: 1280, height: 900 },
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -40,55 +87,97 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await app?.stop();
+  await coturn?.stop();
   await userData?.remove();
   await data?.remove();
 });
 
-test('the page tells what to type and shows the node id and live health', async () => {
+test('the values to type are those of the running configuration; cards, answer and sections render', async () => {
   const status = (await getJson(`${app.base}/api/status`)).body;
-  const nodeId = (status.dht as Record<string, string>).nodeId;
-  const page = await browser.newPage();
-  const cspViolations: string[] = [];
-  const consoleErrors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  await page.exposeFunction('reportCsp', (v: string) => cspViolations.push(v));
-  // Browser-side code is passed as strings: this file is type-checked against Node's library only.
-  await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => window.reportCsp(e.violatedDirective + ' ' + e.blockedURI));" });
-  await page.goto(`${app.base}/`);
+  const clients = status.clients as { bootstrap: string[]; nameServer: string[]; turn: { addresses: string[]; username: string; password: string; realm: string } };
+  const dht = status.dht as { nodeId: string; ports: { udp4: number } };
+  assert.equal(dht.ports.udp4, app.dhtPort);
+  const { page, problems } = await openPage(1280, 900);
 
   const settings = await page.locator('#settings').innerText();
-  assert.ok(settings.includes(`127.0.0.1:${app.dhtPort}`), `bootstrap address shown: ${settings}`);
-  assert.ok(settings.includes(`http://127.0.0.1:${app.webPort}`), 'name server URL shown, with http://');
-  assert.match(settings, /TURN username\s+ring/);
-  assert.match(settings, /TURN realm\s+ring/);
+  assert.deepEqual(clients.bootstrap, [`127.0.0.1:${app.dhtPort}`]);
+  assert.deepEqual(clients.nameServer, [`http://127.0.0.1:${app.webPort}`]);
+  assert.deepEqual(clients.turn.addresses, [`127.0.0.1:${coturn.port}`]);
+  const row = (label: string, value: string) => new RegExp(`${label}\\s+${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*Copy`);
+  assert.match(settings, row('Bootstrap', clients.bootstrap.join(';')));
+  assert.match(settings, row('Name server', clients.nameServer[0] as string));
+  assert.match(settings, row('TURN address', clients.turn.addresses[0] as string));
+  assert.match(settings, row('TURN username', clients.turn.username));
+  assert.match(settings, row('TURN password', clients.turn.password));
+  assert.match(settings, row('TURN realm', clients.turn.realm));
   assert.match(settings, /DHT proxy\s+Off/);
+  assert.equal(await page.locator('[data-node-id]').innerText(), dht.nodeId);
 
-  assert.equal(await page.locator('[data-node-id]').innerText(), nodeId);
   const where = await page.locator('#where').innerText();
-  for (const label of ['Advanced settings', 'Enable local peer discovery', 'Local DHT node', 'Enable notifications', 'Bootstrap', 'TURN realm']) {
+  for (const label of ['Advanced settings', 'Enable local peer discovery', 'Local DHT node', 'Enable notifications', 'Bootstrap', 'TURN realm', 'only while Jami is open']) {
     assert.ok(where.includes(label), `platform steps mention "${label}"`);
   }
 
-  // The script ran (under the CSP) and rendered one row per service with its state.
-  await page.waitForFunction("document.querySelectorAll('#health-rows tr').length === 5");
-  const health = await page.locator('#health-rows').innerText();
-  assert.match(health, /DHT node\s+ok/);
-  assert.match(health, /DHT proxy\s+disabled/);
-  assert.match(health, /Name server\s+ok/);
+  // The script ran under the CSP: one card per service (and the box), state in words.
+  await until(async () => (await page.locator('#services .card').count()) === 6, 10000, 'six cards');
+  assert.match(await page.locator('#card-dht').innerText(), /DHT node\s+working/);
+  assert.match(await page.locator('#card-proxy').innerText(), /DHT proxy\s+turned off/);
+  assert.match(await page.locator('#card-nameserver').innerText(), /Name server\s+working\s+2 names registered/);
+  assert.match(await page.locator('#card-system').innerText(), /The box\s+(working|needs attention)\s+load/);
+  assert.match(await page.locator('#answer').innerText(), /Is Jami working on this LAN\?\s+(Yes|Partly):/);
+  assert.match(await page.locator('#names').innerText(), /Names\s+2 \(limit \d+\)[\s\S]*bob\s+\d+ s ago[\s\S]*alice/);
+  assert.match(await page.locator('#box').innerText(), /CPU load\s+[\d.]+ · [\d.]+ · [\d.]+ \(1, 5, 15 min\)[\s\S]*Free space\s+[\d.]+ [KMGT]?B free of[\s\S]*Temperature\s+\S/);
+  assert.match(await page.locator('#nearby').innerText(), /Local peer discovery is turned off/);
+  assert.equal(await page.locator('#proxy').isHidden(), true, 'no proxy section while the box has no proxy');
 
-  // The copy button copies the value (clipboard API is unavailable on plain http; the fallback selects it).
+  // The copy button selects the value (the clipboard API needs a secure context; the box is plain http).
   await page.locator('#settings button.copy').first().click();
-  assert.equal(await page.evaluate('getSelection().toString()'), `127.0.0.1:${app.dhtPort}`);
+  assert.equal(await page.evaluate('getSelection().toString()'), clients.bootstrap.join(';'));
 
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
-  assert.deepEqual(cspViolations, []);
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(problems, []);
   await page.close();
 });
 
-test('the page keeps polling: the health table follows /api/status', async () => {
-  const page = await browser.newPage();
-  await page.goto(`${app.base}/`);
-  await page.waitForFunction("/Updated/.test(document.getElementById('updated').textContent)", undefined, { timeout: 12000 });
+test('the QR code, made on the box, decodes to the page address', async () => {
+  const { page, problems } = await openPage(1280, 900);
+  const png = PNG.sync.read(await page.locator('svg.qr').screenshot());
+  const decoded = jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height);
+  assert.ok(decoded !== null, 'jsQR found a QR code');
+  assert.equal(decoded.data, page.url());
+  assert.equal(decoded.data, `http://127.0.0.1:${app.webPort}/`);
+  assert.equal(await page.locator('#page-url').innerText(), decoded.data);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the page keeps polling: stopping coturn turns the TURN card red without a reload', async () => {
+  const { page, problems } = await openPage(1280, 900);
+  let loads = 0;
+  page.on('load', () => loads++);
+  // The first probe runs at start; the card must be green from real data before coturn goes away.
+  await until(async () => (await cardState(page, 'turn')) === 'ok', 90000, 'TURN card green (first probe of coturn)');
+  assert.match(await page.locator('#turn-history').innerText(), /none failed/);
+  await page.evaluate('window.lanboxMarker = 42');
+  const updated = await page.locator('#updated').innerText();
+
+  await coturn.stop();
+  // The monitor probes once a minute: the next probe finds coturn gone.
+  await until(async () => (await cardState(page, 'turn')) === 'down', 100000, 'TURN card red after coturn stopped');
+  assert.equal(await page.evaluate('window.lanboxMarker'), 42, 'same document: no reload');
+  assert.equal(loads, 0, 'no load event since the card was green');
+  assert.notEqual(await page.locator('#updated').innerText(), updated);
+  assert.match(await page.locator('#card-turn').innerText(), /TURN\s+not working\s+turn:\/\/ring@127\.0\.0\.1:\d+: down \(tcp-connect/);
+  assert.match(await page.locator('#answer').innerText(), /Partly: .*TURN needs attention/);
+  assert.match(await page.locator('#turn-history').innerText(), /not working\s+from [\d.]+ (s|min) ago to now: tcp-connect/);
+  assert.equal(await page.locator('#turn-chart-0 rect[data-state="down"]').count() > 0, true, 'a red slice in the chart');
+
+  // Screenshots of this state (a red TURN card with its reason, history with a red slice).
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'status-page-desktop.png'), fullPage: true });
+  await page.setViewportSize({ width: 360, height: 760 });
+  const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+  assert.equal(overflow, 0, 'nothing wider than a 360-pixel phone screen');
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'status-page-phone.png'), fullPage: true });
+  assert.deepEqual(problems, []);
   await page.close();
 });

@@ -7,6 +7,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { renderStatusPage, STATUS_PAGE_SCRIPT, STATUS_PAGE_STYLE, type PageModel } from './status-page.js';
+import { pageAddress } from './page/sections/qr.js';
+import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
 
 /** A mounted route handler: returns true when it answered the request. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -34,8 +36,8 @@ export interface WebCounters {
 export interface WebServerOptions {
   /** The whole /api/status document. */
   status: () => object;
-  /** What the status page shows when first served (the page then polls /api/status). */
-  page: () => PageModel;
+  /** What the status page shows when first served (the page then polls /api/status); the server adds the page's own URL. */
+  page: () => Omit<PageModel, 'pageUrl'>;
   /** Tried in order for anything that is not the page or /api/*. */
   routes: RouteHandler[];
   limits?: WebLimits;
@@ -114,11 +116,17 @@ export function createWebServer(options: WebServerOptions): WebServer {
     }
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/' || path === '/index.html') {
-        send(res, 200, 'text/html; charset=utf-8', renderStatusPage(options.page()), { 'Content-Security-Policy': CSP });
+        const model = options.page();
+        const pageUrl = pageAddress(req.headers.host, model.addresses);
+        send(res, 200, 'text/html; charset=utf-8', renderStatusPage({ ...model, pageUrl }), { 'Content-Security-Policy': CSP });
         return;
       }
       if (path === '/api/status') {
         send(res, 200, 'application/json', JSON.stringify(options.status()));
+        return;
+      }
+      if (path === '/metrics') {
+        send(res, 200, METRICS_CONTENT_TYPE, await renderMetrics(options.status() as Record<string, unknown>));
         return;
       }
     }

@@ -4,7 +4,7 @@ import type { Logger } from './logger.js';
 import { NameService, type Clock, type ImportResult } from './logic/name-service.js';
 import { resolveOptions, type NameServerOptions } from './options.js';
 import { createLevelRegistry, type NameDatabase } from './registry/level-registry.js';
-import type { Registry } from './registry/registry.js';
+import type { RecentName, Registry } from './registry/registry.js';
 import type { RejectReason } from './stats.js';
 import { createHttpHandler } from './transport/http.js';
 
@@ -43,6 +43,8 @@ export interface NameServerStatus {
   readonly trackedClients: number;
   /** Stored entries that could not be decoded. */
   readonly corruptRecords: number;
+  /** The latest registrations, newest first (a few; see the registry's `recent()`). */
+  readonly recent: readonly RecentName[];
 }
 
 export interface NameServer {
@@ -98,6 +100,7 @@ export async function createNameServer(options: NameServerOptions = {}, componen
         rateLimited: c.rateLimited,
         trackedClients: service.trackedClients,
         corruptRecords: registry.corrupt(),
+        recent: registry.recent(),
       };
     },
     exportNames: () => service.exportNames(),

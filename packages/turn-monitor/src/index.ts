@@ -16,7 +16,8 @@ export {
   type TurnMonitorOptions,
   type TurnMonitorStatus,
 } from './monitor/monitor.js';
-export type { HistoryEntry, HistorySummary } from './monitor/history.js';
+export type { HistoryEntry, HistorySummary, Timeline, TimelineBucket } from './monitor/history.js';
+export { TIMELINE_BUCKETS } from './monitor/history.js';
 export { DEFAULT_TURN_PORT, type TurnServerEntry } from './monitor/server-url.js';
 export { STEPS, type HealthState, type StepName } from './probe/classify.js';
 export { createFileStore } from './store/file-store.js';

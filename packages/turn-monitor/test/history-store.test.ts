@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ServerHistory } from '../src/monitor/history.js';
 import { classify, worst } from '../src/probe/classify.js';
-import { createFileStore, type PersistedSummary } from '../src/index.js';
+import { createFileStore, TIMELINE_BUCKETS, type PersistedSummary } from '../src/index.js';
 
 describe('history', () => {
   it('keeps only the window and at most `limit` entries, and counts states', () => {
@@ -23,6 +23,30 @@ describe('history', () => {
     h.prune(100_000);
     assert.equal(h.summary().checks, 0);
     assert.equal(h.summary().lastOkAt, 6000, 'last-ok time outlives the window');
+  });
+
+  it('cuts the window into a timeline of slices that keep the reason of their last failure', () => {
+    const h = new ServerHistory(48_000, 1000, 10);
+    // Slices are 1 s wide; checks every 250 ms for 60 s, down with a reason from 30 s to 32 s.
+    for (let t = 0; t < 60_000; t += 250) {
+      const bad = t >= 30_000 && t < 32_000;
+      h.add({ at: t, state: bad ? 'down' : 'ok', ...(bad ? { error: `tcp-connect: refused at ${t}` } : {}) });
+    }
+    const tl = h.summary(60_000).timeline;
+    assert.equal(tl.buckets.length, TIMELINE_BUCKETS);
+    assert.equal(tl.end, 60_000);
+    assert.equal(tl.bucketMs, 1000);
+    // The window starts at 12 s: slice i covers [12 + i, 13 + i) s.
+    const at = (sec: number) => tl.buckets[sec - 12];
+    assert.deepEqual(at(29), { ok: 4, degraded: 0, down: 0, error: null });
+    assert.deepEqual(at(30), { ok: 0, degraded: 0, down: 4, error: 'tcp-connect: refused at 30750' });
+    assert.deepEqual(at(31), { ok: 0, degraded: 0, down: 4, error: 'tcp-connect: refused at 31750' });
+    assert.deepEqual(at(59), { ok: 4, degraded: 0, down: 0, error: null });
+    assert.equal(tl.buckets.reduce((n, b) => n + b.ok + b.down + b.degraded, 0), 192, 'every check from 12 s to 59.75 s');
+    // Later, with no new checks, the slices move on and old ones are empty.
+    const later = h.summary(100_000).timeline;
+    assert.equal(later.buckets.filter((b) => b.ok + b.down > 0).length, 8, 'only 52..60 s remain in the window');
+    assert.equal(new ServerHistory(48_000, 10, 3).summary().timeline.buckets.every((b) => b.ok + b.down + b.degraded === 0), true);
   });
 
   it('at the default cadence 24 h stay within the default bound', () => {

@@ -1,6 +1,6 @@
 import type { AbstractBatchOptions, AbstractLevel, AbstractSublevel } from 'abstract-level';
 import { decodeStoredRecord, encodeRecord, type NameRecord } from '../codec/record.js';
-import type { Registry } from './registry.js';
+import { RECENT_NAMES, type RecentName, type Registry } from './registry.js';
 
 /**
  * Any abstract-level database with string keys and values: the appliance passes a `ClassicLevel`
@@ -26,14 +26,27 @@ export function createLevelRegistry(db: NameDatabase): Registry {
   const addrs: Sub = root.sublevel<string, string>('addrs', { keyEncoding: 'utf8', valueEncoding: 'utf8' });
   let count = 0;
   let corrupt = 0;
+  let latest: RecentName[] = [];
+  // Keeps the newest RECENT_NAMES by registration time; open() sees every record once anyway.
+  const consider = (r: NameRecord) => {
+    const last = latest[latest.length - 1];
+    if (latest.length >= RECENT_NAMES && last !== undefined && r.registeredAt <= last.registeredAt) return;
+    latest = [...latest.filter((x) => x.name !== r.name), { name: r.name, addr: r.addr, registeredAt: r.registeredAt }]
+      .sort((a, b) => b.registeredAt - a.registeredAt)
+      .slice(0, RECENT_NAMES);
+  };
 
   return {
     async open() {
       let n = 0;
       let bad = 0;
+      latest = [];
       for await (const value of names.values()) {
-        if (decodeStoredRecord(value).ok) n += 1;
-        else bad += 1;
+        const record = decodeStoredRecord(value);
+        if (record.ok) {
+          n += 1;
+          consider(record.value);
+        } else bad += 1;
       }
       count = n;
       corrupt = bad;
@@ -60,6 +73,7 @@ export function createLevelRegistry(db: NameDatabase): Registry {
       ]);
       await db.batch(ops, DURABLE);
       count += records.length;
+      for (const r of records) consider(r);
     },
 
     async remove(name) {
@@ -71,6 +85,7 @@ export function createLevelRegistry(db: NameDatabase): Registry {
       await db.batch(ops, DURABLE);
       if (record.ok) count -= 1;
       else corrupt = Math.max(0, corrupt - 1);
+      latest = latest.filter((x) => x.name !== name);
       return record.ok ? record.value : undefined;
     },
 
@@ -84,5 +99,6 @@ export function createLevelRegistry(db: NameDatabase): Registry {
     },
 
     corrupt: () => corrupt,
+    recent: () => latest,
   };
 }

@@ -1,5 +1,16 @@
 import type { NameRecord } from '../codec/record.js';
 
+/** A registration as the status page lists it. */
+export interface RecentName {
+  readonly name: string;
+  readonly addr: string;
+  /** Clock time (ms) of the registration on the box that first accepted it. */
+  readonly registeredAt: number;
+}
+
+/** How many of the latest registrations a registry keeps at hand. */
+export const RECENT_NAMES = 5;
+
 /**
  * Storage of name records, indexed both ways. Callers serialize writes (the name service holds a
  * write lock), so implementations need no compare-and-set. Every write resolves only once the data
@@ -20,4 +31,9 @@ export interface Registry {
   list(): AsyncIterable<NameRecord>;
   /** Stored entries that could not be decoded (found by `open()` or a lookup). */
   corrupt(): number;
+  /**
+   * The latest registrations, newest first (at most RECENT_NAMES), found while opening and kept
+   * up to date by `insert`; a removed name leaves the list without being replaced.
+   */
+  recent(): readonly RecentName[];
 }

@@ -294,7 +294,7 @@ export function createTurnMonitor(options: TurnMonitorOptions, components: TurnM
     slot.realm = result.realm ?? slot.realm;
     slot.software = result.software ?? slot.software;
     slot.relayed = result.relayed ?? null;
-    slot.history.add({ at, state: result.state });
+    slot.history.add({ at, state: result.state, ...(result.state === 'ok' ? {} : { error: slot.lastError }) });
     if (previous !== result.state) {
       dirty = true;
       const fields = { url: slot.config.url, state: result.state, previous, error: slot.lastError };
@@ -353,6 +353,7 @@ export function createTurnMonitor(options: TurnMonitorOptions, components: TurnM
       if (slots.some((s) => s.lastCheckedAt !== null && s.state !== 'pending')) await save(clock.now());
     },
     status() {
+      const now = clock.now();
       let state: ServerState = 'ok';
       for (const s of slots) if (RANK[s.state] > RANK[state]) state = s.state;
       return {
@@ -366,7 +367,7 @@ export function createTurnMonitor(options: TurnMonitorOptions, components: TurnM
           realm: s.realm,
           software: s.software,
           relayed: s.relayed,
-          history: s.history.summary(),
+          history: s.history.summary(now),
         })),
         counters: { ...counters },
       };

@@ -1,0 +1,28 @@
+/**
+ * The status page's sections, top to bottom. To add one: write a file beside this one that
+ * exports a `PageSection` (see ../section.ts), import it here and add it to the list.
+ */
+import type { PageSection } from '../section.js';
+import { answer } from './answer.js';
+import { services } from './services.js';
+import { settings } from './settings.js';
+import { phones } from './phones.js';
+import { qr } from './qr.js';
+import { nearby } from './nearby.js';
+import { names } from './names.js';
+import { proxy } from './proxy.js';
+import { turn } from './turn.js';
+import { box } from './box.js';
+
+export const SECTIONS: readonly PageSection[] = [
+  answer,
+  services,
+  settings,
+  qr,
+  phones,
+  proxy,
+  nearby,
+  names,
+  turn,
+  box,
+];
