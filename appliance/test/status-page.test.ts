@@ -15,7 +15,8 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import jsQRImport from 'jsqr';
 import { PNG } from 'pngjs';
-import { APPLIANCE_DIR, getJson, loopbackArgs, startAppliance, tempDir, type RunningAppliance } from './helpers.js';
+import { APPLIANCE_DIR, freeUdpPort, getJson, loopbackArgs, startAppliance, tempDir, type RunningAppliance } from './helpers.js';
+import { dig } from '../../packages/jami-dns/test/dig.js';
 // Reused from the packages' own tests: the lab coturn (loopback peers allowed) and signed Jami registrations.
 import { startCoturn, type Coturn } from '../../packages/turn-monitor/test/helpers/coturn.js';
 import { makeAccounts, registrationBody } from '../../packages/nameserver/test/helpers.js';
@@ -119,7 +120,9 @@ test('the values to type are those of the running configuration; cards, answer a
   }
 
   // The script ran under the CSP: one card per service (and the box), state in words.
-  await until(async () => (await page.locator('#services .card').count()) === 6, 10000, 'six cards');
+  await until(async () => (await page.locator('#services .card').count()) === 7, 10000, 'seven cards');
+  assert.match(await page.locator('#card-dns').innerText(), /Jami DNS mode\s+turned off/);
+  assert.match(await page.locator('#jami-dns').innerText(), /Nothing to type: Jami DNS mode\s+off\s+When this box is the LAN's DNS server/);
   assert.match(await page.locator('#card-dht').innerText(), /DHT node\s+working/);
   assert.match(await page.locator('#card-proxy').innerText(), /DHT proxy\s+turned off/);
   assert.match(await page.locator('#card-nameserver').innerText(), /Name server\s+working\s+2 names registered/);
@@ -180,4 +183,33 @@ test('the page keeps polling: stopping coturn turns the TURN card red without a 
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'status-page-phone.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+test('Jami DNS mode on: the section says what it does, devices per name, the warning and the name server', async () => {
+  const dnsData = await tempDir();
+  const base = await loopbackArgs(dnsData.path);
+  const dnsPort = await freeUdpPort();
+  const box = await startAppliance({ dataDir: dnsData.path, baseArgs: base, args: ['--jami-dns', '--dns-port', String(dnsPort)] });
+  try {
+    for (const type of ['A', 'AAAA']) {
+      const r = await dig('127.0.0.1', dnsPort, 'bootstrap.jami.net', type);
+      assert.equal(r.status, 'NOERROR');
+    }
+    const st = (await getJson(`http://127.0.0.1:${box.webPort}/api/status`)).body as { dns: { devicesLastHour: Record<string, number>; defaultRoute: boolean; warning: string | null } };
+    assert.equal(st.dns.devicesLastHour['bootstrap.jami.net'], 1);
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${box.webPort}/`);
+    await until(async () => /bootstrap\.jami\.net\s+1 device asked in the last hour/.test(await page.locator('#jami-dns').innerText()), 10000, 'devices per name');
+    const text = await page.locator('#jami-dns').innerText();
+    assert.match(text, /\bon\s+The box answers DNS for bootstrap\.jami\.net, turn\.jami\.net and dhtproxy\.jami\.net/);
+    assert.match(text, /config\.jami\.net\s+0 devices asked in the last hour/);
+    assert.match(text, new RegExp(`the name server http://127\\.0\\.0\\.1:${box.webPort}`));
+    // The box reads its own routing table: whichever way this machine is set up, the page says it.
+    if (st.dns.defaultRoute) assert.ok(text.includes(st.dns.warning ?? 'no warning text'), 'the default-route warning is shown');
+    else assert.doesNotMatch(text, /default route/);
+    await page.close();
+  } finally {
+    await box.stop();
+    await dnsData.remove();
+  }
 });

@@ -13,11 +13,13 @@ import { names } from './names.js';
 import { proxy } from './proxy.js';
 import { turn } from './turn.js';
 import { box } from './box.js';
+import { jamiDns } from './jami-dns.js';
 
 export const SECTIONS: readonly PageSection[] = [
   answer,
   services,
   settings,
+  jamiDns,
   qr,
   phones,
   proxy,
