@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Installs the real programs the test suites run against (Debian packages). Needs root.
-# dhtnode and python3-opendht: OpenDHT 2.4.12 peers for the DHT and discovery interop tests;
-# coturn: the TURN server the TURN monitor probes; iproute2: network namespaces for multicast tests;
-# chromium: the status-page test drives it through playwright-core; systemd: its systemd-notify
-# command, which the appliance spawns and its tests check against a fake notify socket;
-# prometheus: its promtool checks the appliance's /metrics.
-# bind9-dnsutils (dig) and dnsmasq: the Jami DNS tests ask with a real resolver client and forward
-# to a real upstream resolver; nftables: the zero-config e2e test counts a device's DHT datagrams.
-# jami-daemon (jamid) and dbus-daemon: the e2e workspace runs real Jami devices, each on its own bus.
+# One package per line, with the tests that need it (keeps merges of new suites trivial).
 set -euo pipefail
-packages=(dhtnode python3-opendht coturn iproute2 chromium procps systemd python3 prometheus bind9-dnsutils dnsmasq nftables jami-daemon dbus-daemon)
+packages=(
+  dhtnode          # OpenDHT 2.4.12 peers for the DHT, discovery and proxy interop tests
+  python3-opendht  # OpenDHT 2.4.12 python bindings (secure node, encrypted values)
+  python3
+  coturn           # the TURN server the TURN monitor probes and the e2e devices relay through
+  iproute2         # network namespaces and bridges for multicast, multi-box and e2e tests
+  chromium         # the status-page test drives it through playwright-core
+  procps
+  systemd          # its systemd-notify command, which the appliance spawns
+  prometheus       # promtool checks the appliance's /metrics
+  jami-daemon      # jamid: the e2e workspace runs real Jami devices
+  dbus-daemon      # one private bus per Jami device
+  bind9-dnsutils   # dig: the Jami DNS tests ask with a real resolver client
+  dnsmasq          # a real upstream resolver the Jami DNS responder forwards to
+  nftables         # the zero-config e2e test counts a device's DHT datagrams
+)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

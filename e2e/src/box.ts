@@ -70,6 +70,8 @@ export interface BoxOptions {
   coturn?: boolean;
   /** Run the built bundle (built once per process by appliance/build.mjs) or the TypeScript sources. @default 'bundle' */
   run?: 'bundle' | 'source';
+  /** Extra node options before the script (e.g. `--import` of a preload). @default none */
+  nodeArgs?: string[];
   /** @default 60000 */
   readyTimeoutMs?: number;
   /**
@@ -133,9 +135,10 @@ export async function startBox(options: BoxOptions): Promise<Box> {
   }
 
   const flags = ['--data-dir', join(dir, 'data'), '--dht-port', String(dhtPort), '--web-port', String(webPort), '--log-level', 'debug', ...(options.flags ?? [])];
+  const nodeArgs = options.nodeArgs ?? [];
   const node = options.run === 'source'
-    ? [process.execPath, '--conditions=lanbox-source', '--import', 'tsx', join(APPLIANCE_DIR, 'src/main.ts')]
-    : [process.execPath, await buildBundle()];
+    ? [process.execPath, ...nodeArgs, '--conditions=lanbox-source', '--import', 'tsx', join(APPLIANCE_DIR, 'src/main.ts')]
+    : [process.execPath, ...nodeArgs, await buildBundle()];
   const appliance = startTracked(host.wrap[0]!, [...host.wrap.slice(1), ...node, ...flags], {
     label: `lanbox on ${host.name}`,
     logFile: join(dir, 'lanbox.log'),

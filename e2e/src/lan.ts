@@ -29,6 +29,8 @@ export interface LanHost {
   readonly ip: string;
   /** The LAN interface inside the namespace. */
   readonly iface: 'eth0';
+  /** The host's bridge port (the outer veth end, in the root namespace). */
+  readonly port: string;
   /** Prefix that runs a program inside this host: ['ip', 'netns', 'exec', ns]. It execs, so pids stay the program's. */
   readonly wrap: readonly string[];
   /** Runs a command inside the namespace and returns its stdout (throws on non-zero exit or timeout). */
@@ -46,6 +48,11 @@ export interface Lan {
   host(name: string): LanHost;
   /** Adds one more host (the next free address) to the running LAN. */
   addHost(name: string): Promise<LanHost>;
+  /**
+   * Wi-Fi client isolation: isolated bridge ports cannot exchange any frame with each other (not
+   * even broadcast or multicast), only with ports that are not isolated (put the box on one).
+   */
+  isolate(name: string, on?: boolean): Promise<void>;
 }
 
 export interface LanOptions {
@@ -121,6 +128,7 @@ export async function createLan(options: LanOptions): Promise<Lan> {
       ns,
       ip: address,
       iface: 'eth0',
+      port: outer,
       wrap,
       run: inNs,
       async httpGet(url, timeoutMs = 10_000) {
@@ -139,6 +147,11 @@ export async function createLan(options: LanOptions): Promise<Lan> {
     subnet,
     hosts,
     addHost,
+    async isolate(name, on = true) {
+      const h = hosts[name];
+      if (h === undefined) throw new Error(`no host ${name} on this LAN`);
+      await ip('link', 'set', 'dev', h.port, 'type', 'bridge_slave', 'isolated', on ? 'on' : 'off');
+    },
     host(name) {
       const h = hosts[name];
       if (h === undefined) throw new Error(`no host ${name} on this LAN`);

@@ -43,6 +43,16 @@ async function registeredPeer(steps: Steps, device: JamiDevice, details: Details
   return { device, account, uri };
 }
 
+// Runs in a host: connects to IP:PORT and prints "refused" (the host answered), or "unreachable".
+const TCP_PROBE = `const s = require('net').connect(Number(process.argv[2]), process.argv[1]);
+s.setTimeout(3000, () => { console.log('unreachable'); process.exit(0); });
+s.on('connect', () => { console.log('open'); process.exit(0); });
+s.on('error', (e) => { console.log(e.code === 'ECONNREFUSED' ? 'refused' : 'unreachable'); process.exit(0); });`;
+
+async function tcpProbe(run: (cmd: string, args: string[], timeoutMs?: number) => Promise<string>, ip: string, port: number): Promise<string> {
+  return (await run(process.execPath, ['-e', TCP_PROBE, ip, String(port)], 15_000)).trim();
+}
+
 interface TurnServerStatus {
   url: string;
   state: string;
@@ -63,6 +73,8 @@ interface ScenarioOptions {
   bDetails?: (box: Box) => Details;
   /** Extra lanbox flags. */
   boxFlags?: string[];
+  /** Wi-Fi client isolation between the two devices (both can reach the box, not each other). */
+  isolateDevices?: boolean;
   /** Called with the box and both peers once both are registered (extra checks for a variant). */
   afterRegistration?: (box: Box, a: Peer, b: Peer, steps: Steps) => Promise<void>;
 }
@@ -80,12 +92,23 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
   try {
     const lan = await steps.step('create the LAN: bridge + namespaces box, a, b (IPv4 only, no default route)', () =>
       createLan({ tag: 'lbe2', hosts: ['box', 'a', 'b'], teardown }));
+    if (options.isolateDevices === true) {
+      await steps.step('isolate a and b from each other on the bridge (client isolation)', async () => {
+        await lan.isolate('a');
+        await lan.isolate('b');
+      });
+    }
     const box = await steps.step('start the box: coturn, then lanbox (bundle) on 4222/8080', () =>
       startBox({ host: lan.host('box'), teardown, flags: options.boxFlags ?? [] }));
     diagnosable.push(box);
     const [devA, devB] = await steps.step('start jamid a and b (private dbus-daemon, own HOME each)', () =>
       Promise.all([startJamiDevice({ host: lan.host('a'), teardown }), startJamiDevice({ host: lan.host('b'), teardown })]));
     diagnosable.push(devA, devB);
+    if (options.isolateDevices === true) {
+      // Nothing listens on port 9: a reachable host refuses, an isolated one cannot be reached at all.
+      assert.equal(await tcpProbe(lan.host('a').run, lan.host('b').ip, 9), 'unreachable', 'a cannot reach b');
+      assert.equal(await tcpProbe(lan.host('a').run, box.ip, 9), 'refused', 'a reaches the box');
+    }
     const [A, B] = await Promise.all([
       registeredPeer(steps, devA, lanAccountDetails(box)),
       registeredPeer(steps, devB, options.bDetails?.(box) ?? lanAccountDetails(box)),
@@ -169,6 +192,12 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
         const from = (ip: string): boolean => new RegExp(`user <ring> realm <ring> .*remote ${ip.replace(/\./g, '\\.')}:`).test(log);
         return from(lan.host('a').ip) && from(lan.host('b').ip) ? true : undefined;
       }, { timeoutMs: 60_000, intervalMs: 1000 }));
+    if (options.isolateDevices === true) {
+      // The devices cannot reach each other, so their connection was relayed: coturn installed a
+      // permission for a device's address (the monitor's probes only ever name the box's own).
+      const log = await box.coturn!.log();
+      assert.match(log, new RegExp(`peer (${lan.host('a').ip}|${lan.host('b').ip}) lifetime updated`.replace(/\./g, '\\.')), 'a relay permission for a device');
+    }
     const turn = await steps.step('the box\'s TURN monitor reports its coturn ok', () => turnOk(box));
     t.diagnostic(`box TURN monitor: ${turn.url} ${turn.state}, history ${JSON.stringify(turn.history)}`);
     assert.ok((turn.history?.checks ?? 0) >= 1);
@@ -184,3 +213,6 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
 }
 
 test('two Jami devices that know only the box: DHT, names, conversation request, text and swarm messages both ways, TURN', (t) => scenario(t));
+
+test('the same with Wi-Fi client isolation between the devices: everything goes through the box, swarm messages through its TURN relay', (t) =>
+  scenario(t, { isolateDevices: true }));
