@@ -15,6 +15,10 @@ import { createNameServerService, type NameServerService, type NameServerService
 import { createDiscoveryService, type DiscoveryServiceStatus } from './services/discovery.js';
 import { createTurnService, type TurnServiceStatus } from './services/turn.js';
 import { createJamiDnsService, type JamiDnsServiceStatus } from './services/jami-dns.js';
+import { createProxyApplianceService, type ProxyApplianceService } from './services/proxy.js';
+import { createPushApplianceService, type PushApplianceService } from './services/push.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isProxyHost } from './web/proxy-ports.js';
 import { disabledService, STOPPED, type ApplianceService, type DisabledStatus, type ServiceStatus, type StoppedStatus } from './services/service.js';
 import { createWebServer, type WebServer } from './web/server.js';
 import { lanAddresses } from './web/lan-addresses.js';
@@ -32,7 +36,10 @@ export interface ClientSettings {
   bootstrap: string[];
   nameServer: string[];
   turn: { addresses: string[]; username: string; password: string; realm: string } | null;
+  /** DHT proxy addresses (`HOST:PORT`; IPv4 only: Jami's proxy field cannot take an IPv6 literal). */
   proxy: string[];
+  /** Push service URLs to type into ntfy as its default server. */
+  ntfy: string[];
   peerDiscovery: boolean;
 }
 
@@ -55,6 +62,7 @@ export interface StatusDocument {
   dht: DhtServiceStatus;
   discovery: DiscoveryServiceStatus | DisabledStatus | StoppedStatus;
   nameserver: NameServerServiceStatus | DisabledStatus;
+  push: ServiceStatus & { url: string | null };
   proxy: ServiceStatus;
   turn: TurnServiceStatus | DisabledStatus;
   dns: JamiDnsServiceStatus | (DisabledStatus & { mode: 'off' });
@@ -68,6 +76,7 @@ interface Services {
   dht: ApplianceService<DhtServiceStatus>;
   discovery: ApplianceService<DiscoveryServiceStatus | DisabledStatus>;
   nameserver: ApplianceService<NameServerServiceStatus | DisabledStatus>;
+  push: ApplianceService;
   proxy: ApplianceService;
   turn: ApplianceService<TurnServiceStatus | DisabledStatus>;
   dns: ApplianceService<JamiDnsServiceStatus | (DisabledStatus & { mode: 'off' })>;
@@ -97,6 +106,8 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
   let webPort: number | null = null;
   let ready = false;
   let stopping: Promise<void> | null = null;
+  let proxyService: ProxyApplianceService | null = null;
+  let pushService: PushApplianceService | null = null;
 
   // Before start() has built the services, each one reports itself as not running.
   const statusOf = <S extends ServiceStatus>(s: ApplianceService<S> | undefined): S | StoppedStatus => (s ? s.status() : STOPPED);
@@ -106,6 +117,8 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     const dhtPort = boundDhtPort(statusOf(services?.dht)) ?? config.dhtPort;
     const turnStatus = statusOf(services?.turn);
     const first = config.turn[0];
+    const proxyPort = proxyService?.port() ?? null;
+    const pushPort = pushService?.port() ?? null;
     const realm = 'realm' in turnStatus && turnStatus.realm !== null && turnStatus.realm !== '' ? turnStatus.realm : TURN_REALM_DEFAULT;
     return {
       bootstrap: addrs.map((a) => formatHostPort(a, dhtPort)),
@@ -120,12 +133,27 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
               password: first.password,
               realm,
             },
-      proxy: [],
+      proxy: proxyPort === null ? [] : addrs.filter((a) => !a.includes(':')).map((a) => formatHostPort(a, proxyPort)),
+      ntfy: pushPort === null ? [] : addrs.map((a) => `http://${formatHostPort(a, pushPort)}`),
       peerDiscovery: true,
     };
   };
 
-  const status = (): StatusDocument => {
+  /**
+   * The push service's base URL as the asking client reached the box (its Host header's host,
+   * when that is a plain IP or name), else the first LAN address.
+   */
+  const pushUrlFor = (req: IncomingMessage | undefined): string | null => {
+    const pushPort = pushService?.port() ?? null;
+    if (pushPort === null) return null;
+    const host = req?.headers.host ?? '';
+    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(:\d+)?$/.exec(host);
+    const name = m?.[1] ?? lanAddresses(config.bind)[0]?.address;
+    if (name === undefined) return null;
+    return name.startsWith('[') ? `http://${name}:${pushPort}` : `http://${formatHostPort(name, pushPort)}`;
+  };
+
+  const status = (req?: IncomingMessage): StatusDocument => {
     const mem = process.memoryUsage();
     return {
       appliance: {
@@ -145,6 +173,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       dht: statusOf(services?.dht),
       discovery: statusOf(services?.discovery),
       nameserver: statusOf(services?.nameserver),
+      push: { ...statusOf(services?.push), url: pushUrlFor(req) },
       proxy: statusOf(services?.proxy),
       turn: statusOf(services?.turn),
       dns: services?.dns.status() ?? { state: 'disabled', summary: 'not started', mode: 'off' },
@@ -153,8 +182,8 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     };
   };
 
-  const pageModel = (): Omit<PageModel, 'pageUrl'> => {
-    const st = status();
+  const pageModel = (req?: IncomingMessage): Omit<PageModel, 'pageUrl'> => {
+    const st = status(req);
     const c = st.clients;
     return {
       hostname: st.appliance.hostname,
@@ -164,7 +193,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       nodeId: 'nodeId' in st.dht ? st.dht.nodeId : null,
       nameServerUrls: config.nameserver ? c.nameServer : null,
       turn: c.turn,
-      proxy: c.proxy.length > 0 ? { addresses: c.proxy } : { unavailable: st.proxy.state === 'disabled' ? 'This box offers no DHT proxy.' : 'The DHT proxy is not reachable yet.' },
+      proxy: c.proxy.length > 0 ? { addresses: c.proxy } : { unavailable: config.proxy ? 'The DHT proxy is not running.' : 'The DHT proxy is turned off on this box (--no-proxy).' },
       discovery: config.discovery,
       initialStatus: st,
     };
@@ -203,19 +232,22 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     const nameserver = config.nameserver
       ? createNameServerService({ adminToken: config.adminToken }, { db: st.root, logger: child('nameserver') })
       : null;
+    pushService = config.push ? createPushApplianceService(config, { logger: child('push') }) : null;
+    const push = pushService;
+    proxyService = config.proxy
+      ? createProxyApplianceService(config, { dht: dht.node, db: st.root.sublevel<string, string>('proxy', { valueEncoding: 'utf8' }), logger: child('proxy'), pushPort: () => push?.port() ?? null })
+      : null;
     const services: Services = {
       dht,
       discovery: config.discovery ? createDiscoveryService({ dht: dht.node, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
       nameserver: nameserver ?? disabledService('nameserver', 'turned off (--no-nameserver)'),
-      proxy: disabledService('proxy', config.proxy ? 'not built yet: lanbox has no DHT proxy, phones must reach the DHT directly' : 'turned off (--no-proxy); lanbox has no DHT proxy yet anyway', {
-        built: false,
-        requested: config.proxy,
-        port: config.proxyPort,
-      }),
+      push: pushService ?? disabledService('push', 'turned off (--no-push)'),
+      proxy: proxyService ?? disabledService('proxy', 'turned off (--no-proxy)'),
       turn: config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
-      // Last: the names it hands out must lead to services that already listen.
+      // Last: the names it hands out must lead to services that already listen. It also opens
+      // the proxy's extra ports (Jami's fallback for dhtproxy.jami.net is TCP 80-95).
       dns: config.jamiDns
-        ? createJamiDnsService(config, { logger: child('dns') })
+        ? createJamiDnsService(config, { logger: child('dns'), proxy: proxyService?.server() ?? null })
         : disabledService('dns', 'Jami DNS mode is off (--jami-dns to turn it on, on an offline LAN only)', { mode: 'off' as const }),
     };
     return { services, nameserver };
@@ -246,10 +278,14 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
           ...(built.nameserver !== null ? [built.nameserver.route] : []),
           ...(config.adminToken !== null && built.nameserver !== null ? [createAdminRoute(config.adminToken, built.nameserver)] : []),
         ];
+        const proxyServer = config.jamiDns ? (proxyService?.server() ?? null) : null;
         const w = createWebServer({
           status,
           page: pageModel,
           routes,
+          // Jami DNS mode: requests for dhtproxy.jami.net reaching the web port (80 on the box,
+          // one of Jami's fallback proxy ports) are the proxy's.
+          ...(proxyServer !== null ? { takeover: { match: (req: IncomingMessage) => isProxyHost(req.headers.host), handle: (req: IncomingMessage, res: ServerResponse) => void proxyServer.emit('request', req, res) } } : {}),
           bodyLimits: { '/api/names/import': MAX_IMPORT_BYTES },
           onError: (err) => log.error({ err }, 'web request failed') });
         web = w;

@@ -64,7 +64,7 @@ test('--selftest: the bundle starts its services on loopback in a temp dir, chec
   const result = JSON.parse(out) as { selftest: string; nodeId: string; states: Record<string, string> };
   assert.equal(result.selftest, 'ok');
   assert.match(result.nodeId, /^[0-9a-f]{40}$/);
-  assert.deepEqual(result.states, { dht: 'ok', nameserver: 'ok' });
+  assert.deepEqual(result.states, { dht: 'ok', nameserver: 'ok', push: 'ok', proxy: 'ok' });
 });
 
 /** A real dhtnode driven through its interactive prompt on stdin. */

@@ -160,6 +160,26 @@ describe('Jami DNS mode on, two LANs', () => {
     assert.equal(back.status, 'NOERROR');
   });
 
+  it('the DHT proxy answers on every TCP port 80-95, and on the web port for Host dhtproxy.jami.net', async () => {
+    const st = await boxStatus();
+    assert.deepEqual([...st.dns.proxyPorts.listening].sort((x: number, y: number) => x - y), Array.from({ length: 16 }, (_, i) => 80 + i));
+    assert.deepEqual(st.dns.proxyPorts.failed, {});
+    // From a client, as Jami does after resolving dhtproxy.jami.net: GET /node/info on a random port of the range.
+    // node:http (fetch does not let a request name its own Host header).
+    const script =
+      "const [u,h]=process.argv.slice(1);const url=new URL(u);" +
+      "require('node:http').get({host:url.hostname,port:url.port,path:url.pathname,headers:h?{host:h}:{}},(r)=>{let b='';r.on('data',(d)=>b+=d);r.on('end',()=>process.stdout.write(r.statusCode+' '+b))}).on('error',(e)=>process.stdout.write('error '+e.message))";
+    const get = (url: string, host?: string) => inNs(LAN1.client, process.execPath, '-e', script, url, host ?? '');
+    for (const port of [80, 87, 95]) {
+      const { stdout } = await get(`http://${LAN1.box4}:${port}/node/info`);
+      assert.match(stdout, /^200 .*"node_id"/, `port ${port}`);
+    }
+    // The web port serves the status page, except for requests naming the proxy's host.
+    assert.match((await get(`http://${LAN1.box4}:8080/node/info`, 'dhtproxy.jami.net:8080')).stdout, /^200 .*"node_id"/);
+    assert.match((await get(`http://${LAN1.box4}:8080/node/info`)).stdout, /^404 /);
+    assert.ok((await boxStatus()).dns.proxyPorts.connections >= 3);
+  });
+
   it('malformed and oversized datagrams neither crash nor stall it', async () => {
     const junk = ['', '0000', 'ff'.repeat(60), '41'.repeat(1400), '123401000001000000000000c00c00010001', '1234010000020000000000000000010001'];
     await sendRaw(LAN1.client, LAN1.box4, junk);
@@ -205,6 +225,10 @@ describe('Jami DNS mode off', () => {
     try {
       const { stdout } = await inNs(BOX, 'ss', '-Hlun');
       assert.doesNotMatch(stdout, /:53\s/);
+      // Nor the proxy's fallback ports (the proxy itself runs on its own port).
+      const tcp = (await inNs(BOX, 'ss', '-Hltn')).stdout;
+      assert.doesNotMatch(tcp, /:(8\d|9[0-5])\s/);
+      assert.match(tcp, /:8081\s/, 'the proxy listens on its own port');
       const st = await boxStatus();
       assert.deepEqual([st.dns.state, st.dns.mode], ['disabled', 'off']);
       const r = await dig(LAN1.box4, 53, 'bootstrap.jami.net', 'A', { ns: LAN1.client });

@@ -160,6 +160,10 @@ function crossCheck(config: LanboxConfig, errors: string[]): void {
   if (config.proxy && config.webPort !== 0 && config.webPort === config.proxyPort) {
     errors.push(`--web-port and --proxy-port: both are ${config.webPort}; they must differ (or use --no-proxy)`);
   }
+  if (config.push && config.pushPort !== 0) {
+    if (config.pushPort === config.webPort) errors.push(`--push-port and --web-port: both are ${config.pushPort}; they must differ (or use --no-push)`);
+    if (config.proxy && config.pushPort === config.proxyPort) errors.push(`--push-port and --proxy-port: both are ${config.pushPort}; they must differ (or use --no-push)`);
+  }
 }
 
 /** Reads argv (without `node` and the script) and the config file it names. */

@@ -26,7 +26,7 @@ export interface LanboxConfig {
   dhtPort: number;
   /** TCP port of the status page, /api and the name server. 0 picks a free port. @default 8080 (local), 80 (box) */
   webPort: number;
-  /** TCP port reserved for the DHT proxy. @default 8081 (local), 8080 (box) */
+  /** TCP port of the DHT proxy for phones. 0 picks a free port. @default 8081 (local), 8080 (box) */
   proxyPort: number;
   /** Address every listener binds to; null means all interfaces (IPv4 and IPv6). @default null */
   bind: string | null;
@@ -34,8 +34,16 @@ export interface LanboxConfig {
   bootstrap: HostPort[];
   /** Multicast local peer discovery. @default true */
   discovery: boolean;
-  /** DHT proxy for mobile clients (not built yet: accepted, reported as disabled). @default true */
+  /** DHT proxy for mobile clients. @default true */
   proxy: boolean;
+  /** The box's own push service (ntfy-compatible, for the ntfy app as UnifiedPush distributor). @default true */
+  push: boolean;
+  /** TCP port of the push service: the URL typed into ntfy is http://<box>:<port>. 0 picks a free port. @default 8082 */
+  pushPort: number;
+  /** gorush-style gateway for Android (FCM) and iOS (APNs) push subscriptions; null = none (offline LAN). @default null */
+  pushGateway: string | null;
+  /** Other UnifiedPush servers (`http(s)://host:port` origins) the proxy may post to; the box's own push service is always allowed. @default [] */
+  pushAllow: string[];
   /** Jami name server on the web port. @default true */
   nameserver: boolean;
   /** Per-peer rate limits of the DHT; switch off only for benchmarks. @default true */
@@ -122,6 +130,21 @@ const dnsUpstream = (raw: unknown) => {
   return r;
 };
 
+/** An http(s) URL; as an origin (`http://host:port`, what the allow-list compares) when `origin`. */
+const httpUrl = (origin: boolean) => (raw: unknown) => {
+  if (raw === null && !origin) return { ok: true as const, value: null };
+  let url: URL | null = null;
+  try {
+    url = typeof raw === 'string' && raw.length <= 2048 ? new URL(raw) : null;
+  } catch {
+    url = null;
+  }
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') {
+    return { ok: false as const, error: `must be an http:// or https:// URL (got ${preview(raw)})` };
+  }
+  return { ok: true as const, value: origin ? url.origin : url.toString() };
+};
+
 const fromResult = <T>(r: { ok: true; value: T } | { ok: false; error: string }) => r;
 
 /** Every configurable field, in the order --help lists them. */
@@ -148,7 +171,7 @@ export const FIELDS: readonly FieldSpec[] = [
   },
   {
     key: 'proxyPort', flag: 'proxy-port', kind: 'integer', valueName: 'N',
-    description: 'TCP port reserved for the DHT proxy (the proxy is not built yet)',
+    description: 'TCP port of the DHT proxy that phones use (0 = any free port)',
     defaultText: (p) => (p === 'box' ? '8080' : '8081'), parse: port(true),
   },
   {
@@ -168,8 +191,28 @@ export const FIELDS: readonly FieldSpec[] = [
   },
   {
     key: 'proxy', flag: 'proxy', kind: 'boolean', valueName: '',
-    description: 'DHT proxy for mobile clients (--no-proxy to turn off; not built yet, always reported as disabled)',
+    description: 'DHT proxy for mobile clients (--no-proxy to turn off)',
     defaultText: () => 'on', parse: boolean,
+  },
+  {
+    key: 'push', flag: 'push', kind: 'boolean', valueName: '',
+    description: "the box's own push service for the ntfy app (--no-push to turn off)",
+    defaultText: () => 'on', parse: boolean,
+  },
+  {
+    key: 'pushPort', flag: 'push-port', kind: 'integer', valueName: 'N',
+    description: 'TCP port of the push service; phones type http://<box>:N into ntfy (0 = any free port)',
+    defaultText: () => '8082', parse: port(true),
+  },
+  {
+    key: 'pushGateway', flag: 'push-gateway', kind: 'string', valueName: 'URL',
+    description: 'gorush-style gateway (http://host:port) for Android/iOS push subscriptions, for a site that has one',
+    defaultText: () => 'none', parse: httpUrl(false),
+  },
+  {
+    key: 'pushAllow', flag: 'push-allow', kind: 'list', valueName: 'URL',
+    description: "another UnifiedPush server (http://host:port) the proxy may post to; repeatable; the box's own is always allowed",
+    defaultText: () => 'none (no open relay)', parse: httpUrl(true),
   },
   {
     key: 'nameserver', flag: 'nameserver', kind: 'boolean', valueName: '',
@@ -226,6 +269,10 @@ export function defaultsFor(profile: Profile): LanboxConfig {
     bootstrap: [],
     discovery: true,
     proxy: true,
+    push: true,
+    pushPort: 8082,
+    pushGateway: null,
+    pushAllow: [],
     nameserver: true,
     rateLimit: true,
     turn: [{ username: 'ring', password: 'ring', host: '127.0.0.1', port: 3478 }],

@@ -7,7 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { createJamiDns, createUdpTransport, hasDefaultRoute, type JamiDns, type JamiDnsStatus, type Listening, type Logger } from '@lanbox/jami-dns';
+import type { Server as HttpServer } from 'node:http';
 import type { LanboxConfig } from '../config/schema.js';
+import { createProxyPorts, type ProxyPorts, type ProxyPortsStatus } from '../web/proxy-ports.js';
 import type { ApplianceService, ServiceStatus, StoppedStatus } from './service.js';
 
 /** Forward timeouts want a few checks a second; the route table is re-read every 10 s. */
@@ -48,6 +50,8 @@ export interface JamiDnsRunningStatus extends ServiceStatus {
   /** Distinct source addresses per Jami name in the last hour. */
   devicesLastHour: Record<string, number>;
   names: JamiDnsStatus['names'];
+  /** The DHT proxy on Jami's fallback ports 80-95 (null when the proxy is off). */
+  proxyPorts: ProxyPortsStatus | null;
   counters: JamiDnsStatus['counters'];
   /** Datagrams dropped without an answer (short, responses, over rate, stray upstream replies). */
   dropped: number;
@@ -63,7 +67,14 @@ export interface JamiDnsService extends ApplianceService<JamiDnsServiceStatus> {
 
 export function createJamiDnsService(
   config: LanboxConfig,
-  components: { logger: Logger; defaultRoute?: () => boolean },
+  components: {
+    logger: Logger;
+    defaultRoute?: () => boolean;
+    /** The DHT proxy's HTTP server, served on TCP 80-95 too; null when the proxy is off. */
+    proxy?: HttpServer | null;
+    /** @default JAMI_PROXY_PORTS (80-95) */
+    proxyPorts?: readonly number[];
+  },
 ): JamiDnsService {
   const log = components.logger;
   const checkRoute = components.defaultRoute ?? readDefaultRoute;
@@ -72,6 +83,13 @@ export function createJamiDnsService(
     { upstream: config.dnsUpstream, fixedAddress: concreteBind },
     { transport: createUdpTransport({ port: config.dnsPort, bind: config.bind }), logger: log },
   );
+  const proxyPorts: ProxyPorts | null =
+    components.proxy != null
+      ? createProxyPorts(
+          { bind: config.bind, webPort: config.webPort, ...(components.proxyPorts !== undefined ? { ports: components.proxyPorts } : {}) },
+          { proxy: components.proxy, logger: log },
+        )
+      : null;
   let timer: NodeJS.Timeout | null = null;
   let defaultRoute = false;
   let lastRouteCheck = 0;
@@ -88,6 +106,7 @@ export function createJamiDnsService(
     name: 'dns',
     dns,
     async start() {
+      await proxyPorts?.start();
       await dns.start();
       updateRoute(Date.now());
       timer = setInterval(() => {
@@ -102,6 +121,7 @@ export function createJamiDnsService(
       clearInterval(timer);
       timer = null;
       await dns.stop();
+      await proxyPorts?.stop();
     },
     status(): JamiDnsServiceStatus {
       const s = dns.status();
@@ -109,13 +129,16 @@ export function createJamiDnsService(
       const devices = Object.fromEntries(Object.entries(s.names).map(([name, n]) => [name, n.devicesLastHour]));
       const families = [s.listening.udp4 ? 'IPv4' : '', s.listening.udp6 ? 'IPv6' : ''].filter(Boolean).join(' and ');
       const c = s.counters;
+      const ports = proxyPorts?.status() ?? null;
+      const failedPorts = ports === null ? [] : Object.keys(ports.failed);
       const summary =
         `answering Jami's names on UDP ${s.listening.port} (${families}); ` +
         `${devices['bootstrap.jami.net'] ?? 0} devices asked for bootstrap.jami.net in the last hour; ` +
         (s.upstream !== null ? `other names forwarded to ${s.upstream}` : 'other names refused (no upstream)') +
+        (ports === null ? '; no DHT proxy for dhtproxy.jami.net (the proxy is off)' : failedPorts.length > 0 ? `; the DHT proxy could not open TCP ${failedPorts.join(', ')}` : '; the DHT proxy answers on TCP 80-95') +
         (defaultRoute ? '. WARNING: the box has a default route' : '');
       return {
-        state: defaultRoute ? 'degraded' : 'ok',
+        state: defaultRoute || failedPorts.length > 0 ? 'degraded' : 'ok',
         summary,
         mode: 'jami-dns',
         explanation: JAMI_DNS_EXPLANATION,
@@ -126,6 +149,7 @@ export function createJamiDnsService(
         warning: defaultRoute ? DEFAULT_ROUTE_WARNING : null,
         devicesLastHour: devices,
         names: s.names,
+        proxyPorts: ports,
         counters: c,
         dropped: c.tooShort + c.notAQuery + c.rateLimited + c.upstreamIgnored,
         pendingForwards: s.pendingForwards,

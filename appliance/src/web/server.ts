@@ -34,10 +34,15 @@ export interface WebCounters {
 }
 
 export interface WebServerOptions {
-  /** The whole /api/status document. */
-  status: () => object;
+  /** The whole /api/status document; `req` tells which address the client reached (URLs to type). */
+  status: (req?: IncomingMessage) => object;
   /** What the status page shows when first served (the page then polls /api/status); the server adds the page's own URL. */
-  page: () => Omit<PageModel, 'pageUrl'>;
+  page: (req?: IncomingMessage) => Omit<PageModel, 'pageUrl'>;
+  /**
+   * Requests this returns true for go to `takeover` before anything else (Jami DNS mode: the DHT
+   * proxy shares the web port by Host header). @default none
+   */
+  takeover?: { match: (req: IncomingMessage) => boolean; handle: (req: IncomingMessage, res: ServerResponse) => void };
   /** Tried in order for anything that is not the page or /api/*. */
   routes: RouteHandler[];
   limits?: WebLimits;
@@ -116,13 +121,13 @@ export function createWebServer(options: WebServerOptions): WebServer {
     }
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/' || path === '/index.html') {
-        const model = options.page();
+        const model = options.page(req);
         const pageUrl = pageAddress(req.headers.host, model.addresses);
         send(res, 200, 'text/html; charset=utf-8', renderStatusPage({ ...model, pageUrl }), { 'Content-Security-Policy': CSP });
         return;
       }
       if (path === '/api/status') {
-        send(res, 200, 'application/json', JSON.stringify(options.status()));
+        send(res, 200, 'application/json', JSON.stringify(options.status(req)));
         return;
       }
       if (path === '/metrics') {
@@ -138,6 +143,10 @@ export function createWebServer(options: WebServerOptions): WebServer {
   };
 
   const server = createServer({ maxHeaderSize: limits.maxHeaderBytes, requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.requestTimeoutMs }, (req, res) => {
+    if (options.takeover?.match(req) === true) {
+      options.takeover.handle(req, res);
+      return;
+    }
     handle(req, res).catch((err: unknown) => {
       counters.errors++;
       options.onError?.(err);
