@@ -3,7 +3,7 @@
  * alias and archive password (every server setting left at Jami's defaults: bootstrap.jami.net,
  * turn.jami.net, ns.jami.net, config.jami.net/dhtproxy.jami.net), in network namespaces whose
  * resolver is the box in Jami DNS mode. The box's DNS turns those defaults into the box.
- * Needs root, Debian's jami-daemon, dbus-daemon, coturn and nftables.
+ * Needs root, Debian's jami-daemon, dbus-daemon, coturn and nftables (`nft` counts a device's DHT datagrams).
  */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -129,6 +129,7 @@ describe('unmodified Jami, the box as the LAN\'s DNS', () => {
         return dht.nodes.good >= 2 && dht.storage.values >= 2 ? true : undefined;
       }, { timeoutMs: 60_000, intervalMs: 1000 }));
 
+    const sinceA = a.mark();
     const sinceB = b.mark();
     await a.sendConversationRequest(accA, uriB);
     const conv = await steps.step('conversation request arrives', () => b.waitConversationRequest(accB, uriA, { since: sinceB, timeoutMs: 180_000 }));
@@ -141,9 +142,16 @@ describe('unmodified Jami, the box as the LAN\'s DNS', () => {
     await steps.step('text message arrives', () => b.waitTextMessage(accB, uriA, 'hello over the box', { since: sinceText, timeoutMs: 180_000 }));
     const delivered = steps.elapsedMs();
 
-    const sinceSwarm = a.mark();
-    await b.sendSwarmMessage(accB, conv, 'swarm over the box');
-    await steps.step('swarm message arrives', () => a.waitSwarmMessage(accA, conv, 'swarm over the box', { since: sinceSwarm, timeoutMs: 180_000 }));
+    // a (the conversation's creator) must see b join before b is a member it syncs with.
+    await steps.step('a sees b join the conversation', () =>
+      a.waitSignal('conversationMemberEvent', (body) => body[0] === accA && body[1] === conv && body[2] === uriB && body[3] === 1, {
+        since: sinceA,
+        timeoutMs: 180_000,
+        what: 'b joining, on a',
+      }));
+    const sinceSwarm = b.mark();
+    await a.sendSwarmMessage(accA, conv, 'swarm over the box');
+    await steps.step('swarm message arrives', () => b.waitSwarmMessage(accB, conv, 'swarm over the box', { since: sinceSwarm, timeoutMs: 180_000 }));
     const swarm = steps.elapsedMs();
     steps.note(`from default accounts' creation: keys ${((keys - created) / 1000).toFixed(1)} s, registered ${((registered - created) / 1000).toFixed(1)} s, ` +
       `first message delivered ${((delivered - created) / 1000).toFixed(1)} s, swarm message ${((swarm - created) / 1000).toFixed(1)} s`);
@@ -166,6 +174,63 @@ describe('unmodified Jami, the box as the LAN\'s DNS', () => {
     t.diagnostic(`coturn allocations: ${JSON.stringify(allocations)}`);
     const dns = await dnsStatus();
     assert.ok(dns.devicesLastHour['turn.jami.net'] >= 2, JSON.stringify(dns.devicesLastHour));
+  });
+
+  it('an account with the DHT proxy on (Android\'s default) registers through the box\'s proxy and sends no DHT UDP', { timeout: 600_000 }, async (t) => {
+    const c = await device('c');
+    // Count every datagram c sends to UDP 4222, the DHT port of the only DHT node it knows.
+    const host = lan.host('c');
+    await host.run('nft', ['add', 'table', 'inet', 'lbdn']);
+    await host.run('nft', ['add', 'chain', 'inet', 'lbdn', 'out', '{ type filter hook output priority 0; }']);
+    await host.run('nft', ['add', 'rule', 'inet', 'lbdn', 'out', 'udp', 'dport', '4222', 'counter']);
+    const dhtPackets = async () => Number(/counter packets (\d+)/.exec(await host.run('nft', ['list', 'table', 'inet', 'lbdn']))?.[1] ?? 'NaN');
+    const acc = await c.addAccount(defaultAccount('zero-proxy', { 'Account.proxyEnabled': 'true' }));
+    const details = await c.accountDetails(acc);
+    assert.equal(details['Account.proxyServer'], 'dhtproxy.jami.net:[80-95]');
+    assert.match(details['Account.dhtProxyListUrl'] ?? '', /config\.jami\.net/);
+    await steps.step('proxy account: Jami ID', () => c.accountUri(acc));
+    // jamid 13.7: the first registration of a new account starts while the proxy list is still
+    // being fetched, so it joins the DHT directly; config.jami.net failing at once makes it pick
+    // dhtproxy.jami.net:<80-95> for every later registration (next start, account re-enabled,
+    // network change). Re-enabling the account is that next registration.
+    await steps.step('proxy account: first registration', () => c.waitRegistered(acc, 180_000));
+    await waitFor('the proxy server chosen from Jami\'s fallback', async () => {
+      const v = await c.volatileDetails(acc);
+      return /^dhtproxy\.jami\.net:(8\d|9[0-5])$/.test(v['Account.proxyServer'] ?? '') ? v : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 500 });
+    await c.call('setAccountActive', 'sb', [acc, false]);
+    await waitFor('the account inactive', async () => ((await c.volatileDetails(acc))['Account.registrationStatus'] === 'UNREGISTERED' ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
+    // The first registration's DHT node shuts down in the background: wait until it is silent.
+    let last = -1;
+    let quietSince = Date.now();
+    await waitFor('the direct DHT node of the first registration to fall silent', async () => {
+      const n = await dhtPackets();
+      if (n !== last) {
+        last = n;
+        quietSince = Date.now();
+      }
+      return Date.now() - quietSince >= 5000 ? true : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 500 });
+    t.diagnostic(`DHT datagrams of the first (direct) registration: ${last}`);
+    const before = (await box.status()).proxy as unknown as { requests: { put: number; listen: number } };
+    // (Anonymous rule counters cannot be reset with Debian 12's nft: compare with this baseline.)
+    const baseline = await dhtPackets();
+    const again = steps.elapsedMs();
+    await c.call('setAccountActive', 'sb', [acc, true]);
+    await steps.step('proxy account REGISTERED through the box\'s proxy', () => c.waitRegistered(acc, 180_000));
+    steps.note(`proxy account registered again ${((steps.elapsedMs() - again) / 1000).toFixed(1)} s after it was re-enabled`);
+    // Its puts (device announcement) and listens reach the proxy; give them time, then count.
+    const proxy = await steps.step('the proxy serves its puts and listens', () =>
+      waitFor('puts and listens from the proxy account', async () => {
+        const p = (await box.status()).proxy as unknown as { requests: { total: number; put: number; listen: number } };
+        return p.requests.put > before.requests.put && p.requests.listen > before.requests.listen ? p : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 1000 }));
+    const dns = (await box.status()).dns as Record<string, any>;
+    t.diagnostic(`proxy requests ${JSON.stringify(proxy.requests)}; proxy ports ${JSON.stringify(dns.proxyPorts)}; DNS devices ${JSON.stringify(dns.devicesLastHour)}`);
+    // config.jami.net failed at once, and dhtproxy.jami.net led to one of the fallback ports.
+    assert.ok(dns.devicesLastHour['config.jami.net'] >= 1 && dns.devicesLastHour['dhtproxy.jami.net'] >= 1, JSON.stringify(dns.devicesLastHour));
+    assert.ok(dns.proxyPorts.connections >= 1, 'connections on the ports 80-95');
+    assert.equal((await dhtPackets()) - baseline, 0, 'no DHT datagram from the proxy account');
   });
 
   it('with the name server set to the box, an account registers and looks up a username', { timeout: 600_000 }, async () => {
