@@ -33,7 +33,7 @@ test('GET /api/status: one object per service with the numbers the contract name
   const { status, body, headers } = await getJson(`${app.base}/api/status`);
   assert.equal(status, 200);
   assert.match(headers.get('content-type') ?? '', /^application\/json/);
-  for (const name of ['dht', 'discovery', 'nameserver', 'push', 'proxy', 'turn', 'dns']) {
+  for (const name of ['dht', 'discovery', 'nameserver', 'push', 'proxy', 'turn', 'replication', 'dns']) {
     const s = body[name] as Record<string, unknown>;
     assert.ok(STATES.includes(s.state as string), `${name}.state = ${String(s.state)}`);
     assert.equal(typeof s.summary, 'string');
@@ -58,6 +58,10 @@ test('GET /api/status: one object per service with the numbers the contract name
   assert.equal(ns.state, 'ok');
   assert.equal(ns.names, 0);
   assert.deepEqual((body.discovery as Record<string, unknown>).state, 'disabled');
+  const replication = body.replication as Record<string, any>;
+  assert.equal(replication.state, 'ok');
+  assert.equal(replication.box, dht.nodeId, 'the box id is the DHT node id');
+  assert.deepEqual(replication.peers, []);
   // The proxy is "ok" only because its probe went through its HTTP port to the DHT and back.
   const proxy = body.proxy as Record<string, any>;
   assert.equal(proxy.state, 'ok', proxy.summary);
@@ -98,7 +102,7 @@ test('GET /api/status: one object per service with the numbers the contract name
   assert.equal(await app.stop(), 0, app.stderr());
   assert.ok(app.logs.some((l) => l.msg === 'stopped cleanly'));
   const order = app.logs.filter((l) => l.msg === 'service stopped').map((l) => l.service);
-  assert.deepEqual(order, ['dns', 'turn', 'proxy', 'push', 'nameserver', 'discovery', 'dht'], 'stopped in reverse start order');
+  assert.deepEqual(order, ['dns', 'turn', 'proxy', 'push', 'replication', 'nameserver', 'discovery', 'dht'], 'stopped in reverse start order');
   assert.deepEqual([(body.dns as Record<string, unknown>).state, (body.dns as Record<string, unknown>).mode], ['disabled', 'off'], 'Jami DNS mode is off by default');
 });
 

@@ -66,6 +66,15 @@ export interface LanboxConfig {
    * name server and `GET /api/names/export`, `POST /api/names/import`. null disables them. @default null
    */
   adminToken: string | null;
+  /** Share the name registry with the other lanbox boxes of the site (found by discovery or --peer-box). @default true */
+  replication: boolean;
+  /** Other boxes' web ports, for links that do not carry multicast. @default [] */
+  peerBoxes: HostPort[];
+  /**
+   * Operator key shared by the boxes of one site (16 to 256 printable characters): removals made
+   * here replicate, removals from other boxes are accepted only if made with it. @default null
+   */
+  siteKey: string | null;
 }
 
 /** How one field is read from a JSON config value and from a command-line string. */
@@ -254,6 +263,21 @@ export const FIELDS: readonly FieldSpec[] = [
     description: 'enables operator routes (name removal, registry export/import) for requests with "Authorization: Bearer SECRET"; prefer the config file, flags show in ps',
     defaultText: () => 'none (operator routes off)', parse: adminToken,
   },
+  {
+    key: 'replication', flag: 'replication', kind: 'boolean', valueName: '',
+    description: 'share the name registry with the other lanbox boxes of the site (--no-replication to turn off)',
+    defaultText: () => 'on', parse: boolean,
+  },
+  {
+    key: 'peerBoxes', flag: 'peer-box', kind: 'list', valueName: 'HOST:PORT',
+    description: "another lanbox box's web port, for links without multicast; repeatable",
+    defaultText: () => 'none (boxes on the same LAN find each other)', parse: (raw) => fromResult(parseHostPort(raw, 80)),
+  },
+  {
+    key: 'siteKey', flag: 'site-key', kind: 'string', valueName: 'SECRET',
+    description: 'operator key shared by the boxes of one site: name removals made here replicate to the others; prefer the config file',
+    defaultText: () => 'none (removals stay on this box)', parse: adminToken,
+  },
 ];
 
 /** The embedded defaults for a profile. */
@@ -281,5 +305,8 @@ export function defaultsFor(profile: Profile): LanboxConfig {
     dnsPort: box ? 53 : 1053,
     dnsUpstream: null,
     adminToken: null,
+    replication: true,
+    peerBoxes: [],
+    siteKey: null,
   };
 }

@@ -8,19 +8,18 @@
  */
 import { request, type Server } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
-import { createDhtProxy, type DhtProxy, type ProxyDb, type ProxyDht } from '@lanbox/proxy';
+import { createDhtProxy, type DhtProxy, type ProxyDb, type ProxyDht, type ProxyStatus } from '@lanbox/proxy';
 import type { LanboxConfig } from '../config/schema.js';
-import type { ApplianceService, ServiceStatus } from './service.js';
+import type { ApplianceService, ServiceStatus, StoppedStatus } from './service.js';
+
+export type ProxyServiceStatus =
+  | (ServiceStatus & ProxyStatus & { probe: { probes: number; lastOkAt: string | null; error: string | null } })
+  | StoppedStatus;
 
 export interface ProxyApplianceService extends ApplianceService<ProxyServiceStatus> {
   port(): number | null;
   /** The proxy's HTTP server (Jami DNS mode hands it the connections of ports 80-95). */
   server(): Server;
-}
-
-/** The proxy's part of /api/status: its counters beside the state (typed loosely: the page reads them). */
-export interface ProxyServiceStatus extends ServiceStatus {
-  [field: string]: unknown;
 }
 
 type Log = { debug(o: object, m?: string): void; info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
@@ -133,10 +132,10 @@ export function createProxyApplianceService(
       await proxy.stop();
     },
     status(): ProxyServiceStatus {
-      if (!started) return { state: 'down', summary: 'not running' };
+      if (!started) return { state: 'down', summary: 'not running' } as StoppedStatus;
       const s = proxy.status();
       const fresh = lastProbeOk !== null && Date.now() - lastProbeOk < 2 * PROBE_MS + 10_000;
-      const state = !s.listening ? 'down' : fresh ? 'ok' : 'degraded';
+      const state = !s.listening ? ('down' as const) : fresh ? ('ok' as const) : ('degraded' as const);
       const summary = !s.listening
         ? 'not listening'
         : `${s.clients} phone(s), ${s.listens} listen stream(s), ${s.subscriptions.total} push subscription(s), ${s.permanentPuts} permanent put(s); ` +

@@ -4,11 +4,13 @@
  * for hours, which the web port's 10 s request limit and 128-connection cap are not made for,
  * and ntfy's `/<topic>` paths would share the name server's path space.
  */
-import { createPushService, type PushService } from '@lanbox/push';
+import { createPushService, type PushService, type PushServiceStatus as PushNumbers } from '@lanbox/push';
 import type { LanboxConfig } from '../config/schema.js';
-import type { ApplianceService, ServiceStatus } from './service.js';
+import type { ApplianceService, ServiceStatus, StoppedStatus } from './service.js';
 
-export interface PushApplianceService extends ApplianceService {
+export type PushServiceStatus = (ServiceStatus & PushNumbers) | StoppedStatus;
+
+export interface PushApplianceService extends ApplianceService<PushServiceStatus> {
   /** The bound port, or null when not listening. */
   port(): number | null;
 }
@@ -31,13 +33,13 @@ export function createPushApplianceService(config: LanboxConfig, components: { l
       started = false;
       await service.stop();
     },
-    status(): ServiceStatus {
-      if (!started) return { state: 'down', summary: 'not running' };
+    status(): PushServiceStatus {
+      if (!started) return { state: 'down', summary: 'not running' } as StoppedStatus;
       const s = service.status();
       const refused = Object.values(s.refused).reduce((a, b) => a + b, 0);
       return {
         ...s,
-        state: s.listening ? 'ok' : 'down',
+        state: s.listening ? ('ok' as const) : ('down' as const),
         summary: `${s.subscribers} phone stream(s) on ${s.topics} topic(s) with cached messages; ${s.published} published, ${s.delivered} delivered, ${refused} refused`,
       };
     },

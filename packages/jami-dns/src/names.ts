@@ -32,5 +32,5 @@ export const JAMI_NAMES: Readonly<Record<string, NamePolicy>> = {
 export type JamiName = keyof typeof JAMI_NAMES;
 
 export function policyOf(name: string): NamePolicy | undefined {
-  return Object.prototype.hasOwnProperty.call(JAMI_NAMES, name) ? JAMI_NAMES[name] : undefined;
+  return Object.hasOwn(JAMI_NAMES, name) ? JAMI_NAMES[name] : undefined;
 }

@@ -9,7 +9,7 @@ import type { ListenCallback, PutResult, Scheduler } from '../node-types.js';
 import type { Peer } from '../routing/peer.js';
 import type { RoutingTable } from '../routing/table.js';
 import type { Engine } from '../rpc/engine.js';
-import { LOCAL_SOURCE, lifetimeMs, type Notification, type Storage, type StorageEvent } from '../storage/index.js';
+import { LOCAL_SOURCE, lifetimeMs, type Notification, type StorageEvent, type ValueStore } from '../storage/index.js';
 import { mergeValue as merge, PaginatedGet } from './paginated-get.js';
 import { SEARCH_NODES, Search, type SearchHooks } from './search.js';
 
@@ -26,7 +26,7 @@ export const REANNOUNCE_MARGIN_MS = 10_000;
 
 export interface OperationsDeps {
   engine: Engine;
-  storage: Storage;
+  storage: ValueStore;
   tables: { 4: RoutingTable; 6: RoutingTable };
   now: () => number;
   /** Families with a bound socket. */
@@ -258,7 +258,10 @@ export class Operations {
       cancelled: false,
     };
     this.listens.add(op);
-    op.cancelLocal = this.deps.storage.listenLocal(key, query, (event) => this.onEvent(op, event));
+    const local = this.deps.storage.listenLocal(key, query, (event) => this.onEvent(op, event));
+    op.cancelLocal = local.cancel;
+    // The values already stored reach the callback like every later event: through delivery.
+    if (local.notifications.length > 0) this.deps.notify(local.notifications);
     this.searchListeners(op);
     return () => {
       if (op.cancelled) return;
