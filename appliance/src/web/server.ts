@@ -66,6 +66,11 @@ export interface WebServerOptions {
   /** …and only for requests this accepts (the operator's token); others get `maxBodyBytes`. @default none */
   largeBodyAllowed?: (req: IncomingMessage) => boolean;
   onError?: (err: unknown) => void;
+  /**
+   * Requests this matches go to `handle` before anything else (Jami DNS mode: the DHT proxy
+   * shares the web port by Host header). @default none
+   */
+  takeover?: { match: (req: IncomingMessage) => boolean; handle: (req: IncomingMessage, res: ServerResponse) => void };
 }
 
 export interface WebServer {
@@ -250,6 +255,10 @@ export function createWebServer(options: WebServerOptions): WebServer {
       if (conn !== undefined) {
         conn.busy++;
         res.once('close', () => conn.busy--);
+      }
+      if (options.takeover?.match(req) === true) {
+        options.takeover.handle(req, res);
+        return;
       }
       handle(req, res).catch((err: unknown) => {
         counters.errors++;
