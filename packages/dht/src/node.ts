@@ -28,7 +28,8 @@ import { createNotifier } from './rpc/notify.js';
 import { RateLimiter } from './rpc/rate-limiter.js';
 import { TokenIssuer } from './rpc/tokens.js';
 import { Operations } from './search/operations.js';
-import { createStorage } from './storage/index.js';
+import { createStorage, type Notification } from './storage/index.js';
+import { createDelivery } from './storage/subscriptions.js';
 import { createUdpTransport } from './transport/udp.js';
 
 /** Buckets without a reply for this long get a maintenance `find` (§14.3). */
@@ -102,7 +103,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
   let ownId: InfoHash = options.id ? infoHashFromHex(options.id) : randomId(rng);
 
   const counters = createCounters();
-  const storage = createStorage(options.storage ?? {}, { clock, logger });
+  const storage = createStorage(options.storage ?? {}, { clock });
   const blacklist = new Blacklist(options.maxBlacklist ?? 1024);
   const tokens = new TokenIssuer(rng, now());
   const rateLimiter = rateLimit && (rateLimit.perIp >= 0 || rateLimit.global >= 0) ? new RateLimiter(rateLimit) : null;
@@ -168,7 +169,10 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
       },
       { transport, tables, rateLimiter, blacklist, counters, now, rng, random, logger, wake },
     );
-    const notify = createNotifier({ engine, tokens, tables, randomUint32, counters, maxTransactions: options.maxTransactions ?? 4096 });
+    const notify = createDelivery(createNotifier({ engine, tokens, tables, randomUint32, counters, maxTransactions: options.maxTransactions ?? 4096 }), (err) => {
+      localListenerErrors++;
+      logger?.warn({ err: String(err) }, 'dht: a listen callback threw');
+    });
     ops = new Operations({ engine, storage, tables, now, families, notify, randomUint32, scheduler, maxGetIds: Math.max(1, options.maxGetIds ?? 1024) });
     engine.setRequestHandler(
       createRequestHandler({
@@ -187,7 +191,8 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
     );
     notifyStorage = notify;
   }
-  let notifyStorage: ReturnType<typeof createNotifier> = () => {};
+  let notifyStorage: (notifications: Notification[]) => void = () => {};
+  let localListenerErrors = 0;
   build();
 
   function connected(t: number): boolean {
@@ -415,7 +420,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
     },
     status(): DhtStatus {
       const t = now();
-      const st = storage.stats();
+      const st = { ...storage.stats(), localListenerErrors };
       const ra = engine.reassemblyStats();
       counters.sendErrors = transport.sendErrors();
       counters.reassembly = {

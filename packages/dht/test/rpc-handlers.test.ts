@@ -120,7 +120,7 @@ describe('request handlers', () => {
     assert.equal(h.node.status().storage.values, 1);
   });
 
-  it('put: `c` in the future counts as now, a long-expired `c` is acknowledged but not stored', () => {
+  it('put: `c` in the future counts as now, a long-expired `c` is neither stored nor acknowledged', () => {
     const token = tokenFor(h, p);
     const key = sha1('created');
     const nowS = Math.floor(h.clock.now() / 1000);
@@ -130,7 +130,7 @@ describe('request handlers', () => {
     assert.equal(replyBody(replyOf(p.take(), tid)).valueId, 1n);
     tid = p.request(4, { type: 'put', id: p.id, key, values: { kind: 'inline', values: [makeValue({ id: 2n, body: { type: 0, data: text('old') } })] }, token, created: nowS - 3600 });
     h.settle();
-    assert.equal(replyBody(replyOf(p.take(), tid)).valueId, 2n);
+    assert.deepEqual(p.take().filter((r) => r.msg.tid === tid), [], 'no answer for a value not kept');
     const ids = (): bigint[] => {
       const t = p.request(4, { type: 'get', id: p.id, key });
       h.settle();
@@ -360,6 +360,47 @@ describe('request handlers', () => {
   });
 });
 
+describe('puts the node will not keep (issue 11, finding 3)', () => {
+  it('two sources filling their share of the key table leave room for a newcomer, and a refused put gets no acknowledgement', async () => {
+    // The default shape scaled down: the key table holds 16 keys, a source may take 4 of them.
+    const h = await createHarness({ rateLimit: null, storage: { maxKeys: 16, maxKeysPerSource: 4 } });
+    const put = (probe: Probe, name: string, id: bigint): boolean => {
+      const token = tokenFor(h, probe);
+      const tid = probe.request(4, { type: 'put', id: probe.id, key: sha1(name), values: { kind: 'inline', values: [makeValue({ id, body: { type: 0, data: text(name) } })] }, token });
+      h.settle();
+      const answers = probe.take().filter((r) => r.msg.tid === tid);
+      if (answers.length === 0) return false;
+      assert.equal(replyBody(replyOf(answers, tid)).valueId, id, 'an acknowledgement names the value');
+      return true;
+    };
+    const flooders = [await h.probe({ address4: '10.0.7.1' }), await h.probe({ address4: '10.0.7.2' })];
+    for (const [i, f] of flooders.entries()) {
+      const acked = Array.from({ length: 8 }, (_, k) => put(f, `flood-${i}-${k}`, BigInt(k + 1)));
+      assert.deepEqual(acked, [true, true, true, true, false, false, false, false], 'a source gets its share of keys, and no ack beyond it');
+    }
+    assert.equal(h.node.status().storage.rejected['source-keys-full'], 8);
+    // Eight more sources take the rest of the table; then a ninth source still gets room.
+    for (let s = 3; s <= 6; s++) {
+      const f = await h.probe({ address4: `10.0.7.${s}` });
+      for (let k = 0; k < 2; k++) put(f, `fill-${s}-${k}`, 1n);
+    }
+    assert.equal(h.node.status().storage.keys, 16, 'the key table is full');
+    const newcomer = await h.probe({ address4: '10.0.8.1' });
+    assert.deepEqual([put(newcomer, 'mine-1', 1n), put(newcomer, 'mine-2', 2n)], [true, true], 'stored at the expense of the largest holders');
+    // The flooders keep refreshing and trying new keys: they cannot take the newcomer's keys back.
+    for (let round = 0; round < 3; round++) for (const [i, f] of flooders.entries()) for (let k = 0; k < 8; k++) put(f, `flood-${i}-${k}`, BigInt(k + 1));
+    const got = (name: string): number => {
+      const tid = newcomer.request(4, { type: 'get', id: newcomer.id, key: sha1(name) });
+      h.settle();
+      const values = replyBody(replyOf(newcomer.take(), tid)).values;
+      return values?.kind === 'inline' ? values.values.length : 0;
+    };
+    assert.deepEqual([got('mine-1'), got('mine-2')], [1, 1]);
+    assert.ok(h.node.status().storage.evicted >= 2);
+    await h.stop();
+  });
+});
+
 describe('transactions', () => {
   it('sends a request 3 times (resends ≈1 s and ≈2 s apart) and then times out', async () => {
     const h = await createHarness({ rateLimit: null });
@@ -377,6 +418,28 @@ describe('transactions', () => {
     assert.ok(times[1]! - times[0]! >= 950 && times[1]! - times[0]! <= 1350, `first resend at ${times[1]}`);
     assert.ok(times[2]! - times[1]! >= 1950 && times[2]! - times[1]! <= 2900, `second at ${times[2]}`);
     assert.equal(h.node.status().counters.timeouts, 1);
+    await h.stop();
+  });
+
+  it('a reply that comes after its request timed out still makes the node good (a stalled event loop runs timers first)', async () => {
+    const h = await createHarness({ rateLimit: null });
+    const slow = await h.probe();
+    // It contacts us; we ping it back to make it good, and it answers only after our timeout.
+    slow.request(4, { type: 'ping', id: slow.id });
+    h.settle();
+    const ping = slow.take().find((r) => r.msg.kind === 'request' && r.msg.request.type === 'ping');
+    assert.ok(ping);
+    h.settle(12_000);
+    assert.equal(h.node.status().counters.timeouts, 1);
+    assert.equal(h.node.status().nodes[4].good, 0);
+    slow.send(4, { tid: ping.msg.tid, networkId: 0, client: false, userAgent: 'o2', kind: 'reply', reply: { id: slow.id, seenAddress: '10.0.0.1' } });
+    h.settle();
+    assert.equal(h.node.status().nodes[4].good, 1, 'good at once, not after the next maintenance pass');
+    // Any other tid is still no answer of ours.
+    const other = await h.probe();
+    other.send(4, { tid: ping.msg.tid, networkId: 0, client: false, userAgent: 'o2', kind: 'reply', reply: { id: other.id, seenAddress: '10.0.0.1' } });
+    h.settle();
+    assert.equal(h.node.status().nodes[4].good, 1);
     await h.stop();
   });
 

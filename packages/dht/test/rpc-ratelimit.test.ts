@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RateLimiter } from '../src/rpc/rate-limiter.js';
-import { sourceGroup } from '../src/storage/source-group.js';
+import { sourceGroup } from '../src/routing/source-group.js';
 import { createHarness, type Probe } from './rpc-harness.js';
 
 function burst(probe: Probe, family: 4 | 6, count: number): number[] {

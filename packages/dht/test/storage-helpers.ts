@@ -4,7 +4,8 @@ import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { encodeValueBodyToSign, makeValue } from '../src/codec/value.js';
 import { sha1 } from '../src/codec/infohash.js';
 import type { InfoHash, Query, Value, ValueBody } from '../src/codec/types.js';
-import { createStorage, type StorageOptions, type Subscriber } from '../src/storage/index.js';
+import { createStorage, type Notification, type StorageOptions, type Subscriber, type ValueStore } from '../src/storage/index.js';
+import { createDelivery } from '../src/storage/subscriptions.js';
 
 export const MINUTE = 60_000;
 export const START = 1_700_000_000_000;
@@ -58,3 +59,25 @@ export function subscriber(socketId = 1, query?: Query, node?: InfoHash): Subscr
 }
 
 export const ids = (values: Value[]): bigint[] => values.map((v) => v.id);
+
+/** The remote subscribers told of a change (local ones are left out). */
+export function remote(notifications: Notification[]): Array<Notification & { subscriber: Subscriber }> {
+  return notifications.filter((n): n is Notification & { subscriber: Subscriber } => 'subscriber' in n);
+}
+
+let probeId = 1n << 60n;
+/**
+ * Remote subscriptions on `k` that take every value: a fresh value put there reaches each of them
+ * (the put itself stays, which the callers allow for).
+ */
+export function listenersOn(storage: ValueStore, k: InfoHash): number {
+  probeId++;
+  return remote(storage.put(k, plain(probeId, 'probe'), { source: '198.51.100.250' }).notifications).length;
+}
+
+/** Delivers notifications as the node does: local listeners called, remote ones collected. */
+export function delivery(): { deliver: (list: Notification[]) => void; sent: Notification[]; errors: unknown[] } {
+  const sent: Notification[] = [];
+  const errors: unknown[] = [];
+  return { deliver: createDelivery((list) => sent.push(...list), (err) => errors.push(err)), sent, errors };
+}

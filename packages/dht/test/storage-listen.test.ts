@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { makeValue } from '../src/codec/value.js';
 import { Field, type Query, type Value } from '../src/codec/types.js';
 import type { StorageEvent } from '../src/storage/index.js';
-import { ids, key, MINUTE, plain, setup, subscriber } from './storage-helpers.js';
+import { delivery, ids, key, listenersOn, MINUTE, plain, remote, setup, subscriber } from './storage-helpers.js';
 
 const SRC = { source: '192.0.2.1' };
 const textOnly: Query = { select: [], where: [{ field: Field.userType, value: new TextEncoder().encode('text/plain') }] };
@@ -21,10 +21,10 @@ describe('storage: remote listeners', () => {
     const sub = subscriber(7, textOnly);
     assert.deepEqual(ids(storage.listen(k, sub)), [1n]);
     assert.deepEqual(storage.listen(k, { ...sub }), []);
-    assert.equal(storage.listenerCount(k), 1);
+    assert.equal(storage.stats().listeners, 1);
     assert.deepEqual(ids(storage.listen(k, subscriber(7))), [1n, 2n], 'another node, same sid: a new subscription');
     assert.deepEqual(ids(storage.listen(k, { ...sub, socketId: 8, query: undefined })), [1n, 2n], 'same node, other sid');
-    assert.equal(storage.listenerCount(), 3);
+    assert.equal(storage.stats().listeners, 3);
   });
 
   it('a refresh (same node and sid) replaces the query and the address', () => {
@@ -33,10 +33,10 @@ describe('storage: remote listeners', () => {
     const sub = subscriber(4, textOnly);
     storage.listen(k, sub);
     storage.listen(k, { ...sub, query: undefined, address: '192.0.2.99' });
-    const out = storage.put(k, plain(1n, 'untyped'), SRC).notifications;
+    const out = remote(storage.put(k, plain(1n, 'untyped'), SRC).notifications);
     assert.equal(out.length, 1, 'the new query (none) lets an untyped value through');
     assert.equal(out[0]!.subscriber.address, '192.0.2.99');
-    assert.equal(storage.listenerCount(k), 1);
+    assert.equal(storage.stats().listeners, 1);
   });
 
   it('notifies stored values to subscribers whose WHERE matches', () => {
@@ -50,11 +50,11 @@ describe('storage: remote listeners', () => {
     storage.listen(k, type3);
     const v1 = plain(1n, 'x', { userType: 'text/plain' });
     assert.deepEqual(
-      storage.put(k, v1, SRC).notifications.map((n) => n.subscriber.socketId),
+      remote(storage.put(k, v1, SRC).notifications).map((n) => n.subscriber.socketId),
       [1, 2],
     );
     const v2 = typed(2n, 3);
-    const notes = storage.put(k, v2, SRC).notifications;
+    const notes = remote(storage.put(k, v2, SRC).notifications);
     assert.deepEqual(notes.map((n) => n.subscriber.socketId), [2, 3]);
     assert.deepEqual(notes[0]?.event, { kind: 'values', values: [v2] });
     assert.deepEqual(notes[0]?.key, k);
@@ -68,7 +68,7 @@ describe('storage: remote listeners', () => {
     const sub = subscriber(1, textOnly);
     storage.listen(k, sub);
     storage.listen(k, { ...sub, query: undefined, address: '192.0.2.77', version: 0 });
-    const [n] = storage.put(k, plain(1n, 'no utype'), SRC).notifications;
+    const [n] = remote(storage.put(k, plain(1n, 'no utype'), SRC).notifications);
     assert.equal(n?.subscriber.address, '192.0.2.77');
     assert.equal(n?.subscriber.version, 0);
   });
@@ -108,10 +108,10 @@ describe('storage: remote listeners', () => {
     storage.listen(k, sub);
     clock.advance(10 * MINUTE - 1);
     storage.tick();
-    assert.equal(storage.listenerCount(k), 1);
+    assert.equal(storage.stats().listeners, 1);
     clock.advance(1);
     storage.tick();
-    assert.equal(storage.listenerCount(k), 0);
+    assert.equal(storage.stats().listeners, 0);
     assert.equal(storage.stats().listenersExpired, 1);
     assert.equal(storage.stats().keys, 0, 'a key kept only by the subscription goes with it');
     assert.deepEqual(storage.put(k, plain(1n, 'late'), SRC).notifications, []);
@@ -126,8 +126,8 @@ describe('storage: remote listeners', () => {
     storage.listen(k, b);
     assert.equal(storage.unlisten(k, a.node, 1), true);
     assert.equal(storage.unlisten(k, a.node, 1), false);
-    assert.deepEqual(storage.put(k, plain(1n, 'x'), SRC).notifications.map((n) => n.subscriber.socketId), [2]);
-    assert.equal(storage.listenerCount(), 1);
+    assert.deepEqual(remote(storage.put(k, plain(1n, 'x'), SRC).notifications).map((n) => n.subscriber.socketId), [2]);
+    assert.equal(storage.stats().listeners, 1);
   });
 
   it('bounds subscriptions in total and per key', () => {
@@ -138,7 +138,7 @@ describe('storage: remote listeners', () => {
     assert.deepEqual(storage.listen(key('a'), subscriber()), []);
     storage.listen(key('b'), subscriber());
     storage.listen(key('c'), subscriber());
-    assert.equal(storage.listenerCount(), 3);
+    assert.equal(storage.stats().listeners, 3);
     assert.deepEqual(storage.stats().rejected, { 'key-listeners-full': 1, 'too-many-listeners': 1 });
     assert.equal(storage.stats().keys, 2, 'a refused listen leaves no empty key behind');
   });
@@ -148,26 +148,26 @@ describe('storage: remote listeners', () => {
     const k = key('popular');
     const hog = (sid: number, kk = k) => storage.listen(kk, { ...subscriber(sid), address: '192.0.2.66' });
     for (let sid = 1; sid <= 60; sid++) hog(sid);
-    assert.equal(storage.listenerCount(k), 4);
+    assert.equal(listenersOn(storage, k), 4);
     const other = { ...subscriber(1), address: '192.0.2.77' };
     storage.put(k, plain(1n, 'x'), SRC);
-    assert.equal(storage.listen(k, other).length, 1, 'another address still subscribes');
-    assert.equal(storage.listenerCount(k), 5);
+    assert.equal(storage.listen(k, other).length, 2, 'another address still subscribes (and gets the probe value too)');
+    assert.equal(listenersOn(storage, k), 5);
     // A refresh of an existing subscription is never refused.
     assert.deepEqual(hog(1), []);
-    assert.equal(storage.listenerCount(k), 5);
+    assert.equal(listenersOn(storage, k), 5);
     for (let i = 0; i < 20; i++) for (let sid = 1; sid <= 4; sid++) hog(sid, key(`k${i}`));
-    assert.equal(storage.listenerCount(), 41, '40 for the hog, 1 for the other address');
+    assert.equal(storage.stats().listeners, 41, '40 for the hog, 1 for the other address');
     assert.equal(storage.listen(key('k99'), { ...subscriber(1), address: '192.0.2.78' }).length, 0);
-    assert.equal(storage.listenerCount(), 42);
+    assert.equal(storage.stats().listeners, 42);
     assert.ok(storage.stats().rejected['address-listeners-full']! > 0);
     assert.ok(storage.stats().rejected['key-address-listeners-full']! > 0);
     // Expired subscriptions free the address's slots.
     clock.advance(11 * MINUTE);
     storage.tick();
-    assert.equal(storage.listenerCount(), 0);
+    assert.equal(storage.stats().listeners, 0);
     assert.equal(hog(1, key('fresh')).length, 0);
-    assert.equal(storage.listenerCount(), 1);
+    assert.equal(storage.stats().listeners, 1);
   });
 });
 
@@ -178,15 +178,18 @@ describe('storage: local listeners', () => {
     storage.put(k, plain(1n, 'a', { userType: 'text/plain' }), SRC);
     storage.put(k, plain(2n, 'b'), SRC);
     const events: StorageEvent[] = [];
-    const cancel = storage.listenLocal(k, textOnly, (e) => events.push(e));
+    const { deliver } = delivery();
+    const local = storage.listenLocal(k, textOnly, (e) => events.push(e));
+    assert.equal(events.length, 0, 'storage calls no listener itself');
+    deliver(local.notifications);
     assert.deepEqual(events.map((e) => (e.kind === 'values' ? ids(e.values) : e.ids)), [[1n]]);
     const v3 = plain(3n, 'c', { userType: 'text/plain' });
-    storage.put(k, v3, SRC);
-    storage.put(k, plain(4n, 'd'), SRC);
+    deliver(storage.put(k, v3, SRC).notifications);
+    deliver(storage.put(k, plain(4n, 'd'), SRC).notifications);
     clock.advance(5 * MINUTE);
-    storage.refresh(k, 1n);
+    deliver(storage.refresh(k, 1n).notifications);
     clock.advance(5 * MINUTE);
-    storage.tick();
+    deliver(storage.tick());
     for (const e of events) if (e.kind === 'expired') e.ids.sort();
     assert.deepEqual(events.slice(1), [
       { kind: 'values', values: [v3] },
@@ -194,37 +197,42 @@ describe('storage: local listeners', () => {
       { kind: 'expired', ids: [2n, 3n, 4n] },
     ]);
     assert.equal(storage.stats().localListeners, 1);
-    cancel();
-    cancel();
+    local.cancel();
+    local.cancel();
     assert.equal(storage.stats().localListeners, 0);
-    storage.put(k, plain(5n, 'e', { userType: 'text/plain' }), SRC);
+    deliver(storage.put(k, plain(5n, 'e', { userType: 'text/plain' }), SRC).notifications);
     assert.equal(events.length, 4);
   });
 
-  it('counts a throwing callback and keeps going', () => {
-    const clockStart = setup();
-    const { storage } = clockStart;
+  it('delivery counts a throwing callback and keeps going, remote notifications in the same pass', () => {
+    const { storage } = setup();
     const k = key('throws');
     const seen: bigint[] = [];
+    const { deliver, sent, errors } = delivery();
     storage.listenLocal(k, undefined, () => {
       throw new Error('boom');
     });
     storage.listenLocal(k, undefined, (e) => {
       if (e.kind === 'values') seen.push(...ids(e.values));
     });
-    assert.deepEqual(storage.put(k, plain(1n, 'x'), SRC).outcome, { result: 'stored' });
+    storage.listen(k, subscriber(9));
+    const put = storage.put(k, plain(1n, 'x'), SRC);
+    assert.deepEqual(put.outcome, { result: 'stored' });
+    deliver(put.notifications);
     assert.deepEqual(seen, [1n]);
-    assert.equal(storage.stats().localListenerErrors, 1);
+    assert.equal(errors.length, 1);
+    assert.equal(remote(sent).length, 1, 'the remote listener is handed on');
   });
 
   it('may call back into the storage from a callback', () => {
     const { storage } = setup();
     const k = key('reentrant');
     const mirror = key('mirror');
+    const { deliver } = delivery();
     storage.listenLocal(k, undefined, (e) => {
-      if (e.kind === 'values') for (const v of e.values) storage.put(mirror, v, { source: 'local' });
+      if (e.kind === 'values') for (const v of e.values) deliver(storage.put(mirror, v, { source: 'local' }).notifications);
     });
-    storage.put(k, plain(1n, 'x'), SRC);
+    deliver(storage.put(k, plain(1n, 'x'), SRC).notifications);
     assert.deepEqual(ids(storage.get(mirror)), [1n]);
   });
 });

@@ -1,4 +1,4 @@
-/** Which peer addresses the node talks to (martians, §16.3); grouping sources is `storage/source-group.ts`. */
+/** Which peer addresses the node talks to (martians, §16.3); grouping sources is `source-group.ts`. */
 import { addressToBytes } from '../codec/address.js';
 import type { Family } from '../codec/types.js';
 

@@ -20,6 +20,8 @@ export class Peer {
   authErrors = 0;
   /** Requests of ours it has not answered yet. */
   pending = 0;
+  /** Transaction id of our last request to it that timed out (0: none); see liveness.ts. */
+  lateTid = 0;
   /** Per-node transaction counter (§4.2), starting at a random non-zero value. */
   private tid: number;
 

@@ -13,16 +13,16 @@ import type {
   InfoHash,
   LegacyUpdate,
   Message,
-  NodeRecord,
   Reply,
   Request,
   Value,
   ValueList,
 } from '../codec/types.js';
 import type { DhtCounters, Logger } from '../node-types.js';
-import { isLoopback, isMartian } from '../routing/address-policy.js';
-import { sourceGroup } from '../storage/source-group.js';
+import { isMartian } from '../routing/address-policy.js';
+import { sourceGroup } from '../routing/source-group.js';
 import type { Blacklist } from '../routing/blacklist.js';
+import { Liveness } from '../routing/liveness.js';
 import { Peer } from '../routing/peer.js';
 import type { RoutingTable } from '../routing/table.js';
 import type { Transport } from '../transport/transport.js';
@@ -73,8 +73,7 @@ export class Engine {
   readonly transactions: TransactionTable;
   private readonly reassembler: Reassembler;
   private handler: RequestHandler = () => {};
-  /** Nodes to ping once the datagram being processed is answered (our reply goes out first). */
-  private readonly toPing: Peer[] = [];
+  private readonly liveness: Liveness;
 
   constructor(
     private readonly options: EngineOptions,
@@ -82,6 +81,14 @@ export class Engine {
   ) {
     this.transactions = new TransactionTable(deps.random);
     this.reassembler = new Reassembler({ maxPending: options.maxReassemblies }, { clock: { now: deps.now } });
+    this.liveness = new Liveness({
+      tables: deps.tables,
+      blacklist: deps.blacklist,
+      ownId: () => this.options.ownId,
+      now: deps.now,
+      randomUint32: () => this.randomUint32(),
+      hasFamily: (family) => deps.transport.localPort(family) !== null,
+    });
     deps.transport.onDatagram((family, address, port, bytes) => this.receive(family, address, port, bytes));
   }
 
@@ -166,10 +173,10 @@ export class Engine {
   private dispatch(msg: Message, family: Family, address: string, port: number): void {
     try {
       this.dispatchMessage(msg, family, address, port);
-      while (this.toPing.length > 0) this.ping(this.toPing.shift()!, () => {});
+      for (const peer of this.liveness.takePings()) this.ping(peer, () => {});
     } catch (err) {
       // A bug (or a throwing listener callback) must not take the socket's event loop down.
-      this.toPing.length = 0;
+      this.liveness.dropPings();
       this.internalError(err, `processing a ${msg.kind}`);
     }
   }
@@ -187,7 +194,7 @@ export class Engine {
         return;
       case 'legacy-update':
         // We always listen with ve=1; a legacy notification only tells us the sender is alive.
-        this.heard(family, msg.update.id, address, port, msg.client, false);
+        this.liveness.heard(family, msg.update.id, address, port, msg.client, false);
         return;
       case 'value-part':
         return;
@@ -197,27 +204,28 @@ export class Engine {
   private onRequest(msg: Message & { kind: 'request' }, family: Family, address: string, port: number): void {
     const request = msg.request;
     this.deps.counters.requestsIn[request.type] = (this.deps.counters.requestsIn[request.type] ?? 0) + 1;
-    const peer = this.heard(family, request.id, address, port, msg.client, false);
+    const peer = this.liveness.heard(family, request.id, address, port, msg.client, false);
     this.handler({ family, address, port, tid: msg.tid, peer, client: msg.client }, request);
   }
 
   private onReply(tid: number, reply: Reply, family: Family, address: string, port: number, client: boolean): void {
     const txn = this.match(tid, reply.id, family);
-    const peer = this.heard(family, reply.id, address, port, client, txn !== undefined);
+    const late = txn === undefined && this.liveness.isLateReply(family, reply.id, tid);
+    const peer = this.liveness.heard(family, reply.id, address, port, client, txn !== undefined || late);
     if (!txn) {
       this.deps.counters.dropped.unmatchedReply++;
       return;
     }
     txn.peer = peer;
     this.transactions.finish(txn);
-    const nodes = this.acceptNodes(family, address, reply);
+    const nodes = this.liveness.acceptNodes(family, address, reply);
     txn.settle({ kind: 'reply', reply, from: { family, address, port }, nodes });
   }
 
   private onError(tid: number, error: ErrorBody, family: Family, address: string, port: number, client: boolean): void {
     this.deps.counters.errorsReceived++;
     const txn = this.match(tid, error.id, family);
-    const peer = this.heard(family, error.id, address, port, client, false);
+    const peer = this.liveness.heard(family, error.id, address, port, client, false);
     if (!txn) return;
     if (error.code === 401) peer.authErrors++;
     this.transactions.finish(txn);
@@ -234,68 +242,6 @@ export class Engine {
     if (!txn || txn.family !== family) return undefined;
     if (txn.peer) return infoHashEquals(txn.peer.id, id) ? txn : undefined;
     return txn;
-  }
-
-  /**
-   * Register a datagram from a node: refresh its liveness and offer it to the routing table
-   * (clients never enter it). Returns the node's record.
-   */
-  private heard(family: Family, id: InfoHash, address: string, port: number, client: boolean, reply: boolean): Peer {
-    const table = this.deps.tables[family];
-    const now = this.deps.now();
-    let peer = table.get(id);
-    if (peer) {
-      // A node speaking to us directly from a new address has moved.
-      if (peer.address !== address || peer.port !== port) {
-        peer.address = address;
-        peer.port = port;
-      }
-    } else {
-      // Copy the id: the decoded one is a view into the datagram, which we must not pin.
-      peer = new Peer(Uint8Array.from(id), family, address, port, this.randomUint32());
-    }
-    peer.heard(now, reply);
-    if (!client) this.offer(table, peer, now);
-    return peer;
-  }
-
-  /** Offer a node to its routing table; pings whatever needs checking (§14.2). */
-  private offer(table: RoutingTable, peer: Peer, now: number): void {
-    const result = table.insert(peer, now);
-    if (result.kind === 'added') {
-      // A node we have never had an answer from is not good yet: ask it once so it can be.
-      if (peer.lastReply === 0 && peer.pending === 0 && !this.toPing.includes(peer)) this.toPing.push(peer);
-    } else if (result.kind === 'cached' && result.ping && !this.toPing.includes(result.ping)) {
-      this.toPing.push(result.ping);
-    }
-  }
-
-  /**
-   * Node records of a reply, with loopback rewrite and martian/blacklist/self filters (§5.1),
-   * offered to the routing tables; returns the ones of the reply's own family (for searches).
-   */
-  private acceptNodes(family: Family, fromAddress: string, reply: Reply): Peer[] {
-    const own: Peer[] = [];
-    if (reply.nodes4) this.acceptList(4, family, fromAddress, reply.nodes4, family === 4 ? own : null);
-    if (reply.nodes6) this.acceptList(6, family, fromAddress, reply.nodes6, family === 6 ? own : null);
-    return own;
-  }
-
-  private acceptList(listFamily: Family, family: Family, fromAddress: string, records: NodeRecord[], out: Peer[] | null): void {
-    const table = this.deps.tables[listFamily];
-    const now = this.deps.now();
-    for (const record of records) {
-      if (infoHashEquals(record.id, this.options.ownId)) continue;
-      let address = record.address;
-      if (listFamily === family && isLoopback(family, address) && !isLoopback(family, fromAddress)) address = fromAddress;
-      if (isMartian(listFamily, address, record.port) || this.deps.blacklist.has(address, record.port)) continue;
-      let peer = table.get(record.id);
-      if (!peer) {
-        peer = new Peer(Uint8Array.from(record.id), listFamily, address, record.port, this.randomUint32());
-        if (this.deps.transport.localPort(listFamily) !== null) this.offer(table, peer, now);
-      }
-      out?.push(peer);
-    }
   }
 
   // ---------------------------------------------------------------- sending
@@ -386,7 +332,7 @@ export class Engine {
     });
     for (const txn of timedOut) {
       this.deps.counters.timeouts++;
-      if (txn.peer) txn.peer.expired = true;
+      if (txn.peer) this.liveness.timedOut(txn.peer, txn.tid);
       this.guard(() => txn.settle({ kind: 'timeout' }), 'timeout');
     }
     return this.transactions.nextDeadline();

@@ -5,7 +5,7 @@
 import { isZeroId, xorCompare } from '../codec/infohash.js';
 import type { Family, InfoHash, Reply, Request } from '../codec/types.js';
 import { ErrorCode } from '../codec/types.js';
-import type { Notification, Storage } from '../storage/index.js';
+import type { Notification, ValueStore } from '../storage/index.js';
 import type { RoutingTable } from '../routing/table.js';
 import type { Peer } from '../routing/peer.js';
 import type { DhtCounters } from '../node-types.js';
@@ -20,7 +20,7 @@ const TOO_FAR_NODES = 14;
 
 export interface HandlerDeps {
   engine: Engine;
-  storage: Storage;
+  storage: ValueStore;
   tokens: TokenIssuer;
   tables: { 4: RoutingTable; 6: RoutingTable };
   now: () => number;
@@ -121,12 +121,14 @@ export function createRequestHandler(deps: HandlerDeps): (ctx: RequestContext, r
       const store = !(deps.rejectTooFar && tooFar(ctx.family, key));
       const createdMs = request.created !== undefined ? Math.min(request.created * 1000, now) : undefined;
       for (const value of values) {
-        if (store) {
-          const { notifications } = storage.put(key, value, { createdMs, source: ctx.address });
-          if (notifications.length > 0) deps.notify(notifications);
-        }
-        // Acknowledged whether stored or not, as OpenDHT does (§7.4).
-        engine.reply(ctx, { id: ownId, valueId: value.id, seenAddress: ctx.address });
+        if (!store) continue;
+        const { outcome, notifications } = storage.put(key, value, { createdMs, source: ctx.address });
+        if (notifications.length > 0) deps.notify(notifications);
+        // Only a value this node keeps is acknowledged. OpenDHT acknowledges every put (§7.4), so
+        // a putter would count a refused value as stored and not look for another node; without
+        // an answer it retries, gives up on us for this put, and stores elsewhere. Refusals are
+        // counted by reason in the storage's `rejected`.
+        if (outcome.result !== 'rejected') engine.reply(ctx, { id: ownId, valueId: value.id, seenAddress: ctx.address });
       }
     },
 

@@ -4,7 +4,7 @@
  */
 import type { InfoHash, Request, Value } from '../codec/types.js';
 import type { DhtCounters } from '../node-types.js';
-import type { Notification } from '../storage/index.js';
+import type { RemoteNotification } from '../storage/index.js';
 import { Peer } from '../routing/peer.js';
 import type { RoutingTable } from '../routing/table.js';
 import type { Engine } from './engine.js';
@@ -52,7 +52,7 @@ export interface NotifierDeps {
   maxTransactions: number;
 }
 
-export function createNotifier(deps: NotifierDeps): (notifications: Notification[]) => void {
+export function createNotifier(deps: NotifierDeps): (notifications: RemoteNotification[]) => void {
   const { engine, tokens, tables } = deps;
   const ownId: InfoHash = engine.ownId;
   const inFlight = new Map<string, number>();

@@ -5,11 +5,11 @@
  */
 import { toHex } from '../codec/infohash.js';
 import type { Family, InfoHash, Query, Request, Value } from '../codec/types.js';
-import type { ListenCallback, Scheduler } from '../node-types.js';
+import type { ListenCallback, PutResult, Scheduler } from '../node-types.js';
 import type { Peer } from '../routing/peer.js';
 import type { RoutingTable } from '../routing/table.js';
 import type { Engine } from '../rpc/engine.js';
-import { LOCAL_SOURCE, lifetimeMs, type Notification, type Storage, type StorageEvent } from '../storage/index.js';
+import { LOCAL_SOURCE, lifetimeMs, type Notification, type StorageEvent, type ValueStore } from '../storage/index.js';
 import { mergeValue as merge, PaginatedGet } from './paginated-get.js';
 import { SEARCH_NODES, Search, type SearchHooks } from './search.js';
 
@@ -26,7 +26,7 @@ export const REANNOUNCE_MARGIN_MS = 10_000;
 
 export interface OperationsDeps {
   engine: Engine;
-  storage: Storage;
+  storage: ValueStore;
   tables: { 4: RoutingTable; 6: RoutingTable };
   now: () => number;
   /** Families with a bound socket. */
@@ -178,10 +178,13 @@ export class Operations {
     );
   }
 
-  put(key: InfoHash, value: Value, permanent: boolean, createdMs: number | undefined): Promise<{ acks: number }> {
+  put(key: InfoHash, value: Value, permanent: boolean, createdMs: number | undefined): Promise<PutResult> {
     const now = this.deps.now();
-    const { notifications } = this.deps.storage.put(key, value, { createdMs, source: LOCAL_SOURCE });
+    const { outcome, notifications } = this.deps.storage.put(key, value, { createdMs, source: LOCAL_SOURCE });
     if (notifications.length > 0) this.deps.notify(notifications);
+    // The proxy answers a put by whether it was kept: our own storage counts, since on the LAN the
+    // box is the node everyone reads from.
+    const local = outcome.result === 'rejected' ? { stored: false, refused: outcome.reason } : { stored: true };
     const announceKey = `${toHex(key)}:${value.id}`;
     if (permanent) {
       const lifetime = lifetimeMs(value.body?.type ?? 0);
@@ -214,9 +217,9 @@ export class Operations {
                 if (!txn && --waiting === 0) finished();
               }
             }),
-          () => resolve({ acks }),
+          () => resolve({ acks, ...local }),
         ),
-      () => ({ acks }),
+      () => ({ acks, ...local }),
     );
   }
 
@@ -255,7 +258,10 @@ export class Operations {
       cancelled: false,
     };
     this.listens.add(op);
-    op.cancelLocal = this.deps.storage.listenLocal(key, query, (event) => this.onEvent(op, event));
+    const local = this.deps.storage.listenLocal(key, query, (event) => this.onEvent(op, event));
+    op.cancelLocal = local.cancel;
+    // The values already stored reach the callback like every later event: through delivery.
+    if (local.notifications.length > 0) this.deps.notify(local.notifications);
     this.searchListeners(op);
     return () => {
       if (op.cancelled) return;

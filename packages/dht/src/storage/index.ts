@@ -6,16 +6,18 @@
 export { createStorage, STORAGE_DEFAULTS } from './storage.js';
 export type { StorageOptions, StorageComponents } from './storage.js';
 export type {
-  Storage,
+  ValueStore,
   Subscriber,
   PutOutcome,
   PutContext,
   Notification,
+  RemoteNotification,
+  LocalNotification,
   StorageEvent,
   LocalListener,
   RefreshResult,
   StorageStats,
 } from './types.js';
 export type { RejectReason } from './policy.js';
-export { LOCAL_SOURCE, sourceGroup } from './source-group.js';
+export { LOCAL_SOURCE, sourceGroup } from '../routing/source-group.js';
 export { lifetimeMs, ValueType } from './value-types.js';

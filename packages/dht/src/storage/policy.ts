@@ -21,6 +21,7 @@ export type RejectReason =
   | 'old-seq'
   | 'key-full'
   | 'too-many-keys'
+  | 'source-keys-full'
   | 'storage-full';
 
 /** The type whose rules apply: encrypted values carry none and are user data to a storer. */

@@ -26,12 +26,25 @@ export type StorageEvent =
   | { kind: 'refreshed'; ids: bigint[] }
   | { kind: 'expired'; ids: bigint[] };
 
-/** Something the network layer must tell one remote listener. */
-export interface Notification {
+/** Something to tell one remote listener; the network layer sends it. */
+export interface RemoteNotification {
   subscriber: Subscriber;
   key: InfoHash;
   event: StorageEvent;
 }
+
+/** Something to tell one local listener; whoever delivers notifications calls it. */
+export interface LocalNotification {
+  listener: LocalListener;
+  key: InfoHash;
+  event: StorageEvent;
+}
+
+/**
+ * What storage hands back from every change: the events each subscriber must be told, local and
+ * remote alike, in the order they happened. Storage itself sends and calls nothing.
+ */
+export type Notification = RemoteNotification | LocalNotification;
 
 export interface PutContext {
   /** Creation time claimed by the putter (ms; the wire's `c` converted); `min(created, now)` is used. */
@@ -40,7 +53,7 @@ export interface PutContext {
   source: string;
 }
 
-/** Called for a local subscription; must not throw (errors are counted and logged). */
+/** Called for a local subscription's events; must not throw (errors are counted and logged). */
 export type LocalListener = (event: StorageEvent) => void;
 
 export type RefreshResult = 'refreshed' | 'unknown-value' | 'no-storage';
@@ -63,12 +76,13 @@ export interface StorageStats {
   expired: number;
   /** Subscriptions dropped 10 minutes after their last refresh. */
   listenersExpired: number;
-  /** Exceptions thrown by local listener callbacks. */
+  /** Exceptions thrown by local listener callbacks (counted where notifications are delivered). */
   localListenerErrors: number;
 }
 
-export interface Storage {
-  /** Store, refresh (identical re-put) or edit a value; returns what to tell listeners. */
+/** The DHT's value store, as the network layer and the node's own operations use it. */
+export interface ValueStore {
+  /** Store, refresh (identical re-put) or edit a value; returns what to tell subscribers. */
   put(key: InfoHash, value: Value, ctx: PutContext): { outcome: PutOutcome; notifications: Notification[] };
   /** Extend a value's life to at least now + its type's lifetime. */
   refresh(key: InfoHash, valueId: bigint): { result: RefreshResult; notifications: Notification[] };
@@ -91,18 +105,12 @@ export interface Storage {
   /** Remove a subscription; true if it existed. */
   unlisten(key: InfoHash, node: InfoHash, socketId: number): boolean;
   /**
-   * Subscribe from inside the process (the node's own API, the proxy). Current matching values are
-   * delivered synchronously before this returns; later events arrive as they happen. Returns the
-   * cancel function.
+   * Subscribe from inside the process (the node's own API, the proxy). Like a remote listen, the
+   * currently matching values come back as notifications to deliver (none when there are none);
+   * later events come back from the calls that cause them. `cancel` ends the subscription.
    */
-  listenLocal(key: InfoHash, query: Query | undefined, callback: LocalListener): () => void;
-  /** Remote subscriptions on `key`, or in total without a key. */
-  listenerCount(key?: InfoHash): number;
-  /** Number of values stored at `key`. */
-  valueCount(key: InfoHash): number;
-  /** Keys that hold values or subscriptions. */
-  keys(): InfoHash[];
+  listenLocal(key: InfoHash, query: Query | undefined, listener: LocalListener): { cancel: () => void; notifications: Notification[] };
   /** Expire values (→ `expired` notifications) and subscriptions 10 min after their last refresh. */
   tick(): Notification[];
-  stats(): StorageStats;
+  stats(): Omit<StorageStats, 'localListenerErrors'>;
 }

@@ -190,6 +190,8 @@ export interface PyNodeOptions {
   /** Run as a secure node with a fresh RSA identity (its certificate gets published). */
   identity?: boolean;
   network?: number;
+  /** Seconds the driver waits between two bootstrap entries (a preempted thread, made certain). */
+  bootstrapPause?: number;
 }
 
 export interface PyNode {
@@ -266,6 +268,7 @@ export async function startPyNode(options: PyNodeOptions = {}): Promise<PyNode> 
       bootstrap: options.bootstrap ?? [],
       identity: options.identity ?? false,
       network: options.network ?? 0,
+      bootstrapPause: options.bootstrapPause ?? 0,
     },
     30_000,
   );

@@ -67,10 +67,17 @@ class Driver:
         if req.get("identity"):
             self.identity = dht.Identity.generate("interop", dht.Identity(), int(req.get("bits", 2048)))
             config.setIdentity(self.identity)
-        self.node.run(port=int(req["port"]), ipv4=req.get("bind4", "127.0.0.1"),
-                      ipv6=req.get("bind6", "::1"), config=config)
+        # Bootstrap entries are queued before run(), so the runner's first loop adds them all and
+        # its first bootstrap pass pings every one. Added after run(), each entry schedules its own
+        # pass, and OpenDHT 2.4's pass does nothing once either family is connecting: an entry
+        # added a moment later (this thread preempted on a busy machine) is never pinged, e.g.
+        # the node never joins our IPv6 address, or a node on another network id answers first.
         for host, port in req.get("bootstrap", []):
             self.node.bootstrap(host, str(port))
+            # Tests stand in for a preempted thread with a pause between two entries.
+            time.sleep(float(req.get("bootstrapPause", 0)))
+        self.node.run(port=int(req["port"]), ipv4=req.get("bind4", "127.0.0.1"),
+                      ipv6=req.get("bind6", "::1"), config=config)
         result = {"nodeId": self.node.getNodeId().decode(), "port": self.node.getBound(2).getPort()}
         if self.identity is not None:
             result["publicKeyId"] = str(self.identity.publickey.getId())
