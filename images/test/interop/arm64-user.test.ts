@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const IMAGES = resolve(import.meta.dirname, '..');
+const IMAGES = resolve(import.meta.dirname, '../..');
 const REPO = resolve(IMAGES, '..');
 const CACHE = process.env.LANBOX_IMAGE_CACHE ?? join(IMAGES, '.cache');
 const SYSROOT = join(CACHE, 'arm64-node-sysroot');

@@ -25,7 +25,7 @@ import { promisify } from 'node:util';
 import { createFileStore, createTurnMonitor } from '@lanbox/turn-monitor';
 
 const run = promisify(execFile);
-const IMAGES = resolve(import.meta.dirname, '..');
+const IMAGES = resolve(import.meta.dirname, '../..');
 const ARTIFACTS = join(IMAGES, 'artifacts');
 /** Boot to "every service ok" under TCG on a busy 2-core machine took 2-4 min; allow much more. */
 const READY_TIMEOUT_MS = 12 * 60_000;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { startAppliance, tempDir, type RunningAppliance } from './helpers.js';
+import { startAppliance, tempDir, type RunningAppliance } from '../helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const cleanups: Array<() => Promise<unknown>> = [];
