@@ -102,8 +102,23 @@ async function diskFor(name: string, settings: string | null): Promise<string> {
  * Boot 1 needs the box to ping the host's dhtnode (through 10.0.2.2, the host's loopback), so it
  * runs unrestricted but with a static address and no gateway: nothing beyond 10.0.2.0/24.
  */
+/** A port free for both TCP and UDP (TURN is forwarded on both with one number). */
+async function freeBothPort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const p = await freePort('tcp');
+    const s = createSocket('udp4');
+    const ok = await new Promise<boolean>((r) => {
+      s.once('error', () => r(false));
+      s.bind(p, '127.0.0.1', () => r(true));
+    });
+    s.close();
+    if (ok) return p;
+  }
+  throw new Error('no port free for both TCP and UDP');
+}
+
 async function boot(name: string, disk: string, restricted: boolean): Promise<Vm> {
-  const ports = { ssh: await freePort('tcp'), web: await freePort('tcp'), dht: await freePort('udp'), turn: await freePort('udp') };
+  const ports = { ssh: await freePort('tcp'), web: await freePort('tcp'), dht: await freePort('udp'), turn: await freeBothPort() };
   const serialLog = join(work, `${name}-serial.log`);
   const monitor = join(work, `${name}-monitor.sock`);
   const fwd = [
