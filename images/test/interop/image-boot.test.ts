@@ -176,7 +176,10 @@ async function qemuMonitor(vm: Vm, command: string): Promise<void> {
 }
 
 async function waitExit(vm: Vm, timeoutMs: number): Promise<number | null> {
-  return Promise.race([vm.exited, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`${vm.name}: qemu did not exit within ${timeoutMs} ms`)), timeoutMs))]);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${vm.name}: qemu did not exit within ${timeoutMs} ms`)), timeoutMs); });
+  // The timer is cleared as soon as qemu exits, so nothing keeps the test process alive afterwards.
+  return Promise.race([vm.exited, timeout]).finally(() => clearTimeout(timer));
 }
 
 let keyFile: string;
