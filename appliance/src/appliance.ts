@@ -111,7 +111,8 @@ const WEB_BACKLOG = 4096;
 const isLoopbackOrAny = (host: string) => /^(127\.|0\.0\.0\.0$|::1?$|localhost$)/.test(host);
 
 const imageBlock = (): { image?: ImageStatus } => {
-  const image = readImageStatus();
+  // LANBOX_IMAGE_STATUS_DIR: where the image's boot helpers write, if not /run/lanbox (tests).
+  const image = readImageStatus(process.env.LANBOX_IMAGE_STATUS_DIR || undefined);
   return image === null ? {} : { image };
 };
 
