@@ -14,6 +14,7 @@ packages=(
   prometheus       # promtool checks the appliance's /metrics
   jami-daemon      # jamid: the e2e workspace runs real Jami devices
   dbus-daemon      # one private bus per Jami device
+  nftables         # e2e: counts the DHT datagrams a device behind the box's proxy sends (none)
   mmdebstrap       # images/: builds the Debian 13 image (test/image-boot.test.ts) …
   dosfstools       # … its FAT partition (mkfs.vfat -C)
   mtools           # … files into the FAT partition without mounting (mcopy)
