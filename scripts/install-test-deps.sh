@@ -16,7 +16,7 @@ packages=(
   dbus-daemon      # one private bus per Jami device
   bind9-dnsutils   # dig: the Jami DNS tests ask with a real resolver client
   dnsmasq          # a real upstream resolver the Jami DNS responder forwards to
-  nftables         # the zero-config e2e test counts a device's DHT datagrams
+  nftables         # e2e: counts the DHT datagrams a device behind the box's proxy sends (zero-config and proxy runs)
   mmdebstrap       # images/: builds the Debian 13 image (test/image-boot.test.ts) …
   dosfstools       # … its FAT partition (mkfs.vfat -C)
   mtools           # … files into the FAT partition without mounting (mcopy)
