@@ -3,5 +3,7 @@
  * needs as a UnifiedPush distributor, so Jami on a phone can be woken with no Internet. This
  * file is the package's whole public API.
  */
-export { createPushService, PUSH_DEFAULTS, TOPIC } from './service.js';
-export type { PushService, PushServiceOptions, PushServiceComponents, PushServiceStatus } from './service.js';
+export { createPushService, TOPIC } from './service.js';
+export type { PushService, PushServiceStatus } from './service.js';
+export { PUSH_DEFAULTS } from './options.js';
+export type { PushServiceOptions, PushServiceComponents } from './options.js';

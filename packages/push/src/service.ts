@@ -7,45 +7,8 @@ import { randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { TextDecoder } from 'node:util';
-
-export interface PushServiceOptions {
-  /** TCP port; 0 picks a free one. @default 8082 */
-  port?: number;
-  /** Bind address. Default: every address, dual stack when IPv6 is available. */
-  host?: string;
-  /** How long a message stays available for replay (ntfy's default cache duration). @default 43200000 */
-  cacheDurationMs?: number;
-  /** Messages kept per topic (oldest dropped first). @default 100 */
-  maxMessagesPerTopic?: number;
-  /** Topics with cached messages; a publish to a new topic beyond it is refused. @default 10000 */
-  maxTopics?: number;
-  /** Cached message bytes in all; oldest messages are dropped beyond it. @default 16777216 */
-  maxCachedBytes?: number;
-  /** Message body size (ntfy's limit; Jami's encrypted push is well under it). @default 4096 */
-  maxMessageBytes?: number;
-  /** Open subscription streams in all. @default 4096 */
-  maxSubscribers?: number;
-  /** Open subscription streams per client address. @default 64 */
-  maxSubscribersPerAddress?: number;
-  /** Topics one stream may name. @default 64 */
-  maxTopicsPerSubscription?: number;
-  /** Open connections per client address. @default 256 */
-  maxConnectionsPerAddress?: number;
-  /** Silence after which a stream gets a keepalive line; the app gives up after 77 s. @default 30000 */
-  keepaliveMs?: number;
-  /** Own maintenance period (keepalives, cache expiry); 0 = only when the owner calls `tick()`. @default 5000 */
-  tickIntervalMs?: number;
-  /** Time to receive request headers (slowloris). @default 10000 */
-  headersTimeoutMs?: number;
-  /** Time to receive a whole request. @default 30000 */
-  requestTimeoutMs?: number;
-}
-
-export interface PushServiceComponents {
-  /** Milliseconds; default Date.now. */
-  clock?: { now(): number };
-  logger?: { debug(o: object, m?: string): void; info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
-}
+import { MessageCache, type Message } from './cache.js';
+import { PUSH_DEFAULTS, type PushServiceComponents, type PushServiceOptions } from './options.js';
 
 export interface PushServiceStatus {
   listening: boolean;
@@ -76,17 +39,6 @@ export interface PushService {
   readonly server: Server;
 }
 
-interface Message {
-  id: string;
-  time: number;
-  expires: number;
-  event: 'message';
-  topic: string;
-  message: string;
-  encoding?: 'base64';
-  bytes: number;
-}
-
 interface Subscriber {
   res: ServerResponse;
   topics: string[];
@@ -98,35 +50,16 @@ export const TOPIC = /^[-_A-Za-z0-9]{1,64}$/;
 const ID_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export const PUSH_DEFAULTS = {
-  port: 8082,
-  host: undefined as string | undefined,
-  cacheDurationMs: 12 * 3600_000,
-  maxMessagesPerTopic: 100,
-  maxTopics: 10_000,
-  maxCachedBytes: 16 * 1024 * 1024,
-  maxMessageBytes: 4096,
-  maxSubscribers: 4096,
-  maxSubscribersPerAddress: 64,
-  maxTopicsPerSubscription: 64,
-  maxConnectionsPerAddress: 256,
-  keepaliveMs: 30_000,
-  tickIntervalMs: 5000,
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-};
 
 const clientOf = (socket: Socket): string => (socket.remoteAddress ?? '?').replace(/^::ffff:/, '');
 
 export function createPushService(options: PushServiceOptions = {}, components: PushServiceComponents = {}): PushService {
   const o = { ...PUSH_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof PUSH_DEFAULTS;
   const now = () => (components.clock ?? Date).now();
-  const cache = new Map<string, Message[]>();
+  const cache = new MessageCache(o, now);
   const byTopic = new Map<string, Set<Subscriber>>();
   const subscribers = new Set<Subscriber>();
   const perAddress = new Map<string, { connections: number; subscribers: number }>();
-  let cachedBytes = 0;
-  let cachedMessages = 0;
   let connections = 0;
   let listening = false;
   let timer: NodeJS.Timeout | null = null;
@@ -136,7 +69,6 @@ export function createPushService(options: PushServiceOptions = {}, components: 
     replayed: 0,
     polls: 0,
     keepalives: 0,
-    evicted: 0,
     refused: { topics: 0, tooLarge: 0, subscribers: 0, connections: 0, badRequests: 0 },
   };
 
@@ -157,40 +89,6 @@ export function createPushService(options: PushServiceOptions = {}, components: 
   const line = (m: Omit<Message, 'bytes'> | { id: string; time: number; event: string; topic: string }) => {
     const { bytes: _bytes, ...wire } = m as Message;
     return `${JSON.stringify(wire)}\n`;
-  };
-
-  const dropOldest = (topic: string) => {
-    const list = cache.get(topic);
-    const m = list?.shift();
-    if (m === undefined) return;
-    cachedBytes -= m.bytes;
-    cachedMessages--;
-    if (list!.length === 0) cache.delete(topic);
-  };
-
-  const store = (m: Message): boolean => {
-    let list = cache.get(m.topic);
-    if (list === undefined) {
-      if (cache.size >= o.maxTopics) return false;
-      list = [];
-      cache.set(m.topic, list);
-    }
-    list.push(m);
-    cachedBytes += m.bytes;
-    cachedMessages++;
-    if (list.length > o.maxMessagesPerTopic) {
-      c.evicted++;
-      dropOldest(m.topic);
-    }
-    // Over the byte budget: drop from the topic holding the oldest message first.
-    while (cachedBytes > o.maxCachedBytes && cachedMessages > 0) {
-      let oldest: string | null = null;
-      let oldestTime = Infinity;
-      for (const [t, l] of cache) if (l[0]!.time < oldestTime) [oldest, oldestTime] = [t, l[0]!.time];
-      c.evicted++;
-      dropOldest(oldest!);
-    }
-    return true;
   };
 
   const send = (s: Subscriber, text: string) => {
@@ -245,7 +143,7 @@ export function createPushService(options: PushServiceOptions = {}, components: 
       m.encoding = 'base64';
     } else m.message = body.length === 0 ? 'triggered' : text;
     m.bytes = m.message.length + 96;
-    if (!store(m)) {
+    if (!cache.store(m)) {
       c.refused.topics++;
       return json(res, 507, { code: 50701, http: 507, error: 'too many topics' });
     }
@@ -258,38 +156,13 @@ export function createPushService(options: PushServiceOptions = {}, components: 
     json(res, 200, JSON.parse(wire) as unknown);
   };
 
-  /** Cached messages of `topics` after `since` (ntfy: `all`, `none`, a message id, unix seconds, or `10m`/`2h`/`1d`). */
-  const replay = (topics: string[], since: string | null, fallback: 'all' | 'none'): Message[] => {
-    const spec = since ?? fallback;
-    if (spec === 'none') return [];
-    let list = topics.flatMap((t) => cache.get(t) ?? []);
-    const t = now();
-    const dur = /^(\d+)(s|m|h|d)$/.exec(spec);
-    if (spec === 'all') {
-      // everything cached
-    } else if (/^\d+$/.test(spec)) list = list.filter((m) => m.time >= Number(spec));
-    else if (dur !== null) {
-      const ms = Number(dur[1]) * { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }[dur[2] as 's']!;
-      list = list.filter((m) => m.time * 1000 >= t - ms);
-    } else {
-      // A message id: what came after it. An unknown id (cache expired, other server) gets all:
-      // the app drops duplicates by id, a lost wake-up is worse.
-      const idx = list.findIndex((m) => m.id === spec);
-      if (idx >= 0) {
-        const after = list[idx]!;
-        list = list.filter((m) => m.time > after.time || (m.time === after.time && list.indexOf(m) > idx));
-      }
-    }
-    return list.sort((a, b) => a.time - b.time);
-  };
-
   const subscribe = (req: IncomingMessage, res: ServerResponse, topics: string[], query: URLSearchParams) => {
     const address = clientOf(req.socket);
     const poll = query.get('poll') === '1' || query.get('poll') === 'true';
     const headers = { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-cache' };
     if (poll) {
       c.polls++;
-      const list = replay(topics, query.get('since'), 'all');
+      const list = cache.replay(topics, query.get('since'), 'all');
       res.writeHead(200, headers);
       for (const m of list) res.write(line(m));
       c.replayed += list.length;
@@ -314,7 +187,7 @@ export function createPushService(options: PushServiceOptions = {}, components: 
     }
     const topicList = topics.join(',');
     send(sub, line({ id: newId(), time: Math.floor(now() / 1000), event: 'open', topic: topicList }));
-    for (const m of replay(topics, query.get('since'), 'none')) {
+    for (const m of cache.replay(topics, query.get('since'), 'none')) {
       send(sub, line(m));
       c.replayed++;
       c.delivered++;
@@ -397,10 +270,7 @@ export function createPushService(options: PushServiceOptions = {}, components: 
         c.keepalives++;
       }
     }
-    const cutoff = Math.floor(t / 1000);
-    for (const [topic, list] of [...cache]) {
-      while (list.length > 0 && list[0]!.expires <= cutoff) dropOldest(topic);
-    }
+    cache.expire(Math.floor(t / 1000));
   };
 
   return {
@@ -434,9 +304,9 @@ export function createPushService(options: PushServiceOptions = {}, components: 
     status: () => ({
       listening,
       port: listening ? (server.address() as AddressInfo).port : null,
-      topics: cache.size,
-      cachedMessages,
-      cachedBytes,
+      topics: cache.topics,
+      cachedMessages: cache.cachedMessages,
+      cachedBytes: cache.cachedBytes,
       subscribers: subscribers.size,
       connections,
       published: c.published,
@@ -445,7 +315,7 @@ export function createPushService(options: PushServiceOptions = {}, components: 
       polls: c.polls,
       keepalives: c.keepalives,
       refused: { ...c.refused },
-      evicted: c.evicted,
+      evicted: cache.evicted,
     }),
   };
 }
