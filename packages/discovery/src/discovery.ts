@@ -4,18 +4,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { buildAnnouncements } from './announcement.js';
 import {
   DHT_SERVICE,
-  HASH_LENGTH,
   JAMI_SERVICE,
   LANBOX_SERVICE,
   decodeBoxService,
   decodeDhtService,
   decodeJamiService,
   decodeMessage,
-  encodeAnnouncement,
-  encodeBoxService,
-  encodeDhtService,
   encodeQuery,
   type ServiceEntry,
 } from './codec/messages.js';
@@ -24,6 +21,7 @@ import { interfaceKey, scanInterfaces, withoutScope, type InterfaceScan } from '
 import { NearbyList } from './nearby.js';
 import { resolveOptions, type DiscoveryOptions, type ResolvedOptions } from './options.js';
 import { SourceRateLimiter, TokenBucket } from './rate-limit.js';
+import { RoundSchedule } from './rounds.js';
 import { zeroCounters } from './counters.js';
 import { createUdpTransport } from './transport/udp.js';
 import type { Datagram, DiscoveryTransport, Family, LocalInterface } from './transport/types.js';
@@ -87,8 +85,7 @@ export function createDiscovery(options: DiscoveryOptions, components: Discovery
   /** Interfaces whose join failed: retried only when the family's interface set changes. */
   const failedJoins = new Map<Family, Set<string>>(FAMILIES.map((f) => [f, new Set()]));
   const lastSignature = new Map<Family, string>();
-  let nextRoundAt = Infinity;
-  let nextDelay = opts.firstRetryMs;
+  const schedule = new RoundSchedule(opts.firstRetryMs, opts.refreshIntervalMs, rng);
 
   const state = (f: Family): FamilyState => families.get(f) as FamilyState;
 
@@ -120,62 +117,20 @@ export function createDiscovery(options: DiscoveryOptions, components: Discovery
   /** Start (or restart, on an address change) the 4.x-style back-off, then steady rounds. */
   function restartRounds(now: number): void {
     round();
-    nextDelay = opts.firstRetryMs;
-    nextRoundAt = now + nextDelay;
-  }
-
-  function scheduleNextRound(now: number): void {
-    nextDelay = Math.min(nextDelay * 2, opts.refreshIntervalMs);
-    let delay = nextDelay;
-    if (delay >= opts.refreshIntervalMs) {
-      // ±10 % so that boxes and restarts do not fall into lock-step.
-      const r = rng(2);
-      const unit = (((r[0] ?? 0) << 8) | (r[1] ?? 0)) / 0x10000;
-      delay = delay * (0.9 + 0.2 * unit);
-    }
-    nextRoundAt = now + delay;
+    schedule.restart(now);
   }
 
   /** Rebuilds each family's announcement from the DHT's current ports; a change is announced. */
   function refreshAnnouncements(announceChanges: boolean): void {
-    let nodeId: Uint8Array;
-    let ports: Record<Family, number | undefined>;
-    try {
-      nodeId = dht.nodeId();
-      ports = { 4: dht.port(4), 6: dht.port(6) };
-    } catch (err) {
-      logger?.warn({ err: (err as Error).message }, 'cannot read the DHT node id or ports');
-      return;
-    }
-    const validId = nodeId instanceof Uint8Array && nodeId.length === HASH_LENGTH;
-    const networkOk = Number.isInteger(dht.networkId) && dht.networkId >= 0 && dht.networkId <= 0xffffffff;
+    const built = buildAnnouncements(FAMILIES, dht, box, logger);
+    if (built === undefined) return;
     for (const f of FAMILIES) {
       const s = state(f);
-      const port = ports[f];
-      const services = new Map<string, Uint8Array>();
-      if (validId && networkOk && port !== undefined && Number.isInteger(port) && port > 0 && port <= 0xffff) {
-        services.set(DHT_SERVICE, encodeDhtService({ nodeId, port, networkId: dht.networkId }));
-      }
-      const boxEntry = box === undefined ? undefined : boxAnnouncement();
-      if (boxEntry !== undefined) services.set(LANBOX_SERVICE, boxEntry);
-      const next = services.size > 0 ? encodeAnnouncement(services) : undefined;
+      const next = built.get(f);
       if (sameBytes(next, s.announcement)) continue;
       s.announcement = next;
       // Like OpenDHT's startPublish: a changed announcement goes out at once.
       if (announceChanges && next && s.open) sendToGroup(f, next, 'announcement');
-    }
-  }
-
-  function boxAnnouncement(): Uint8Array | undefined {
-    try {
-      const boxId = box?.boxId();
-      const webPort = box?.webPort();
-      if (!(boxId instanceof Uint8Array) || boxId.length !== HASH_LENGTH) return undefined;
-      if (webPort === undefined || !Number.isInteger(webPort) || webPort <= 0 || webPort > 0xffff) return undefined;
-      return encodeBoxService({ boxId, webPort });
-    } catch (err) {
-      logger?.warn({ err: (err as Error).message }, 'cannot read the box id or web port');
-      return undefined;
     }
   }
 
@@ -433,7 +388,7 @@ export function createDiscovery(options: DiscoveryOptions, components: Discovery
     async stop() {
       if (!running) return;
       running = false;
-      nextRoundAt = Infinity;
+      schedule.stop();
       await transport.close();
       for (const f of FAMILIES) {
         const s = state(f);
@@ -457,9 +412,9 @@ export function createDiscovery(options: DiscoveryOptions, components: Discovery
       if (changed.length > 0) {
         logger?.info({ families: changed }, 'network interfaces changed; announcing');
         restartRounds(now);
-      } else if (now >= nextRoundAt) {
+      } else if (schedule.due(now)) {
         round();
-        scheduleNextRound(now);
+        schedule.advance(now);
       }
       counters.nearbyExpired += nodes.expire(now) + accounts.expire(now);
     },
