@@ -4,7 +4,8 @@
  * gorush gateway. This file is the package's whole public API.
  */
 export { createDhtProxy } from './proxy.js';
-export type { DhtProxy, ProxyStatus } from './proxy.js';
+export type { DhtProxy } from './proxy.js';
+export type { ProxyStatus } from './status.js';
 export { DEFAULTS } from './options.js';
 export type { ProxyOptions, ProxyComponents, ProxyDht, ProxyDb, Logger } from './options.js';
 export type { PushTransport, PushRequest, HttpPushOptions } from './push/sender.js';
