@@ -1,6 +1,5 @@
 /** The subscriptions and permanent puts held: adding, removing, renewal pushes and expiry. */
-import type { Platform, SubscribeBody } from './codec/push.js';
-import { timeoutNotification } from './codec/push.js';
+import { timeoutNotification, type Platform, type SubscribeBody } from './codec/push.js';
 import { release, slot } from './admission.js';
 import type { PermanentPut, ProxyContext, Subscription } from './context.js';
 import { dropPut, dropSub, savePut, saveSub } from './persistence.js';
