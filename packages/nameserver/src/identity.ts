@@ -67,17 +67,15 @@ function signatureValid(key: KeyObject, name: string, signature: Buffer): boolea
 /** Largest RSA public exponent accepted: 65537 (F4), what GnuTLS and OpenSSL generate. */
 export const MAX_PUBLIC_EXPONENT = 65537n;
 
-/** What the cheap checks leave to the RSA verification: the key and the decoded signature. */
-interface Claimed {
-  readonly account: AccountKey;
-  readonly signature: Buffer;
-}
-
-/** Every check but the signature itself: key parses, size and exponent allowed, ID matches `addr`. */
-function precheck(
+/**
+ * The three checks that bind a name to a Jami ID: the key parses, its SHA-1 ID equals `addr`, and
+ * its signature over the (lowercase) name verifies. The reference server skips the second one,
+ * which lets anyone squat a name pointing at someone else's ID.
+ */
+export function checkIdentity(
   claim: { readonly name: string; readonly addr: string; readonly publickey: string; readonly signature: string },
   bounds: KeyBounds,
-): Result<Claimed, IdentityError> {
+): Result<AccountKey, IdentityError> {
   const account = decodeAccountKey(claim.publickey);
   if (!account.ok) return account;
   const bits = account.value.key.asymmetricKeyDetails?.modulusLength ?? 0;
@@ -89,45 +87,8 @@ function precheck(
   const signature = decodeBase64(claim.signature, Math.ceil(bits / 8));
   if (!signature.ok || signature.value.length !== Math.ceil(bits / 8)) return err('signature not found or invalid');
   if (account.value.jamiId !== claim.addr) return err('publickey does not match addr');
-  return ok({ account: account.value, signature: signature.value });
-}
-
-/**
- * The three checks that bind a name to a Jami ID: the key parses, its SHA-1 ID equals `addr`, and
- * its signature over the (lowercase) name verifies. The reference server skips the second one,
- * which lets anyone squat a name pointing at someone else's ID.
- */
-export function checkIdentity(
-  claim: { readonly name: string; readonly addr: string; readonly publickey: string; readonly signature: string },
-  bounds: KeyBounds,
-): Result<AccountKey, IdentityError> {
-  const claimed = precheck(claim, bounds);
-  if (!claimed.ok) return claimed;
-  if (!signatureValid(claimed.value.account.key, claim.name, claimed.value.signature)) return err('signature verification failed');
-  return ok(claimed.value.account);
-}
-
-/**
- * The same checks as `checkIdentity`, with the RSA verification (the costliest step) run on
- * libuv's thread pool (crypto.verify with a callback): a box copying a whole registry from another
- * verifies on every core instead of one, with no worker file to bundle. Never rejects.
- */
-export function checkIdentityAsync(
-  claim: { readonly name: string; readonly addr: string; readonly publickey: string; readonly signature: string },
-  bounds: KeyBounds,
-): Promise<Result<AccountKey, IdentityError>> {
-  const claimed = precheck(claim, bounds);
-  if (!claimed.ok) return Promise.resolve(claimed);
-  const { account, signature } = claimed.value;
-  return new Promise((resolve) => {
-    try {
-      verify('sha512', Buffer.from(claim.name, 'utf8'), { key: account.key, padding: constants.RSA_PKCS1_PADDING }, signature, (error, valid) => {
-        resolve(error === null && valid ? ok(account) : err('signature verification failed'));
-      });
-    } catch {
-      resolve(err('signature verification failed'));
-    }
-  });
+  if (!signatureValid(account.value.key, claim.name, signature.value)) return err('signature verification failed');
+  return account;
 }
 
 /** What a Jami client concludes from a `GET /name/<name>` answer (registeredNameFound status 0/1/2). */

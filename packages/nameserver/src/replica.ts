@@ -54,6 +54,4 @@ export interface RegistryAccess {
   exclusive<T>(fn: (tx: RegistryWriter) => Promise<T>): Promise<T>;
   /** The checks a registration passes (key size, key hashes to addr, signature over the name). */
   verify(record: Pick<NameRecord, 'name' | 'addr' | 'publickey' | 'signature'>): boolean;
-  /** The same checks, the RSA verification run off the main thread; never rejects. */
-  verifyAsync(record: Pick<NameRecord, 'name' | 'addr' | 'publickey' | 'signature'>): Promise<boolean>;
 }

@@ -409,25 +409,17 @@ export function createReplication(options: ReplicationOptions, components: Repli
     let bad = 0;
     const goodRecords: WireRecord[] = [];
     const goodRemovals: Tombstone[] = [];
-    const decoded: WireRecord[] = [];
     for (const raw of records) {
       counters.recordsReceived += 1;
       const r = decodeWireRecord(raw);
       if (!r.ok) {
         counters.malformed += 1;
         bad += 1;
-      } else decoded.push(r.value);
-    }
-    // Every record of the batch (at most pageSize or maxPushRecords) is verified at once: the RSA
-    // checks run on libuv's thread pool, so all cores work while this thread parses the next keys.
-    const verdicts = access === undefined ? decoded.map(() => false) : await Promise.all(decoded.map((r) => (access as RegistryAccess).verifyAsync(r)));
-    decoded.forEach((r, i) => {
-      if (verdicts[i] === true) goodRecords.push(r);
-      else {
+      } else if (access?.verify(r.value) !== true) {
         counters.badRecords += 1;
         bad += 1;
-      }
-    });
+      } else goodRecords.push(r.value);
+    }
     for (const raw of removals) {
       const t = decodeTombstone(raw);
       if (!t.ok) {

@@ -3,7 +3,7 @@ import { normalizeName } from '../codec/name.js';
 import type { NameRecord } from '../codec/record.js';
 import { decodeRegistration, type RegistrationDecodeError } from '../codec/registration.js';
 import type { NameField } from '../codec/route.js';
-import { checkIdentity, checkIdentityAsync, type IdentityError } from '../identity.js';
+import { checkIdentity, type IdentityError } from '../identity.js';
 import type { ResolvedOptions } from '../options.js';
 import { createRateLimiter } from '../rate-limiter.js';
 import { createBearerCheck } from '../transport/bearer.js';
@@ -110,7 +110,6 @@ export class NameService {
       maxNames: this.#options.maxNames,
       exclusive: (fn) => this.#exclusive(() => fn(writer)),
       verify: (record) => checkIdentity(record, this.#options).ok,
-      verifyAsync: async (record) => (await checkIdentityAsync(record, this.#options)).ok,
     };
   }
 
