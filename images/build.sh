@@ -42,10 +42,12 @@ if [ -s "$rootfs" ] && [ -s "$rootfs.packages" ] && [ -s "$rootfs.sources" ]; th
 else
   step "rootfs: building (amd64 ~1-3 min, arm64 ~10-15 min under qemu-user)"
   rm -f "$cache"/rootfs-"$arch"-*.tar*
-  "$here/scripts/build-rootfs.sh" "$arch" "$rootfs.partial" "$cache/debs-$arch"
-  mv "$rootfs.partial" "$rootfs"
-  mv "$rootfs.partial.packages" "$rootfs.packages"
-  mv "$rootfs.partial.sources" "$rootfs.sources"
+  # The name must end in .tar: mmdebstrap picks its output format from the extension.
+  partial=$cache/rootfs-$arch-$key.partial.tar
+  "$here/scripts/build-rootfs.sh" "$arch" "$partial" "$cache/debs-$arch"
+  mv "$partial" "$rootfs"
+  mv "$partial.packages" "$rootfs.packages"
+  mv "$partial.sources" "$rootfs.sources"
 fi
 
 step "image"

@@ -14,6 +14,9 @@ packages=(
   prometheus       # promtool checks the appliance's /metrics
   jami-daemon      # jamid: the e2e workspace runs real Jami devices
   dbus-daemon      # one private bus per Jami device
+  bind9-dnsutils   # dig: the Jami DNS tests ask with a real resolver client
+  dnsmasq          # a real upstream resolver the Jami DNS responder forwards to
+  nftables         # e2e: counts the DHT datagrams a device behind the box's proxy sends (zero-config and proxy runs)
   mmdebstrap       # images/: builds the Debian 13 image (test/image-boot.test.ts) …
   dosfstools       # … its FAT partition (mkfs.vfat -C)
   mtools           # … files into the FAT partition without mounting (mcopy)
@@ -40,5 +43,5 @@ fi
 # The Debian packages enable their own services; tests start their own instances on free ports,
 # so stop any copy the package started (systemd is usually absent in CI containers).
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  systemctl disable --now dhtnode.service coturn.service prometheus.service prometheus-node-exporter.service >/dev/null 2>&1 || true
+  systemctl disable --now dhtnode.service coturn.service dnsmasq.service nftables.service prometheus.service prometheus-node-exporter.service >/dev/null 2>&1 || true
 fi

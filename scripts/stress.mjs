@@ -6,7 +6,7 @@
 //
 // Every hog is `yes` under `timeout`, so it dies on its own even if this script is killed; each
 // suite run is bounded too. Exit status 0 only if every run of every suite passed.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -40,40 +40,57 @@ if (workspaces.length === 0) {
 }
 
 const hogLimitS = runs * workspaces.length * SUITE_LIMIT_S + 60;
+const children = new Set();
 const hogProcs = Array.from({ length: hogs }, () => spawn('timeout', [String(hogLimitS), 'yes'], { stdio: 'ignore' }));
-const stopHogs = () => {
-  for (const h of hogProcs) if (h.pid !== undefined && h.exitCode === null) h.kill('SIGKILL');
+const stopAll = () => {
+  for (const c of [...hogProcs, ...children]) if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
 };
-process.on('exit', stopHogs);
+process.on('exit', stopAll);
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+
+/** One suite run under `timeout`: its exit status and everything it printed. */
+function runSuite(ws) {
+  return new Promise((resolve) => {
+    const child = spawn('timeout', [String(SUITE_LIMIT_S), 'npm', 'run', '--silent', 'test:interop', '-w', ws], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let out = '';
+    const keep = (d) => {
+      if (out.length < 32 * 1024 * 1024) out += d;
+    };
+    child.stdout.setEncoding('utf8').on('data', keep);
+    child.stderr.setEncoding('utf8').on('data', keep);
+    child.on('close', (status) => {
+      children.delete(child);
+      resolve({ status, out });
+    });
+  });
+}
 
 console.log(`stress: ${runs} run(s) of ${workspaces.join(', ')} with ${hogs} busy loop(s) beside them`);
 const results = [];
 for (let run = 1; run <= runs; run++) {
   for (const ws of workspaces) {
     const started = Date.now();
-    const r = spawnSync('timeout', [String(SUITE_LIMIT_S), 'npm', 'run', '--silent', 'test:interop', '-w', ws], {
-      cwd: root,
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const { status, out } = await runSuite(ws);
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
-    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
     // node:test prints TAP when its output is not a terminal: totals are `# pass N` lines.
     const count = (key) => [...out.matchAll(new RegExp(`^# ${key} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
     const passed = count('pass');
     const failed = count('fail') + count('cancelled');
-    const ok = r.status === 0 && failed === 0 && passed > 0;
+    const ok = status === 0 && failed === 0 && passed > 0;
     results.push({ run, ws, ok, passed, failed, seconds });
     console.log(`run ${run}/${runs} ${ws}: ${ok ? 'ok' : 'FAILED'} (${passed} passed, ${failed} failed, ${seconds} s)`);
     if (!ok) {
-      const failures = out.split('\n').filter((l) => /^\s*not ok |error: /.test(l)).slice(0, 20);
-      for (const l of failures) console.log(`    ${l.trim()}`);
-      if (r.status === 124) console.log(`    stopped after ${SUITE_LIMIT_S} s`);
+      // Each failing test with its error text, as node:test's TAP prints it.
+      const lines = out.split('\n');
+      lines.forEach((l, i) => {
+        if (/^\s*not ok /.test(l)) for (const x of lines.slice(i, i + 14)) if (x.trim() !== '' && !/^\s*(---|\.\.\.|duration_ms|location|stack)/.test(x)) console.log(`    ${x.trim()}`);
+      });
+      if (status === 124) console.log(`    stopped after ${SUITE_LIMIT_S} s`);
     }
   }
 }
-stopHogs();
+stopAll();
 const bad = results.filter((r) => !r.ok);
 console.log(`stress: ${results.length - bad.length} of ${results.length} suite runs passed`);
 process.exit(bad.length === 0 ? 0 : 1);

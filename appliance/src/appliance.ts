@@ -17,7 +17,9 @@ import { createTurnService, type TurnServiceStatus } from './services/turn.js';
 import { createReplicationService, type ReplicationServiceStatus } from './services/replication.js';
 import { createProxyApplianceService, type ProxyApplianceService, type ProxyServiceStatus } from './services/proxy.js';
 import { createPushApplianceService, type PushApplianceService, type PushServiceStatus } from './services/push.js';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createJamiDnsService, type JamiDnsServiceStatus } from './services/jami-dns.js';
+import { isProxyHost } from './web/proxy-ports.js';
 import { disabledService, STOPPED, type ApplianceService, type DisabledStatus, type ServiceStatus, type StoppedStatus } from './services/service.js';
 import { createWebServer, type RouteHandler, type WebCounters, type WebServer } from './web/server.js';
 import { lanAddresses } from './web/lan-addresses.js';
@@ -70,6 +72,7 @@ export interface StatusDocument {
   proxy: ProxyServiceStatus | DisabledStatus | StoppedStatus;
   turn: TurnServiceStatus | DisabledStatus;
   replication: ReplicationServiceStatus | DisabledStatus | StoppedStatus;
+  dns: JamiDnsServiceStatus | (DisabledStatus & { mode: 'off' });
   /** The box itself: load, memory, free space for data, uptime, temperature. */
   system: SystemStatus;
   clients: ClientSettings;
@@ -86,6 +89,7 @@ interface Services {
   proxy: ApplianceService<ProxyServiceStatus | DisabledStatus>;
   turn: ApplianceService<TurnServiceStatus | DisabledStatus>;
   replication: ApplianceService<ReplicationServiceStatus | DisabledStatus>;
+  dns: ApplianceService<JamiDnsServiceStatus | (DisabledStatus & { mode: 'off' })>;
 }
 
 export interface Appliance {
@@ -102,10 +106,13 @@ export interface Appliance {
 const TURN_REALM_DEFAULT = 'ring';
 /** How long a stop waits for web requests in progress (main.ts gives the whole stop 15 s). */
 const WEB_GRACE_MS = 5000;
+/** Listen backlog of the web port (the kernel caps it at net.core.somaxconn, 4096 by default). */
+const WEB_BACKLOG = 4096;
 const isLoopbackOrAny = (host: string) => /^(127\.|0\.0\.0\.0$|::1?$|localhost$)/.test(host);
 
 const imageBlock = (): { image?: ImageStatus } => {
-  const image = readImageStatus();
+  // LANBOX_IMAGE_STATUS_DIR: where the image's boot helpers write, if not /run/lanbox (tests).
+  const image = readImageStatus(process.env.LANBOX_IMAGE_STATUS_DIR || undefined);
   return image === null ? {} : { image };
 };
 
@@ -191,6 +198,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       proxy: statusOf(services?.proxy),
       turn: statusOf(services?.turn),
       replication: statusOf(services?.replication),
+      dns: services?.dns.status() ?? { state: 'disabled', summary: 'not started', mode: 'off' },
       system: systemStatus({ dataDir: config.dataDir }),
       clients: clientSettings(),
       ...imageBlock(),
@@ -264,6 +272,11 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       push: pushService ?? disabledService('push', 'turned off (--no-push)'),
       proxy: proxyService ?? disabledService('proxy', 'turned off (--no-proxy)'),
       turn: config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
+      // Last: the names it hands out must lead to services that already listen. It also opens
+      // the proxy's extra ports (Jami's fallback for dhtproxy.jami.net is TCP 80-95).
+      dns: config.jamiDns
+        ? createJamiDnsService(config, { logger: child('dns'), proxy: proxyService?.server() ?? null })
+        : disabledService('dns', 'Jami DNS mode is off (--jami-dns to turn it on, on an offline LAN only)', { mode: 'off' as const }),
     };
     return { services, nameserver, routes: replication !== null ? [replication.route] : [] };
   };
@@ -294,17 +307,23 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
           ...(built.nameserver !== null ? [built.nameserver.route] : []),
           ...(config.adminToken !== null && built.nameserver !== null ? [createAdminRoute(config.adminToken, built.nameserver)] : []),
         ];
+        const proxyServer = config.jamiDns ? (proxyService?.server() ?? null) : null;
         const w = createWebServer({
           status,
           page: pageModel,
           routes,
+          // Jami DNS mode: requests for dhtproxy.jami.net reaching the web port (80 on the box,
+          // one of Jami's fallback proxy ports) are the proxy's.
+          ...(proxyServer !== null ? { takeover: { match: (req: IncomingMessage) => isProxyHost(req.headers.host), handle: (req: IncomingMessage, res: ServerResponse) => void proxyServer.emit('request', req, res) } } : {}),
           bodyLimits: { '/api/names/import': MAX_IMPORT_BYTES },
           largeBodyAllowed: config.adminToken === null ? () => false : ((check) => (req) => check(req.headers.authorization))(createBearerCheck(config.adminToken)),
           onError: (err) => log.error({ err }, 'web request failed') });
         web = w;
         await new Promise<void>((resolve, reject) => {
           w.server.once('error', reject);
-          w.server.listen({ port: config.webPort, ...(config.bind !== null ? { host: config.bind } : {}) }, () => {
+          // A deep accept queue: under a connection flood a full one drops a normal client's SYN,
+          // which it resends only after a second; the server sorts connections out once accepted.
+          w.server.listen({ port: config.webPort, backlog: WEB_BACKLOG, ...(config.bind !== null ? { host: config.bind } : {}) }, () => {
             w.server.off('error', reject);
             resolve();
           });

@@ -33,7 +33,7 @@ test('GET /api/status: one object per service with the numbers the contract name
   const { status, body, headers } = await getJson(`${app.base}/api/status`);
   assert.equal(status, 200);
   assert.match(headers.get('content-type') ?? '', /^application\/json/);
-  for (const name of ['dht', 'discovery', 'nameserver', 'push', 'proxy', 'turn', 'replication']) {
+  for (const name of ['dht', 'discovery', 'nameserver', 'push', 'proxy', 'turn', 'replication', 'dns']) {
     const s = body[name] as Record<string, unknown>;
     assert.ok(STATES.includes(s.state as string), `${name}.state = ${String(s.state)}`);
     assert.equal(typeof s.summary, 'string');
@@ -102,7 +102,8 @@ test('GET /api/status: one object per service with the numbers the contract name
   assert.equal(await app.stop(), 0, app.stderr());
   assert.ok(app.logs.some((l) => l.msg === 'stopped cleanly'));
   const order = app.logs.filter((l) => l.msg === 'service stopped').map((l) => l.service);
-  assert.deepEqual(order, ['turn', 'proxy', 'push', 'replication', 'nameserver', 'discovery', 'dht'], 'stopped in reverse start order');
+  assert.deepEqual(order, ['dns', 'turn', 'proxy', 'push', 'replication', 'nameserver', 'discovery', 'dht'], 'stopped in reverse start order');
+  assert.deepEqual([(body.dns as Record<string, unknown>).state, (body.dns as Record<string, unknown>).mode], ['disabled', 'off'], 'Jami DNS mode is off by default');
 });
 
 test('web port: security headers, CSP on the page, name server mounted, bounded bodies, JSON 404', async () => {

@@ -39,8 +39,25 @@ export interface BusClient {
 
 const BUS = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', iface: 'org.freedesktop.DBus' };
 
-/** Connects to the bus at `address` (e.g. "unix:path=/tmp/x/bus"). */
+/**
+ * Connects to the bus at `address` (e.g. "unix:path=/tmp/x/bus"). A connection made while the
+ * daemon is still starting can stay silent forever (its first call never answered, no error), so
+ * each attempt has a short deadline and a fresh connection is tried again, 5 attempts at most.
+ */
 export async function connectBus(address: string): Promise<BusClient> {
+  let last: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await connectOnce(address, 3000);
+    } catch (e) {
+      last = e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw last instanceof Error ? last : new Error(String(last));
+}
+
+async function connectOnce(address: string, timeoutMs: number): Promise<BusClient> {
   const bus = sessionBus({ busAddress: address, authMethods: ['EXTERNAL'] });
   const signals: SignalRecord[] = [];
   const listeners = new Set<() => void>();
@@ -61,7 +78,12 @@ export async function connectBus(address: string): Promise<BusClient> {
     return reply?.body ?? [];
   };
   // The connection is usable once Hello has been answered; a no-op call proves it.
-  await waitFor(`D-Bus connection to ${address}`, () => call(BUS.destination, BUS.path, BUS.iface, 'GetId', '', []).then(() => true), { timeoutMs: 10_000 });
+  try {
+    await waitFor(`D-Bus connection to ${address}`, () => call(BUS.destination, BUS.path, BUS.iface, 'GetId', '', []).then(() => true), { timeoutMs });
+  } catch (e) {
+    bus.disconnect();
+    throw e;
+  }
   return {
     signals,
     call,

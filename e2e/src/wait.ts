@@ -24,7 +24,9 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
   let lastError: unknown;
   for (;;) {
     try {
-      const value = await probe();
+      // A probe that never settles (a D-Bus call on a half-open connection) must not outlive the
+      // deadline: it is raced against the time left.
+      const value = await withTimeout(what, Promise.resolve().then(probe), Math.max(1, deadline - Date.now()));
       if (value !== undefined) return value;
     } catch (e) {
       lastError = e;

@@ -16,6 +16,7 @@ import {
   createTeardown,
   lanAccountDetails,
   NameLookup,
+  proxyAccountDetails,
   NameRegistration,
   startBox,
   startJamiDevice,
@@ -53,6 +54,39 @@ async function tcpProbe(run: (cmd: string, args: string[], timeoutMs?: number) =
   return (await run(process.execPath, ['-e', TCP_PROBE, ip, String(port)], 15_000)).trim();
 }
 
+/** The box's DHT proxy port in the proxy run (the appliance's default outside box mode). */
+const PROXY_PORT = 8081;
+
+interface ProxyCounters {
+  state: string;
+  clients: number;
+  listens: number;
+  keysWatched: number;
+  requests: { total: number; put: number; listen: number; get: number };
+}
+
+/**
+ * nftables counters in the box's namespace for UDP datagrams from each address to the box's DHT
+ * port; returns a reader (address → datagrams). The table is the box's namespace's own, gone with
+ * the namespace.
+ */
+async function countDhtDatagrams(box: Box, from: string[]): Promise<() => Promise<Record<string, number>>> {
+  const run = box.host.run;
+  await run('nft', ['add', 'table', 'inet', 'lbe3']);
+  await run('nft', ['add', 'chain', 'inet', 'lbe3', 'in', '{ type filter hook input priority 0; }']);
+  for (const ip of from) await run('nft', ['add', 'rule', 'inet', 'lbe3', 'in', 'ip', 'saddr', ip, 'udp', 'dport', String(box.dhtPort), 'counter']);
+  return async () => {
+    const table = await run('nft', ['list', 'table', 'inet', 'lbe3']);
+    const counts: Record<string, number> = {};
+    for (const ip of from) {
+      const m = new RegExp(`saddr ${ip.replace(/\./g, '\\.')} udp dport ${box.dhtPort} counter packets (\\d+)`).exec(table);
+      if (m === null) throw new Error(`no nft counter for ${ip} in the box's namespace:\n${table}`);
+      counts[ip] = Number(m[1]);
+    }
+    return counts;
+  };
+}
+
 interface TurnServerStatus {
   url: string;
   state: string;
@@ -69,8 +103,11 @@ async function turnOk(box: Box): Promise<TurnServerStatus> {
 }
 
 interface ScenarioOptions {
-  /** Account details of device B. @default lanAccountDetails(box) */
-  bDetails?: (box: Box) => Details;
+  /**
+   * Device B reaches the DHT only through the box's DHT proxy (proxyAccountDetails: proxy on, the
+   * box's proxy port, no proxy list, a bootstrap where nothing answers) instead of as a DHT node.
+   */
+  bViaProxy?: boolean;
   /** Extra lanbox flags. */
   boxFlags?: string[];
   /** Wi-Fi client isolation between the two devices (both can reach the box, not each other). */
@@ -91,16 +128,20 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
   const diagnosable: Array<{ diagnose: () => Promise<string> }> = [];
   try {
     const lan = await steps.step('create the LAN: bridge + namespaces box, a, b (IPv4 only, no default route)', () =>
-      createLan({ tag: 'lbe2', hosts: ['box', 'a', 'b'], teardown }));
+      createLan({ tag: options.bViaProxy === true ? 'lbe3' : 'lbe2', hosts: ['box', 'a', 'b'], teardown }));
     if (options.isolateDevices === true) {
       await steps.step('isolate a and b from each other on the bridge (client isolation)', async () => {
         await lan.isolate('a');
         await lan.isolate('b');
       });
     }
-    const box = await steps.step('start the box: coturn, then lanbox (bundle) on 4222/8080', () =>
-      startBox({ host: lan.host('box'), teardown, flags: options.boxFlags ?? [] }));
+    const viaProxy = options.bViaProxy === true;
+    const box = await steps.step(`start the box: coturn, then lanbox (bundle) on 4222/8080${viaProxy ? ', DHT proxy on 8081' : ''}`, () =>
+      startBox({ host: lan.host('box'), teardown, flags: [...(viaProxy ? ['--proxy-port', String(PROXY_PORT)] : []), ...(options.boxFlags ?? [])] }));
     diagnosable.push(box);
+    // Counts the DHT datagrams A and B send the box (nft in the box's namespace): none from B when
+    // it uses the proxy, while A's count shows the counters work.
+    const dhtDatagrams = viaProxy ? await countDhtDatagrams(box, [lan.host('a').ip, lan.host('b').ip]) : undefined;
     const [devA, devB] = await steps.step('start jamid a and b (private dbus-daemon, own HOME each)', () =>
       Promise.all([startJamiDevice({ host: lan.host('a'), teardown }), startJamiDevice({ host: lan.host('b'), teardown })]));
     diagnosable.push(devA, devB);
@@ -109,17 +150,29 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
       assert.equal(await tcpProbe(lan.host('a').run, lan.host('b').ip, 9), 'unreachable', 'a cannot reach b');
       assert.equal(await tcpProbe(lan.host('a').run, box.ip, 9), 'refused', 'a reaches the box');
     }
-    const [A, B] = await Promise.all([
-      registeredPeer(steps, devA, lanAccountDetails(box)),
-      registeredPeer(steps, devB, options.bDetails?.(box) ?? lanAccountDetails(box)),
-    ]);
+    // A bootstrap where nothing answers (an unassigned LAN address): jamid 13.7 refuses an empty one.
+    const unusedBootstrap = `${lan.subnet}.254:${box.dhtPort}`;
+    const bDetails = viaProxy ? proxyAccountDetails(box, `${box.ip}:${PROXY_PORT}`, unusedBootstrap) : lanAccountDetails(box);
+    const [A, B] = await Promise.all([registeredPeer(steps, devA, lanAccountDetails(box)), registeredPeer(steps, devB, bDetails)]);
     t.diagnostic(`A ${A.uri} on ${lan.host('a').ip}, B ${B.uri} on ${lan.host('b').ip}, box ${box.ip}`);
 
-    await steps.step('the box holds the devices as good DHT nodes and stores their values', () =>
-      waitFor('2 good nodes and stored values in the box', async () => {
+    // Through the proxy, B is no DHT node: only A is one, but the box stores both devices' values.
+    const nodes = viaProxy ? 1 : 2;
+    await steps.step(`the box holds ${viaProxy ? 'A' : 'the devices'} as good DHT node${viaProxy ? '' : 's'} and stores their values`, () =>
+      waitFor(`${nodes} good node(s) and stored values in the box`, async () => {
         const dht = (await box.status()).dht as unknown as { nodes: { good: number }; storage: { values: number } };
-        return dht.nodes.good >= 2 && dht.storage.values >= 2 ? dht : undefined;
+        return dht.nodes.good >= nodes && dht.storage.values >= 2 ? dht : undefined;
       }, { timeoutMs: 60_000, intervalMs: 1000 }));
+    if (viaProxy) {
+      const proxy = await steps.step('the box\'s proxy serves B: a client, its puts and its listens', () =>
+        waitFor('a proxy client with puts and open listens', async () => {
+          const p = (await box.status()).proxy as unknown as ProxyCounters;
+          return p.state === 'ok' && p.clients >= 1 && p.listens >= 1 && p.requests.put >= 1 && p.requests.listen >= 1 ? p : undefined;
+        }, { timeoutMs: 60_000, intervalMs: 1000 }));
+      t.diagnostic(`box proxy: ${proxy.clients} client(s), ${proxy.listens} listens on ${proxy.keysWatched} keys, requests ${JSON.stringify(proxy.requests)}`);
+      const v = await B.device.volatileDetails(B.account);
+      t.diagnostic(`B volatile proxy server: ${v['Account.proxyServer'] ?? '(none)'}`);
+    }
     await options.afterRegistration?.(box, A, B, steps);
 
     // Names: first come, first served.
@@ -202,6 +255,15 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
     t.diagnostic(`box TURN monitor: ${turn.url} ${turn.state}, history ${JSON.stringify(turn.history)}`);
     assert.ok((turn.history?.checks ?? 0) >= 1);
     assert.equal(turn.history?.down, 0, 'no failed TURN check during the run');
+    if (dhtDatagrams !== undefined) {
+      // Still served by the proxy at the end, and never a DHT node of the box.
+      const p = (await box.status()).proxy as unknown as ProxyCounters;
+      assert.ok(p.clients >= 1 && p.listens >= 1, `B still listening through the proxy: ${JSON.stringify(p)}`);
+      const counts = await dhtDatagrams();
+      t.diagnostic(`DHT datagrams to the box: ${JSON.stringify(counts)}`);
+      assert.ok((counts[lan.host('a').ip] ?? 0) > 0, 'A (a DHT node) was counted');
+      assert.equal(counts[lan.host('b').ip], 0, 'no DHT datagram from B reached the box');
+    }
   } catch (e) {
     for (const d of diagnosable) t.diagnostic(await d.diagnose().catch((x: Error) => `diagnose failed: ${x.message}`));
     throw e;
@@ -213,6 +275,9 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
 }
 
 test('two Jami devices that know only the box: DHT, names, conversation request, text and swarm messages both ways, TURN', (t) => scenario(t));
+
+test('the same with device B behind the box\'s DHT proxy only (proxy on, no proxy list, no reachable bootstrap): B is no DHT node, everything still works', (t) =>
+  scenario(t, { bViaProxy: true }));
 
 test('the same with Wi-Fi client isolation between the devices: everything goes through the box, swarm messages through its TURN relay', (t) =>
   scenario(t, { isolateDevices: true }));

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# build-image.sh ARCH ROOTFS.tar OUT.img
+# build-image.sh ARCH ROOTFS.tar OUT.img   (ROOTFS may also be an unpacked directory)
 # Assembles the flashable image from the rootfs tarball, the overlay, the appliance bundle
 # (appliance/dist) and the boot helpers (images/dist/box), without loop devices or mounts:
 # mkfs.vfat -C + mcopy for the FAT partition, mkfs.ext4 -d for the root, sfdisk on a plain file,
@@ -25,7 +25,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/lanbox-image.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root
 mkdir -p "$root"
-tar -xf "$rootfs" --numeric-owner -C "$root"
+if [ -d "$rootfs" ]; then cp -a "$rootfs/." "$root/"; else tar -xf "$rootfs" --numeric-owner -C "$root"; fi
 
 # --- What makes it lanbox --------------------------------------------------------------------
 cp -a "$here/overlay/." "$root/"

@@ -49,9 +49,11 @@ hooks=(
   --setup-hook='mkdir -p "$1"/etc/apt/apt.conf.d && printf "APT::Install-Recommends \"false\";\nAPT::Install-Suggests \"false\";\n" > "$1"/etc/apt/apt.conf.d/99-no-recommends'
   # Small, fast initrds (zstd) holding the modules that find the root partition by label.
   --setup-hook='mkdir -p "$1"/etc/initramfs-tools/conf.d && printf "COMPRESS=zstd\nMODULES=most\n" > "$1"/etc/initramfs-tools/conf.d/lanbox.conf'
-  # Pi: root by label, so the same card boots from SD or USB.
-  --setup-hook='mkdir -p "$1"/etc/default && printf "ROOTPART=LABEL=LANBOXROOT\nCONSOLES=\"ttyS1,115200 tty0\"\n" > "$1"/etc/default/raspi-firmware'
   --customize-hook="sync-out /var/cache/apt/archives $cache"
+  # Pi: root by label (cmdline.txt), so the same card boots from SD or USB. The file is a conffile
+  # of raspi-firmware, so it is edited after installation (a file created before makes dpkg ask),
+  # then the firmware hook runs again to rewrite /boot/firmware.
+  --customize-hook='if [ -e "$1"/etc/default/raspi-firmware ]; then echo "ROOTPART=LABEL=LANBOXROOT" >> "$1"/etc/default/raspi-firmware; chroot "$1" /etc/kernel/postinst.d/z50-raspi-firmware "$(ls "$1"/lib/modules | sort -V | tail -n 1)"; fi'
   --customize-hook='chroot "$1" dpkg-query -W -f="\${Package}=\${Version}\n" > "$1"/tmp/lanbox-packages'
   --customize-hook="copy-out /tmp/lanbox-packages $(dirname "$out")"
   --customize-hook='sed -n "s/^Date: //p" "$1"/var/lib/apt/lists/*_InRelease | head -n 1 > "$1"/tmp/lanbox-release-date'
@@ -60,7 +62,8 @@ hooks=(
 )
 started=$(date +%s)
 mmdebstrap --mode=root --variant=minbase --arch="$arch" --components="$components" \
-  --include="$pkgs" --aptopt='Acquire::Retries "3"' "${excludes[@]}" "${hooks[@]}" \
+  --include="$pkgs" --aptopt='Acquire::Retries "3"' --dpkgopt=force-confdef --dpkgopt=force-confold \
+  "${excludes[@]}" "${hooks[@]}" \
   --hook-dir=/usr/share/mmdebstrap/hooks/eatmydata \
   "$suite" "$out" "$mirror"
 mv "$(dirname "$out")/lanbox-packages" "$out.packages"

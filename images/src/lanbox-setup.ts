@@ -86,11 +86,22 @@ function applianceHasJamiDns(): boolean {
   }
 }
 
+/** Is the FAT partition mounted? If its device appeared too late, the settings file is not there to read. */
+function fatMounted(): boolean {
+  try {
+    return readFileSync(at('/proc/self/mounts'), 'utf8').split('\n').some((l) => l.split(' ')[1] === '/boot/firmware');
+  } catch {
+    return false;
+  }
+}
+
 function main(): void {
+  const mounted = root !== '/' || fatMounted();
   const read = readBounded(at(SETTINGS_FILE));
   const parsed = read.text === null ? { ...parseSettings(''), errors: read.error === null ? [] : [read.error] } : parseSettings(read.text);
   const s = parsed.settings;
   const errors = [...parsed.errors];
+  if (!mounted) errors.push('the FAT partition (LANBOXBOOT) was not mounted in time, so lanbox.txt could not be read: the box runs with the defaults until the next boot');
 
   // Host name: the kernel's now (avahi publishes it as NAME.local), /etc/hostname only if changed.
   try {

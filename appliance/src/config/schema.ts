@@ -53,6 +53,15 @@ export interface LanboxConfig {
   /** @default 'info' */
   logLevel: LogLevel;
   /**
+   * Jami DNS mode: answer the LAN's DNS so that unmodified Jami clients use the box
+   * (bootstrap/turn/dhtproxy.jami.net → the box; see docs/zero-config.md). @default false
+   */
+  jamiDns: boolean;
+  /** UDP port of the Jami DNS responder. @default 53 (box), 1053 (local: no root needed) */
+  dnsPort: number;
+  /** Resolver (an IP address) that gets every name the box does not answer. @default null (REFUSED) */
+  dnsUpstream: HostPort | null;
+  /**
    * Secret (at least 16 characters) that enables the operator routes: `DELETE /name/<name>` on the
    * name server and `GET /api/names/export`, `POST /api/names/import`. null disables them. @default null
    */
@@ -120,6 +129,15 @@ const adminToken = (raw: unknown) =>
   raw === null || (typeof raw === 'string' && raw.length >= 16 && raw.length <= 256 && /^[\x21-\x7e]+$/.test(raw))
     ? { ok: true as const, value: raw }
     : { ok: false as const, error: 'must be 16 to 256 printable characters without spaces' };
+
+const dnsUpstream = (raw: unknown) => {
+  if (raw === null) return { ok: true as const, value: null };
+  const r = parseHostPort(raw, 53);
+  if (!r.ok) return r;
+  // The responder never resolves names itself (it would ask itself): an address only.
+  if (!isIp(r.value.host)) return { ok: false as const, error: `must be an IP address with an optional port (got ${preview(raw)})` };
+  return r;
+};
 
 /** An http(s) URL; as an origin (`http://host:port`, what the allow-list compares) when `origin`. */
 const httpUrl = (origin: boolean) => (raw: unknown) => {
@@ -226,6 +244,21 @@ export const FIELDS: readonly FieldSpec[] = [
     defaultText: () => 'info', parse: oneOf(LOG_LEVELS),
   },
   {
+    key: 'jamiDns', flag: 'jami-dns', kind: 'boolean', valueName: '',
+    description: 'Jami DNS mode: answer DNS for bootstrap/turn/dhtproxy.jami.net with this box so Jami works with nothing typed (only on an offline LAN; see docs/zero-config.md)',
+    defaultText: () => 'off', parse: boolean,
+  },
+  {
+    key: 'dnsPort', flag: 'dns-port', kind: 'integer', valueName: 'N',
+    description: 'UDP port of the Jami DNS responder (clients only ever ask port 53; the local default needs no root)',
+    defaultText: (p) => (p === 'box' ? '53' : '1053'), parse: port(true),
+  },
+  {
+    key: 'dnsUpstream', flag: 'dns-upstream', kind: 'string', valueName: 'IP[:PORT]',
+    description: 'in Jami DNS mode, resolver that gets every other name (without it they are refused at once)',
+    defaultText: () => 'none', parse: dnsUpstream,
+  },
+  {
     key: 'adminToken', flag: 'admin-token', kind: 'string', valueName: 'SECRET',
     description: 'enables operator routes (name removal, registry export/import) for requests with "Authorization: Bearer SECRET"; prefer the config file, flags show in ps',
     defaultText: () => 'none (operator routes off)', parse: adminToken,
@@ -268,6 +301,9 @@ export function defaultsFor(profile: Profile): LanboxConfig {
     rateLimit: true,
     turn: [{ username: 'ring', password: 'ring', host: '127.0.0.1', port: 3478 }],
     logLevel: 'info',
+    jamiDns: false,
+    dnsPort: box ? 53 : 1053,
+    dnsUpstream: null,
     adminToken: null,
     replication: true,
     peerBoxes: [],

@@ -6,7 +6,7 @@
  * really reaches the DHT (a proxy that answers but is cut off from its node is opendht#869).
  * The probe only reads: it stores nothing in the DHT.
  */
-import { request } from 'node:http';
+import { request, type Server } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { createDhtProxy, type DhtProxy, type ProxyDb, type ProxyDht, type ProxyStatus } from '@lanbox/proxy';
 import type { LanboxConfig } from '../config/schema.js';
@@ -18,6 +18,8 @@ export type ProxyServiceStatus =
 
 export interface ProxyApplianceService extends ApplianceService<ProxyServiceStatus> {
   port(): number | null;
+  /** The proxy's HTTP server (Jami DNS mode hands it the connections of ports 80-95). */
+  server(): Server;
 }
 
 type Log = { debug(o: object, m?: string): void; info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
@@ -111,6 +113,7 @@ export function createProxyApplianceService(
   return {
     name: 'proxy',
     port: () => proxy.port(),
+    server: () => proxy.server,
     async start() {
       await proxy.start();
       started = true;

@@ -66,6 +66,11 @@ export interface WebServerOptions {
   /** …and only for requests this accepts (the operator's token); others get `maxBodyBytes`. @default none */
   largeBodyAllowed?: (req: IncomingMessage) => boolean;
   onError?: (err: unknown) => void;
+  /**
+   * Requests this matches go to `handle` before anything else (Jami DNS mode: the DHT proxy
+   * shares the web port by Host header). @default none
+   */
+  takeover?: { match: (req: IncomingMessage) => boolean; handle: (req: IncomingMessage, res: ServerResponse) => void };
 }
 
 export interface WebServer {
@@ -144,7 +149,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
   const perAddress = new Map<string, number>();
   let stopping = false;
 
-  /** The oldest idle connection of the address holding the most, if that is more than `than`. */
+  /** The oldest idle connection of an address holding the most (more than `than`), if any. */
   const victim = (than: number): Socket | undefined => {
     let most = 0;
     for (const n of perAddress.values()) most = Math.max(most, n);
@@ -172,7 +177,10 @@ export function createWebServer(options: WebServerOptions): WebServer {
       return;
     }
     if (conns.size >= limits.maxConnections) {
-      const old = victim(mine);
+      // A new address may take the place of any address's idle connection; an address that
+      // already has some only that of one holding at least two more, so flooders with equal
+      // shares are refused at once instead of evicting each other in a loop.
+      const old = victim(mine === 0 ? 0 : mine + 1);
       if (old === undefined) {
         counters.refusedFull++;
         socket.destroy();
@@ -247,6 +255,10 @@ export function createWebServer(options: WebServerOptions): WebServer {
       if (conn !== undefined) {
         conn.busy++;
         res.once('close', () => conn.busy--);
+      }
+      if (options.takeover?.match(req) === true) {
+        options.takeover.handle(req, res);
+        return;
       }
       handle(req, res).catch((err: unknown) => {
         counters.errors++;

@@ -56,10 +56,14 @@ before(async () => {
   }
 });
 
-/** GET /api/status from inside host A (the test process itself lives outside both hosts). */
+/**
+ * GET /api/status from inside host A (the test process itself lives outside both hosts). Each call
+ * starts a Node process: on a busy 2-core machine that alone can take several seconds, so the
+ * bound is generous and callers poll.
+ */
 async function boxStatus(): Promise<Record<string, any>> {
   const script = "fetch('http://127.0.0.1:8080/api/status').then((r) => r.text()).then((t) => process.stdout.write(t))";
-  const { stdout } = await run('ip', ['netns', 'exec', A.ns, process.execPath, '-e', script], { timeout: 5000 });
+  const { stdout } = await run('ip', ['netns', 'exec', A.ns, process.execPath, '-e', script], { timeout: 30_000 });
   return JSON.parse(stdout) as Record<string, any>;
 }
 
@@ -113,7 +117,7 @@ test('a dhtnode -D with no bootstrap in another host finds the box over multicas
 
   // Host B: OpenDHT's own peer discovery is the only way this node can learn of anyone.
   const putter = dhtnodeInB(['-D']);
-  const id = await waitFor('dhtnode -D to start', () => /OpenDHT node ([0-9a-f]{40})/.exec(putter.output())?.[1], 5000);
+  const id = await waitFor('dhtnode -D to start', () => /OpenDHT node ([0-9a-f]{40})/.exec(putter.output())?.[1], 20_000);
   const found = await waitFor('the box to hear dhtnode -D from host B and have it as a good DHT node', async () => {
     const s = await boxStatus();
     const heard = (s.discovery.nodes as Array<{ id: string; address: string }>).some((n) => n.id === id && n.address === B.ipv4);
@@ -130,7 +134,7 @@ test('a dhtnode -D with no bootstrap in another host finds the box over multicas
   const stored = await waitFor('the value in the box', async () => {
     const s = await boxStatus();
     return s.dht.storage.values >= 1 ? s.dht.storage : undefined;
-  }, 5000);
+  }, 20_000);
   assert.equal(stored.keys, 1);
 
   // The putter is gone for good (no goodbye), so only the box can still hold the value.
@@ -138,7 +142,7 @@ test('a dhtnode -D with no bootstrap in another host finds the box over multicas
   await exitOf(putter.proc);
 
   const getter = dhtnodeInB(['-b', `${A.ipv4}:4222`]);
-  await waitFor('plain dhtnode to start', () => (/running on port \d+/.test(getter.output()) ? true : undefined), 5000);
+  await waitFor('plain dhtnode to start', () => (/running on port \d+/.test(getter.output()) ? true : undefined), 20_000);
   // dhtnode answers "not found" until it has bootstrapped, so ask again each second.
   const got = await waitFor('the fresh dhtnode to get the value from the box', async () => {
     getter.send(`g ${key}`);

@@ -52,7 +52,7 @@ test('promtool check metrics accepts the exposition, and it has every service, c
   for (const n of names) assert.match(text, new RegExp(`^# HELP ${n} \\S`, 'm'), `help for ${n}`);
   assert.ok(names.length > 80, `${names.length} metrics`);
 
-  for (const service of ['dht', 'discovery', 'nameserver', 'push', 'proxy', 'turn']) {
+  for (const service of ['dht', 'discovery', 'nameserver', 'push', 'proxy', 'turn', 'dns']) {
     const states = ['ok', 'degraded', 'down', 'disabled'].map((s) => value(text, `lanbox_service_state{service="${service}",state="${s}"}`));
     assert.deepEqual(states.slice().sort(), [0, 0, 0, 1], `${service}: one current state`);
   }

@@ -12,7 +12,8 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
-import { getJson, loopbackArgs, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
+import { freeUdpPort, getJson, loopbackArgs, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
+import { dig } from '../../../packages/jami-dns/test/dig.js';
 import { CHROMIUM, decodeQr, launchBrowser } from '../browser.js';
 import { renderStatusPage } from '../../src/web/status-page.js';
 // Reused from the packages' own tests: the lab coturn (loopback peers allowed) and signed Jami registrations.
@@ -107,6 +108,8 @@ test('the values to type are those of the running configuration; cards, answer a
   assert.ok(['dht', 'discovery', 'nameserver', 'proxy', 'push', 'turn', 'system', 'replication'].every((k) => services.includes(k)), services.join());
   await until(async () => (await page.locator('#services .card').count()) === services.length, 10000, `${services.length} cards`);
   for (const k of services) assert.equal(await page.locator(`#card-${k}`).count(), 1, `card for ${k}`);
+  assert.match(await page.locator('#card-dns').innerText(), /Jami DNS mode\s+turned off/);
+  assert.match(await page.locator('#jami-dns').innerText(), /Nothing to type: Jami DNS mode\s+off\s+When this box is the LAN's DNS server/);
   assert.match(await page.locator('#card-replication').innerText(), /Shared name registry\s+working\s+no other box known yet/);
   assert.match(await page.locator('#boxes').innerText(), /Other boxes of this site[\s\S]*No other box found yet/);
   assert.match(await page.locator('#card-dht').innerText(), /DHT node\s+working/);
@@ -200,4 +203,35 @@ test('services wired later show up from their /api/status members alone: DHT pro
   assert.match(proxy, /Notifications\s+9 received, 8 delivered · 1 waiting/);
   assert.match(await page.locator('#settings').innerText(), /Push server \(ntfy\)\s+http:\/\/10\.0\.0\.5:8082/);
   await page.close();
+});
+
+test('Jami DNS mode on: the section says what it does, devices per name, the warning and the name server', async () => {
+  const dnsData = await tempDir();
+  const base = await loopbackArgs(dnsData.path);
+  const dnsPort = await freeUdpPort();
+  // --no-proxy: with the proxy on, DNS mode also opens TCP 80-95, which a test may only do in a
+  // network namespace of its own (jami-dns-netns.test.ts).
+  const box = await startAppliance({ dataDir: dnsData.path, baseArgs: base, args: ['--jami-dns', '--dns-port', String(dnsPort), '--no-proxy'] });
+  try {
+    for (const type of ['A', 'AAAA']) {
+      const r = await dig('127.0.0.1', dnsPort, 'bootstrap.jami.net', type);
+      assert.equal(r.status, 'NOERROR');
+    }
+    const st = (await getJson(`http://127.0.0.1:${box.webPort}/api/status`)).body as { dns: { devicesLastHour: Record<string, number>; defaultRoute: boolean; warning: string | null } };
+    assert.equal(st.dns.devicesLastHour['bootstrap.jami.net'], 1);
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${box.webPort}/`);
+    await until(async () => /bootstrap\.jami\.net\s+1 device asked in the last hour/.test(await page.locator('#jami-dns').innerText()), 10000, 'devices per name');
+    const text = await page.locator('#jami-dns').innerText();
+    assert.match(text, /\bon\s+The box answers DNS for bootstrap\.jami\.net, turn\.jami\.net and dhtproxy\.jami\.net/);
+    assert.match(text, /config\.jami\.net\s+0 devices asked in the last hour/);
+    assert.match(text, new RegExp(`the name server http://127\\.0\\.0\\.1:${box.webPort}`));
+    // The box reads its own routing table: whichever way this machine is set up, the page says it.
+    if (st.dns.defaultRoute) assert.ok(text.includes(st.dns.warning ?? 'no warning text'), 'the default-route warning is shown');
+    else assert.doesNotMatch(text, /default route/);
+    await page.close();
+  } finally {
+    await box.stop();
+    await dnsData.remove();
+  }
 });

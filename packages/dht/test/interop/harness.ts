@@ -364,7 +364,9 @@ export async function startDhtnode(options: DhtnodeOptions = {}): Promise<Dhtnod
   const lines = new Lines();
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => lines.push(chunk.replace(/>> /g, '')));
-  const first = await lines.wait((l) => /OpenDHT node [0-9a-f]{40} running on port/.test(l), 15_000, 'dhtnode start');
+  // `-i` first generates an RSA identity: seconds of CPU, and far longer on a busy 2-core machine
+  // (15 s was once not enough there). The bound only has to end a hung start.
+  const first = await lines.wait((l) => /OpenDHT node [0-9a-f]{40} running on port/.test(l), options.identity ? 60_000 : 30_000, 'dhtnode start');
   const nodeId = /node ([0-9a-f]{40})/.exec(first)![1]!;
   let publicKeyId: string | undefined;
   if (options.identity) {

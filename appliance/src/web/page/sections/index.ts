@@ -16,11 +16,13 @@ import { turn } from './turn.js';
 import { box } from './box.js';
 import { image } from './image.js';
 import { storage } from './storage.js';
+import { jamiDns } from './jami-dns.js';
 
 export const SECTIONS: readonly PageSection[] = [
   answer,
   services,
   settings,
+  jamiDns,
   qr,
   phones,
   proxy,

@@ -153,21 +153,8 @@ export class Writer {
 
   strHeader(len: number): void {
     this.reserve(5);
-    const buf = this.buf;
-    if (len < 32) {
-      buf[this.pos++] = 0xa0 | len;
-    } else if (len < 0x100) {
-      buf[this.pos++] = 0xd9;
-      buf[this.pos++] = len;
-    } else if (len < 0x10000) {
-      buf[this.pos++] = 0xda;
-      buf[this.pos++] = len >>> 8;
-      buf[this.pos++] = len & 0xff;
-    } else {
-      buf[this.pos] = 0xdb;
-      this.view.setUint32(this.pos + 1, len);
-      this.pos += 5;
-    }
+    if (len < 32) this.buf[this.pos++] = 0xa0 | len;
+    else this.sizedHeader(len, 0xd9);
   }
 
   bin(bytes: Uint8Array): void {
@@ -177,48 +164,46 @@ export class Writer {
 
   binHeader(len: number): void {
     this.reserve(5);
+    this.sizedHeader(len, 0xc4);
+  }
+
+  /** A str or bin length in its 8-, 16- or 32-bit form, whose codes follow `code8`; 5 bytes reserved. */
+  private sizedHeader(len: number, code8: number): void {
     const buf = this.buf;
     if (len < 0x100) {
-      buf[this.pos++] = 0xc4;
+      buf[this.pos++] = code8;
       buf[this.pos++] = len;
     } else if (len < 0x10000) {
-      buf[this.pos++] = 0xc5;
+      buf[this.pos++] = code8 + 1;
       buf[this.pos++] = len >>> 8;
       buf[this.pos++] = len & 0xff;
     } else {
-      buf[this.pos] = 0xc6;
+      buf[this.pos] = code8 + 2;
       this.view.setUint32(this.pos + 1, len);
       this.pos += 5;
     }
   }
 
   arrayHeader(count: number): void {
-    this.reserve(5);
-    const buf = this.buf;
-    if (count < 16) {
-      buf[this.pos++] = 0x90 | count;
-    } else if (count < 0x10000) {
-      buf[this.pos++] = 0xdc;
-      buf[this.pos++] = count >>> 8;
-      buf[this.pos++] = count & 0xff;
-    } else {
-      buf[this.pos] = 0xdd;
-      this.view.setUint32(this.pos + 1, count);
-      this.pos += 5;
-    }
+    this.header(count, 0x90, 0xdc);
   }
 
   mapHeader(count: number): void {
+    this.header(count, 0x80, 0xde);
+  }
+
+  /** Array and map headers differ only in their codes: fix form below 16, then 16-bit (`code16`), then 32-bit (`code16 + 1`). */
+  private header(count: number, fix: number, code16: number): void {
     this.reserve(5);
     const buf = this.buf;
     if (count < 16) {
-      buf[this.pos++] = 0x80 | count;
+      buf[this.pos++] = fix | count;
     } else if (count < 0x10000) {
-      buf[this.pos++] = 0xde;
+      buf[this.pos++] = code16;
       buf[this.pos++] = count >>> 8;
       buf[this.pos++] = count & 0xff;
     } else {
-      buf[this.pos] = 0xdf;
+      buf[this.pos] = code16 + 1;
       this.view.setUint32(this.pos + 1, count);
       this.pos += 5;
     }

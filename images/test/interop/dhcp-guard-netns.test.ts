@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const IMAGES = resolve(import.meta.dirname, '..');
+const IMAGES = resolve(import.meta.dirname, '../..');
 const GUARD = join(IMAGES, 'dist/box/lanbox-dhcp.mjs');
 // Prefixed with the branch tag (lbim); interface names stay under 15 characters.
 const NS_BOX = `lbim-dgb-${process.pid}`;
