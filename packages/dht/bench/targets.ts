@@ -58,11 +58,12 @@ async function stopChild(child: ChildProcess, timeoutMs = 3000): Promise<void> {
 }
 
 /**
- * V8 flags every Node target runs with: the same as the appliance's systemd unit
- * (appliance/systemd/lanbox.service). A 1 MiB semi-space keeps V8's young generation from
- * growing to tens of MiB that a Pi would rather spend on stored values.
+ * V8 flags for our bare node (bench/our-node.ts): the setting the appliance applies to itself at
+ * start (appliance/src/heap-settings.ts). A young generation that never grows past its initial
+ * 1 MiB semi-space keeps V8 from spending tens of MiB that a Pi would rather spend on stored
+ * values. The appliance gets no flags: it is started exactly as the docs start it.
  */
-export const NODE_FLAGS = ['--max-semi-space-size=1'];
+export const NODE_FLAGS = ['--semi-space-growth-factor=1'];
 
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -113,7 +114,7 @@ export function applianceBuilt(): boolean {
 export async function startAppliance(rateLimit: boolean): Promise<Server> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'lanbox-bench-'));
-  const args = [...NODE_FLAGS, APPLIANCE_BUNDLE, '--data-dir', dataDir, '--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
+  const args = [APPLIANCE_BUNDLE, '--data-dir', dataDir, '--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
   args.push('--no-discovery', '--no-nameserver', '--no-proxy', '--log-level', 'info');
   if (!rateLimit) args.push('--no-rate-limit');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
