@@ -15,8 +15,11 @@ import { cpuSeconds, rssBytes } from './proc.js';
 import { RESULTS_DIR, type Server, applianceBuilt, startAppliance, startDhtnode, startOurs } from './targets.js';
 
 const quick = process.argv.includes('--quick');
+const memoryOnly = process.argv.includes('--memory-only');
+const skipMemory = process.argv.includes('--no-memory');
 const onlyAt = process.argv.indexOf('--only');
-const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+/** `--only appliance,dhtnode`: the targets to bench (default: all). */
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1]!.split(',') : undefined;
 const SOURCES = 64;
 const REQUESTS = quick ? 2_000 : 20_000;
 /** Requests in flight per source: 64 × 2 keeps both servers saturated without overflowing
@@ -24,7 +27,7 @@ const REQUESTS = quick ? 2_000 : 20_000;
  * already loses puts there). */
 const WINDOW = 2;
 const RUN_MAX_SECONDS = 60;
-const MEMORY_STEPS = quick ? [1_000, 10_000] : [10_000, 100_000];
+const MEMORY_STEPS = quick ? (process.env.LBPF_STEPS ? process.env.LBPF_STEPS.split(",").map(Number) : [1_000, 10_000]) : [10_000, 100_000];
 /** Runs per workload (the median is reported: other processes on the machine add noise). */
 const REPEATS = 3;
 const WORKLOADS: Workload[] = ['ping', 'find', 'get', 'put', 'listen', 'mix'];
@@ -103,13 +106,17 @@ async function workloadReport(client: LoadClient, server: Server): Promise<Workl
 }
 
 async function benchTarget(client: LoadClient, start: () => Promise<Server>): Promise<TargetReport> {
-  let server = await start();
-  let mem: Pick<TargetReport, 'idleRssBytes' | 'memory'>;
-  try {
-    mem = await memoryReport(client, server);
-  } finally {
-    await server.stop();
+  let server: Server | undefined;
+  let mem: Pick<TargetReport, 'idleRssBytes' | 'memory'> = { idleRssBytes: NaN, memory: [] };
+  if (!skipMemory) {
+    server = await start();
+    try {
+      mem = await memoryReport(client, server);
+    } finally {
+      await server.stop();
+    }
   }
+  if (memoryOnly && server) return { target: server.name, ...mem, workloads: [] };
   // A fresh process for the request workloads, so stored values from the memory test do not weigh on it.
   server = await start();
   try {
@@ -157,7 +164,7 @@ async function main(): Promise<void> {
     else process.stderr.write('appliance/dist/lanbox.mjs not built: benching our node alone\n');
     targets.push(['dhtnode', () => startDhtnode(false)]);
     const reports: TargetReport[] = [];
-    for (const [name, start] of targets) if (only === undefined || only === name) reports.push(await benchTarget(client, start));
+    for (const [name, start] of targets) if (only === undefined || only.includes(name)) reports.push(await benchTarget(client, start));
     printTable(reports);
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = `${RESULTS_DIR}bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

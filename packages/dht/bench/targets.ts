@@ -111,10 +111,10 @@ export function applianceBuilt(): boolean {
  * Starts the appliance (DHT on 127.0.0.1 only, discovery, name server and proxy off, its TURN
  * monitor probing the default loopback address) with a throw-away data directory.
  */
-export async function startAppliance(rateLimit: boolean): Promise<Server> {
+export async function startAppliance(rateLimit: boolean, nodeFlags: string[] = []): Promise<Server> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'lanbox-bench-'));
-  const args = [APPLIANCE_BUNDLE, '--data-dir', dataDir, '--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
+  const args = [...nodeFlags, APPLIANCE_BUNDLE, '--data-dir', dataDir, '--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
   args.push('--no-discovery', '--no-nameserver', '--no-proxy', '--log-level', 'info');
   if (!rateLimit) args.push('--no-rate-limit');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });

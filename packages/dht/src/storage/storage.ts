@@ -142,8 +142,8 @@ export function createStorage(options: StorageOptions, components: StorageCompon
 
   function matching(entry: KeyEntry, query: Query | undefined): StoredValue[] {
     const where = query?.where;
-    if (where === undefined || where.length === 0) return entry.values.slice();
-    return entry.values.filter((v) => matchesWhere(candidateOf(v), where));
+    if (where === undefined || where.length === 0) return entry.list();
+    return entry.list().filter((v) => matchesWhere(candidateOf(v), where));
   }
 
   function decodedAll(values: StoredValue[]): Value[] {
@@ -215,7 +215,7 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     const type = valueType(value);
     const expiration = Math.min(ctx.createdMs ?? now, now) + lifetimeMs(type);
     if (expiration <= now) return refused('expired');
-    if (entry !== undefined && entry.values.length >= opts.maxValuesPerKey) return refused('key-full');
+    if (entry !== undefined && entry.count >= opts.maxValuesPerKey) return refused('key-full');
     const reason = storeRejection(key, value, opts.maxValueSize);
     if (reason !== undefined) return refused(reason);
 

@@ -36,9 +36,15 @@ export class StoredValue implements HeapItem {
   }
 }
 
-/** Everything stored under one key: its values and its subscriptions. */
+/**
+ * Everything stored under one key: its values and its subscriptions.
+ *
+ * Most keys hold a single value (a device's announcement, a message), so that value is held
+ * directly; an array appears with the second one. A one-element array costs 56 bytes (the array
+ * object and its backing store), an eighth of what a stored 64-byte value costs in all.
+ */
 export class KeyEntry {
-  values: StoredValue[] = [];
+  private held: StoredValue | StoredValue[] | undefined = undefined;
   byId: Map<bigint, StoredValue> | undefined = undefined;
   /** Remote and local subscriptions, created on the first one. */
   subs: KeySubscriptions | undefined = undefined;
@@ -48,34 +54,67 @@ export class KeyEntry {
   /** `name` is the key's 20 bytes as a latin1 string (the map key). */
   constructor(readonly name: string) {}
 
+  /** How many values the key holds. */
+  get count(): number {
+    const h = this.held;
+    return h === undefined ? 0 : h instanceof StoredValue ? 1 : h.length;
+  }
+
+  /** The values, in a fresh array the caller may keep or change. */
+  list(): StoredValue[] {
+    const h = this.held;
+    return h === undefined ? [] : h instanceof StoredValue ? [h] : h.slice();
+  }
+
+  /** The oldest value still held. */
+  first(): StoredValue | undefined {
+    const h = this.held;
+    return h instanceof StoredValue ? h : h?.[0];
+  }
+
+  some(test: (v: StoredValue) => boolean): boolean {
+    const h = this.held;
+    return h === undefined ? false : h instanceof StoredValue ? test(h) : h.some(test);
+  }
+
   find(id: bigint): StoredValue | undefined {
     if (this.byId !== undefined) return this.byId.get(id);
-    for (const v of this.values) if (v.id === id) return v;
+    const h = this.held;
+    if (h === undefined) return undefined;
+    if (h instanceof StoredValue) return h.id === id ? h : undefined;
+    for (const v of h) if (v.id === id) return v;
     return undefined;
   }
 
   add(v: StoredValue): void {
-    // A literal gives an exact-size backing store; push on an empty array reserves 17 slots,
-    // which for the common single-value key would cost more than the value itself.
-    if (this.values.length === 0) this.values = [v];
-    else this.values.push(v);
+    const h = this.held;
+    if (h === undefined) this.held = v;
+    else if (h instanceof StoredValue) this.held = [h, v];
+    else h.push(v);
     if (this.byId !== undefined) this.byId.set(v.id, v);
-    else if (this.values.length > INDEX_THRESHOLD) this.byId = new Map(this.values.map((x) => [x.id, x]));
+    else if (Array.isArray(this.held) && this.held.length > INDEX_THRESHOLD) this.byId = new Map(this.held.map((x) => [x.id, x]));
   }
 
   remove(v: StoredValue): void {
-    const i = this.values.indexOf(v);
-    if (i >= 0) this.values.splice(i, 1);
+    const h = this.held;
+    if (h === v) this.held = undefined;
+    else if (Array.isArray(h)) {
+      const i = h.indexOf(v);
+      if (i >= 0) h.splice(i, 1);
+      // Back to the compact form once one value is left.
+      if (h.length === 1) this.held = h[0];
+      else if (h.length === 0) this.held = undefined;
+    }
     this.byId?.delete(v.id);
   }
 
   /** True when at most `limit` values are held, so that a scan of them is cheap. */
   small(limit = INDEX_THRESHOLD): boolean {
-    return this.values.length <= limit;
+    return this.count <= limit;
   }
 
   get empty(): boolean {
-    return this.values.length === 0 && (this.subs === undefined || this.subs.empty);
+    return this.held === undefined && (this.subs === undefined || this.subs.empty);
   }
 }
 
