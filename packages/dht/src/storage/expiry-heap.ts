@@ -23,6 +23,11 @@ export class ExpiryHeap<T extends HeapItem> {
     return this.items.length;
   }
 
+  /** Visits every item, in no particular order. */
+  forEach(fn: (item: T) => void): void {
+    for (const item of this.items) fn(item);
+  }
+
   peek(): T | undefined {
     return this.items[0];
   }

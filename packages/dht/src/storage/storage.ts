@@ -77,6 +77,9 @@ export const STORAGE_DEFAULTS: Required<StorageOptions> = {
   valueOverheadBytes: 360,
 };
 
+/** How often stored expirations are re-based (see `epoch`): a week plus the longest lifetime (a week) stays well inside 2^31 ms. */
+const REBASE_AFTER_MS = 7 * 24 * 3600_000;
+
 type Outcome = { outcome: PutOutcome; notifications: Notification[] };
 
 export function createStorage(options: StorageOptions, components: StorageComponents): ValueStore {
@@ -85,6 +88,14 @@ export function createStorage(options: StorageOptions, components: StorageCompon
   const { clock } = components;
 
   const keys = new Map<string, KeyEntry>();
+  /**
+   * Stored expirations count milliseconds from this instant, not from 1970: a time of day in
+   * epoch milliseconds is beyond V8's small-integer range and costs every value a 16-byte boxed
+   * number; an offset from here stays small. tick() moves the epoch forward (shifting every value
+   * by the same amount, which keeps both heaps in order) long before offsets could grow out of
+   * range; if it did not run, offsets would only become boxed numbers again, never wrong.
+   */
+  let epoch = clock.now();
   const expiry = new ExpiryHeap<StoredValue>({ get: (v) => v.heapIndex, set: (v, i) => (v.heapIndex = i) });
   const subscriptions = new Subscriptions(opts);
   let expired = 0;
@@ -156,7 +167,7 @@ export function createStorage(options: StorageOptions, components: StorageCompon
   }
 
   function refreshValue(entry: KeyEntry, key: InfoHash, v: StoredValue, now: number, out: Notification[]): void {
-    const extended = now + lifetimeMs(v.type);
+    const extended = now - epoch + lifetimeMs(v.type);
     if (extended > v.expiration) {
       v.expiration = extended;
       expiry.update(v);
@@ -205,7 +216,7 @@ export function createStorage(options: StorageOptions, components: StorageCompon
       quotas.discharge(existing);
       existing.packed = packedString(value);
       existing.type = valueType(value);
-      existing.expiration = expiration;
+      existing.expiration = expiration - epoch;
       expiry.update(existing);
       quotas.charge(existing, quotas.groupFor(ctx.source));
       return finishStore(entry, key, existing, value, 'edited', notifications);
@@ -227,7 +238,7 @@ export function createStorage(options: StorageOptions, components: StorageCompon
       }
       entry = created;
     }
-    const stored = new StoredValue(value.id, packedString(value), type, expiration, entry, quotas.groupFor(ctx.source));
+    const stored = new StoredValue(value.id, packedString(value), type, expiration - epoch, entry, quotas.groupFor(ctx.source));
     entry.add(stored);
     expiry.push(stored);
     quotas.charge(stored, stored.group);
@@ -313,7 +324,14 @@ export function createStorage(options: StorageOptions, components: StorageCompon
   function tick(): Notification[] {
     const now = clock.now();
     const notifications: Notification[] = [];
-    for (let v = expiry.peek(); v !== undefined && v.expiration <= now; v = expiry.peek()) {
+    if (now - epoch > REBASE_AFTER_MS) {
+      const shift = now - epoch;
+      expiry.forEach((v) => {
+        v.expiration -= shift;
+      });
+      epoch = now;
+    }
+    for (let v = expiry.peek(); v !== undefined && v.expiration <= now - epoch; v = expiry.peek()) {
       removeInto(v);
       expired++;
     }

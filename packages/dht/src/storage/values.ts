@@ -28,6 +28,7 @@ export class StoredValue implements HeapItem {
     readonly id: bigint,
     public packed: string,
     public type: number,
+    /** Milliseconds after the storage's epoch (see storage.ts), so it stays a small integer. */
     public expiration: number,
     entry: KeyEntry,
     public group: SourceGroup,
