@@ -238,7 +238,7 @@ export function createStorage(options: StorageOptions, components: StorageCompon
       }
       entry = created;
     }
-    const stored = new StoredValue(value.id, packedString(value), type, expiration - epoch, entry, quotas.groupFor(ctx.source));
+    const stored = new StoredValue(packedString(value), type, expiration - epoch, entry, quotas.groupFor(ctx.source));
     entry.add(stored);
     expiry.push(stored);
     quotas.charge(stored, stored.group);

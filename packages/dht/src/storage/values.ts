@@ -25,7 +25,6 @@ export class StoredValue implements HeapItem {
   entry: KeyEntry | undefined;
 
   constructor(
-    readonly id: bigint,
     public packed: string,
     public type: number,
     /** Milliseconds after the storage's epoch (see storage.ts), so it stays a small integer. */
@@ -35,6 +34,37 @@ export class StoredValue implements HeapItem {
   ) {
     this.entry = entry;
   }
+
+  /**
+   * The value's id, read from its packed bytes rather than kept beside them: a uint64 held as a
+   * bigint costs 24 bytes plus its field on every stored value. An edit keeps the id, so the
+   * bytes always carry the id the value was stored under.
+   */
+  get id(): bigint {
+    return packedId(this.packed) ?? decodeStored(this)?.id ?? 0n;
+  }
+}
+
+/**
+ * The `id` of a packed value when it is the map's first entry (as OpenDHT and our encoder write
+ * it), without decoding the rest; undefined for any other layout.
+ */
+export function packedId(p: string): bigint | undefined {
+  const head = p.charCodeAt(0);
+  if (head < 0x80 || head > 0x8f || p.charCodeAt(1) !== 0xa2 || p.charCodeAt(2) !== 0x69 || p.charCodeAt(3) !== 0x64) return undefined;
+  const tag = p.charCodeAt(4);
+  const be = (from: number, n: number): number => {
+    let x = 0;
+    for (let i = 0; i < n; i++) x = x * 256 + p.charCodeAt(from + i);
+    return x;
+  };
+  if (tag <= 0x7f) return BigInt(tag);
+  if (p.length < 6) return undefined;
+  if (tag === 0xcc) return BigInt(be(5, 1));
+  if (tag === 0xcd && p.length >= 7) return BigInt(be(5, 2));
+  if (tag === 0xce && p.length >= 9) return BigInt(be(5, 4));
+  if (tag === 0xcf && p.length >= 13) return (BigInt(be(5, 4)) << 32n) | BigInt(be(9, 4));
+  return undefined;
 }
 
 /**
