@@ -14,6 +14,19 @@ packages=(
   prometheus       # promtool checks the appliance's /metrics
   jami-daemon      # jamid: the e2e workspace runs real Jami devices
   dbus-daemon      # one private bus per Jami device
+  mmdebstrap       # images/: builds the Debian 13 image (test/image-boot.test.ts) …
+  dosfstools       # … its FAT partition (mkfs.vfat -C)
+  mtools           # … files into the FAT partition without mounting (mcopy)
+  fdisk            # … the MBR (sfdisk on a plain file)
+  e2fsprogs        # … the root partition (mkfs.ext4 -d) and debugfs checks of its contents
+  zstd             # … compressed images
+  eatmydata        # … faster mmdebstrap
+  qemu-system-x86  # … boots the amd64 image (software emulation)
+  qemu-utils
+  openssh-client   # … the test-only SSH key logs into the booted image
+  qemu-user-static # images/test/arm64-user.test.ts: the arm64 bundle under Debian's arm64 node
+  binfmt-support   # images/build.sh arm64: maintainer scripts of the arm64 rootfs
+  arch-test
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -9,18 +9,24 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { LanboxConfig } from './config/schema.js';
 import { formatHostPort } from './config/values.js';
-import { openStorage, type Storage } from './storage.js';
+import { openStorage, type ServiceStoreHealth, type Storage } from './storage.js';
 import { boundDhtPort, createDhtService, type DhtServiceStatus } from './services/dht.js';
 import { createNameServerService, type NameServerService, type NameServerServiceStatus } from './services/nameserver.js';
 import { createDiscoveryService, type DiscoveryServiceStatus } from './services/discovery.js';
 import { createTurnService, type TurnServiceStatus } from './services/turn.js';
+import { createReplicationService, type ReplicationServiceStatus } from './services/replication.js';
+import { createProxyApplianceService, type ProxyApplianceService, type ProxyServiceStatus } from './services/proxy.js';
+import { createPushApplianceService, type PushApplianceService, type PushServiceStatus } from './services/push.js';
+import type { IncomingMessage } from 'node:http';
 import { disabledService, STOPPED, type ApplianceService, type DisabledStatus, type ServiceStatus, type StoppedStatus } from './services/service.js';
-import { createWebServer, type WebServer } from './web/server.js';
+import { createWebServer, type RouteHandler, type WebCounters, type WebServer } from './web/server.js';
 import { lanAddresses } from './web/lan-addresses.js';
 import { createAdminRoute, MAX_IMPORT_BYTES } from './web/admin.js';
+import { createBearerCheck, type StoreHealth } from '@lanbox/nameserver';
 import type { PageModel } from './web/status-page.js';
 import { VERSION } from './version.js';
 import { systemStatus, type SystemStatus } from './system.js';
+import { readImageStatus, type ImageStatus } from './image-status.js';
 
 export interface ApplianceComponents {
   logger: Logger;
@@ -31,7 +37,10 @@ export interface ClientSettings {
   bootstrap: string[];
   nameServer: string[];
   turn: { addresses: string[]; username: string; password: string; realm: string } | null;
+  /** DHT proxy addresses (`HOST:PORT`; IPv4 only: Jami's proxy field cannot take an IPv6 literal). */
   proxy: string[];
+  /** Push service URLs to type into ntfy as its default server. */
+  ntfy: string[];
   peerDiscovery: boolean;
 }
 
@@ -49,16 +58,23 @@ export interface StatusDocument {
     rssBytes: number;
     heapUsedBytes: number;
     dataDir: string;
-    web: { port: number | null; requests: number; notFound: number; tooLarge: number; errors: number };
+    web: { port: number | null } & WebCounters;
   };
+  /** Each service's store under the data dir: damage found, what was recovered, backups. */
+  storage: { dht: ServiceStoreHealth | null; proxy: ServiceStoreHealth | null; names: StoreHealth | null };
   dht: DhtServiceStatus;
   discovery: DiscoveryServiceStatus | DisabledStatus | StoppedStatus;
   nameserver: NameServerServiceStatus | DisabledStatus;
-  proxy: ServiceStatus;
+  /** The push service; `url` is the base URL to type into ntfy, as the asking client reached the box. */
+  push: (PushServiceStatus | DisabledStatus | StoppedStatus) & { url: string | null };
+  proxy: ProxyServiceStatus | DisabledStatus | StoppedStatus;
   turn: TurnServiceStatus | DisabledStatus;
+  replication: ReplicationServiceStatus | DisabledStatus | StoppedStatus;
   /** The box itself: load, memory, free space for data, uptime, temperature. */
   system: SystemStatus;
   clients: ClientSettings;
+  /** Only on the SD-card image (images/): settings-file errors and the DHCP server's mode and why. */
+  image?: ImageStatus;
 }
 
 /** The services in start order, each with its own status type. */
@@ -66,8 +82,10 @@ interface Services {
   dht: ApplianceService<DhtServiceStatus>;
   discovery: ApplianceService<DiscoveryServiceStatus | DisabledStatus>;
   nameserver: ApplianceService<NameServerServiceStatus | DisabledStatus>;
-  proxy: ApplianceService;
+  push: ApplianceService<PushServiceStatus | DisabledStatus>;
+  proxy: ApplianceService<ProxyServiceStatus | DisabledStatus>;
   turn: ApplianceService<TurnServiceStatus | DisabledStatus>;
+  replication: ApplianceService<ReplicationServiceStatus | DisabledStatus>;
 }
 
 export interface Appliance {
@@ -75,14 +93,21 @@ export interface Appliance {
   start(): Promise<void>;
   /** Stops services in reverse order, closes the web server and flushes storage. Idempotent. */
   stop(): Promise<void>;
-  status(): StatusDocument;
+  status(req?: IncomingMessage): StatusDocument;
   /** One line for systemd's STATUS= and the log. */
   summary(): string;
   readonly webPort: number | null;
 }
 
 const TURN_REALM_DEFAULT = 'ring';
+/** How long a stop waits for web requests in progress (main.ts gives the whole stop 15 s). */
+const WEB_GRACE_MS = 5000;
 const isLoopbackOrAny = (host: string) => /^(127\.|0\.0\.0\.0$|::1?$|localhost$)/.test(host);
+
+const imageBlock = (): { image?: ImageStatus } => {
+  const image = readImageStatus();
+  return image === null ? {} : { image };
+};
 
 export function createAppliance(config: LanboxConfig, components: ApplianceComponents): Appliance {
   const log = components.logger;
@@ -94,6 +119,8 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
   let webPort: number | null = null;
   let ready = false;
   let stopping: Promise<void> | null = null;
+  let proxyService: ProxyApplianceService | null = null;
+  let pushService: PushApplianceService | null = null;
 
   // Before start() has built the services, each one reports itself as not running.
   const statusOf = <S extends ServiceStatus>(s: ApplianceService<S> | undefined): S | StoppedStatus => (s ? s.status() : STOPPED);
@@ -103,6 +130,8 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     const dhtPort = boundDhtPort(statusOf(services?.dht)) ?? config.dhtPort;
     const turnStatus = statusOf(services?.turn);
     const first = config.turn[0];
+    const proxyPort = proxyService?.port() ?? null;
+    const pushPort = pushService?.port() ?? null;
     const realm = 'realm' in turnStatus && turnStatus.realm !== null && turnStatus.realm !== '' ? turnStatus.realm : TURN_REALM_DEFAULT;
     return {
       bootstrap: addrs.map((a) => formatHostPort(a, dhtPort)),
@@ -117,12 +146,27 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
               password: first.password,
               realm,
             },
-      proxy: [],
+      proxy: proxyPort === null ? [] : addrs.filter((a) => !a.includes(':')).map((a) => formatHostPort(a, proxyPort)),
+      ntfy: pushPort === null ? [] : addrs.map((a) => `http://${formatHostPort(a, pushPort)}`),
       peerDiscovery: true,
     };
   };
 
-  const status = (): StatusDocument => {
+  /**
+   * The push service's base URL as the asking client reached the box (its Host header's host,
+   * when that is a plain IP or name), else the first LAN address.
+   */
+  const pushUrlFor = (req: IncomingMessage | undefined): string | null => {
+    const pushPort = pushService?.port() ?? null;
+    if (pushPort === null) return null;
+    const host = req?.headers.host ?? '';
+    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(:\d+)?$/.exec(host);
+    const name = m?.[1] ?? lanAddresses(config.bind)[0]?.address;
+    if (name === undefined) return null;
+    return name.startsWith('[') ? `http://${name}:${pushPort}` : `http://${formatHostPort(name, pushPort)}`;
+  };
+
+  const status = (req?: IncomingMessage): StatusDocument => {
     const mem = process.memoryUsage();
     return {
       appliance: {
@@ -137,15 +181,19 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         rssBytes: mem.rss,
         heapUsedBytes: mem.heapUsed,
         dataDir: config.dataDir,
-        web: { port: webPort, ...(web?.counters ?? { requests: 0, notFound: 0, tooLarge: 0, errors: 0 }) },
+        web: { port: webPort, ...(web?.counters ?? { requests: 0, notFound: 0, tooLarge: 0, errors: 0, connections: 0, refusedPerAddress: 0, evicted: 0, refusedFull: 0 }) },
       },
+      storage: { dht: storage?.dhtHealth() ?? null, proxy: config.proxy ? (storage?.proxyHealth() ?? null) : null, names: config.nameserver ? (storage?.names.health() ?? null) : null },
       dht: statusOf(services?.dht),
       discovery: statusOf(services?.discovery),
       nameserver: statusOf(services?.nameserver),
+      push: { ...statusOf(services?.push), url: pushUrlFor(req) },
       proxy: statusOf(services?.proxy),
       turn: statusOf(services?.turn),
+      replication: statusOf(services?.replication),
       system: systemStatus({ dataDir: config.dataDir }),
       clients: clientSettings(),
+      ...imageBlock(),
     };
   };
 
@@ -161,6 +209,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       nameServerUrls: config.nameserver ? c.nameServer : null,
       turn: c.turn,
       proxy: c.proxy.length > 0 ? { addresses: c.proxy } : { unavailable: st.proxy.state === 'disabled' ? 'This box offers no DHT proxy.' : 'The DHT proxy is not reachable yet.' },
+      ntfyUrls: config.push && c.ntfy.length > 0 ? c.ntfy : null,
       discovery: config.discovery,
       initialStatus: st,
     };
@@ -169,11 +218,8 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
   const stopAll = async (): Promise<void> => {
     ready = false;
     if (web !== null) {
-      const server = web.server;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      // Requests in progress (a registration being written) finish and get their answer.
+      await web.close(WEB_GRACE_MS);
       web = null;
       log.info('web server closed');
     }
@@ -193,24 +239,33 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     }
   };
 
-  const buildServices = (st: Storage): { services: Services; nameserver: NameServerService | null } => {
+  const buildServices = (st: Storage): { services: Services; nameserver: NameServerService | null; routes: RouteHandler[] } => {
     const child = (service: string) => log.child({ service });
-    const dht = createDhtService(config, { db: st.sublevel('dht'), logger: child('dht') });
+    const dht = createDhtService(config, { db: st.dht, logger: child('dht') });
     const nameserver = config.nameserver
-      ? createNameServerService({ adminToken: config.adminToken }, { db: st.root, logger: child('nameserver') })
+      ? createNameServerService({ adminToken: config.adminToken }, { registry: st.names, logger: child('nameserver') })
       : null;
+    pushService = config.push ? createPushApplianceService(config, { logger: child('push') }) : null;
+    const push = pushService;
+    proxyService = config.proxy
+      ? createProxyApplianceService(config, { dht: dht.node, db: st.proxy, logger: child('proxy'), pushPort: () => push?.port() ?? null })
+      : null;
+    // Replication works on the name server's registry; it starts after it (and discovery feeds it boxes).
+    const replication =
+      nameserver !== null && config.replication
+        ? createReplicationService(config, { dht: dht.node, nameserver, db: st.replication, webPort: () => webPort, logger: child('replication') })
+        : null;
+    const box = replication === null ? undefined : { boxId: () => dht.node.id, webPort: () => webPort ?? undefined, found: (_f: 4 | 6, host: string, id: string, port: number) => replication.found(host, id, port) };
     const services: Services = {
       dht,
-      discovery: config.discovery ? createDiscoveryService({ dht: dht.node, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
+      discovery: config.discovery ? createDiscoveryService({ dht: dht.node, box, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
       nameserver: nameserver ?? disabledService('nameserver', 'turned off (--no-nameserver)'),
-      proxy: disabledService('proxy', config.proxy ? 'not built yet: lanbox has no DHT proxy, phones must reach the DHT directly' : 'turned off (--no-proxy); lanbox has no DHT proxy yet anyway', {
-        built: false,
-        requested: config.proxy,
-        port: config.proxyPort,
-      }),
+      replication: replication ?? disabledService('replication', config.nameserver ? 'turned off (--no-replication)' : 'no name server to replicate (--no-nameserver)'),
+      push: pushService ?? disabledService('push', 'turned off (--no-push)'),
+      proxy: proxyService ?? disabledService('proxy', 'turned off (--no-proxy)'),
       turn: config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
     };
-    return { services, nameserver };
+    return { services, nameserver, routes: replication !== null ? [replication.route] : [] };
   };
 
   return {
@@ -225,8 +280,8 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
     },
     async start() {
       try {
-        storage = await openStorage(config.dataDir);
-        log.info({ path: storage.path }, 'storage open');
+        storage = await openStorage(config.dataDir, log.child({ component: 'storage' }));
+        log.info({ path: storage.dataDir, dht: storage.dhtHealth().state }, 'storage open');
         const built = buildServices(storage);
         services = built.services;
         for (const s of Object.values(built.services) as ApplianceService[]) {
@@ -235,6 +290,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
           log.info({ service: s.name, state: s.status().state }, 'service started');
         }
         const routes = [
+          ...built.routes,
           ...(built.nameserver !== null ? [built.nameserver.route] : []),
           ...(config.adminToken !== null && built.nameserver !== null ? [createAdminRoute(config.adminToken, built.nameserver)] : []),
         ];
@@ -243,6 +299,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
           page: pageModel,
           routes,
           bodyLimits: { '/api/names/import': MAX_IMPORT_BYTES },
+          largeBodyAllowed: config.adminToken === null ? () => false : ((check) => (req) => check(req.headers.authorization))(createBearerCheck(config.adminToken)),
           onError: (err) => log.error({ err }, 'web request failed') });
         web = w;
         await new Promise<void>((resolve, reject) => {

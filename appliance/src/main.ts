@@ -11,6 +11,7 @@ import { helpText } from './config/help.js';
 import { createAppliance, type Appliance } from './appliance.js';
 import { createSystemdNotifier } from './systemd/notify.js';
 import { selftest } from './selftest.js';
+import { openStorage } from './storage.js';
 import { VERSION } from './version.js';
 
 /** A stop that hangs (a stuck socket, a disk that does not answer) must not keep the unit alive forever. */
@@ -32,6 +33,19 @@ async function run(argv: readonly string[]): Promise<void> {
     const result = await selftest(pino({ level: 'warn' }, destination({ dest: 2, sync: true })));
     process.stdout.write(`${JSON.stringify({ selftest: result.ok ? 'ok' : 'failed', version: VERSION, ...result })}\n`);
     process.exitCode = result.ok ? 0 : 1;
+    return;
+  }
+  if (loaded.kind === 'repair') {
+    const log = pino({ level: 'warn' }, destination({ dest: 2, sync: true }));
+    const storage = await openStorage(loaded.config.dataDir, log);
+    try {
+      await storage.names.open();
+      const names = await storage.names.repair();
+      process.stdout.write(`${JSON.stringify({ repair: names.state === 'ok' ? 'ok' : 'failed', dataDir: loaded.config.dataDir, names: { ...names, count: storage.names.count() }, dht: storage.dhtHealth() }, null, 2)}\n`);
+      process.exitCode = names.state === 'ok' ? 0 : 1;
+    } finally {
+      await storage.close();
+    }
     return;
   }
   if (loaded.kind === 'invalid') {
@@ -57,9 +71,9 @@ async function run(argv: readonly string[]): Promise<void> {
   process.on('uncaughtException', (err) => fail(err, 'uncaught exception'));
   process.on('unhandledRejection', (err) => fail(err, 'unhandled rejection'));
 
-  const { adminToken, turn, ...shown } = config;
+  const { adminToken, siteKey, turn, ...shown } = config;
   logger.info(
-    { version: VERSION, configFile, ...shown, turn: turn.map((t) => `turn://${t.username}@${t.host}:${t.port}`), adminToken: adminToken === null ? 'off' : 'set' },
+    { version: VERSION, configFile, ...shown, turn: turn.map((t) => `turn://${t.username}@${t.host}:${t.port}`), adminToken: adminToken === null ? 'off' : 'set', siteKey: siteKey === null ? 'off' : 'set' },
     'lanbox starting',
   );
   const appliance: Appliance = createAppliance(config, { logger });

@@ -26,6 +26,7 @@ export async function selftest(logger: Logger): Promise<SelftestResult> {
     dhtPort: 0,
     webPort: 0,
     proxyPort: 0,
+    pushPort: 0,
     bind: '127.0.0.1',
     discovery: false,
     turn: [],
@@ -35,9 +36,9 @@ export async function selftest(logger: Logger): Promise<SelftestResult> {
     await appliance.start();
     const res = await fetch(`http://127.0.0.1:${appliance.webPort}/api/status`);
     const status = (await res.json()) as Record<string, { state?: string; nodeId?: unknown }>;
-    const states = Object.fromEntries(['dht', 'nameserver'].map((k) => [k, String(status[k]?.state)]));
+    const states = Object.fromEntries(['dht', 'nameserver', 'push', 'proxy'].map((k) => [k, String(status[k]?.state)]));
     const nodeId = typeof status.dht?.nodeId === 'string' ? status.dht.nodeId : null;
-    const ok = res.status === 200 && nodeId !== null && /^[0-9a-f]{40}$/.test(nodeId) && states.dht === 'ok' && states.nameserver === 'ok';
+    const ok = res.status === 200 && nodeId !== null && /^[0-9a-f]{40}$/.test(nodeId) && states.dht === 'ok' && states.nameserver === 'ok' && states.push === 'ok' && states.proxy === 'ok';
     return { ok, nodeId, states };
   } catch (err) {
     return { ok: false, nodeId: null, states: {}, error: err instanceof Error ? err.message : String(err) };

@@ -33,7 +33,7 @@ test('GET /api/status: one object per service with the numbers the contract name
   const { status, body, headers } = await getJson(`${app.base}/api/status`);
   assert.equal(status, 200);
   assert.match(headers.get('content-type') ?? '', /^application\/json/);
-  for (const name of ['dht', 'discovery', 'nameserver', 'proxy', 'turn']) {
+  for (const name of ['dht', 'discovery', 'nameserver', 'push', 'proxy', 'turn', 'replication']) {
     const s = body[name] as Record<string, unknown>;
     assert.ok(STATES.includes(s.state as string), `${name}.state = ${String(s.state)}`);
     assert.equal(typeof s.summary, 'string');
@@ -58,9 +58,31 @@ test('GET /api/status: one object per service with the numbers the contract name
   assert.equal(ns.state, 'ok');
   assert.equal(ns.names, 0);
   assert.deepEqual((body.discovery as Record<string, unknown>).state, 'disabled');
-  const proxy = body.proxy as Record<string, unknown>;
-  assert.equal(proxy.state, 'disabled');
-  assert.equal(proxy.built, false);
+  const replication = body.replication as Record<string, any>;
+  assert.equal(replication.state, 'ok');
+  assert.equal(replication.box, dht.nodeId, 'the box id is the DHT node id');
+  assert.deepEqual(replication.peers, []);
+  // The proxy is "ok" only because its probe went through its HTTP port to the DHT and back.
+  const proxy = body.proxy as Record<string, any>;
+  assert.equal(proxy.state, 'ok', proxy.summary);
+  assert.equal(proxy.probe.error, null);
+  for (const field of ['clients', 'listens', 'connections', 'permanentPuts']) assert.equal(typeof proxy[field], 'number', `proxy.${field}`);
+  for (const field of ['sent', 'failed', 'refused']) assert.equal(typeof proxy.pushes[field], 'number', `proxy.pushes.${field}`);
+  assert.equal(typeof proxy.subscriptions.total, 'number');
+  const push = body.push as Record<string, any>;
+  assert.equal(push.state, 'ok');
+  assert.equal(push.url, `http://127.0.0.1:${push.port}`, 'the ntfy URL as this client reached the box');
+  // A phone's request through the proxy port reaches our DHT node.
+  const info = await getJson(`http://127.0.0.1:${proxy.port}/node/info`);
+  assert.equal(info.body.node_id, (body.dht as Record<string, unknown>).nodeId);
+  // No open relay: a subscription for someone else's push server is refused and counted.
+  const refused = await fetch(`http://127.0.0.1:${proxy.port}/key/${'ab'.repeat(20)}`, {
+    method: 'POST',
+    body: JSON.stringify({ data: 'eA==', type: 0, permanent: { key: 'http://192.0.2.1:8080/upX?up=1', platform: 'unifiedpush', client_id: 'c' } }),
+  });
+  assert.equal(refused.status, 403);
+  const after = await getJson(`${app.base}/api/status`);
+  assert.equal((after.body.proxy as Record<string, any>).pushes.refused, 1);
   const turn = body.turn as Record<string, any>;
   assert.ok(['degraded', 'down'].includes(turn.state), 'nothing listens on the TURN port given');
   assert.equal(turn.servers.length, 1);
@@ -74,11 +96,13 @@ test('GET /api/status: one object per service with the numbers the contract name
   assert.deepEqual(clients.bootstrap, [`127.0.0.1:${app.dhtPort}`]);
   assert.deepEqual(clients.nameServer, [`http://127.0.0.1:${app.webPort}`]);
   assert.equal(clients.turn.realm, 'ring');
+  assert.deepEqual(clients.proxy, [`127.0.0.1:${proxy.port}`]);
+  assert.deepEqual(clients.ntfy, [`http://127.0.0.1:${push.port}`]);
 
   assert.equal(await app.stop(), 0, app.stderr());
   assert.ok(app.logs.some((l) => l.msg === 'stopped cleanly'));
   const order = app.logs.filter((l) => l.msg === 'service stopped').map((l) => l.service);
-  assert.deepEqual(order, ['turn', 'proxy', 'nameserver', 'discovery', 'dht'], 'stopped in reverse start order');
+  assert.deepEqual(order, ['turn', 'proxy', 'push', 'replication', 'nameserver', 'discovery', 'dht'], 'stopped in reverse start order');
 });
 
 test('web port: security headers, CSP on the page, name server mounted, bounded bodies, JSON 404', async () => {

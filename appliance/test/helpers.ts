@@ -70,6 +70,7 @@ export async function loopbackArgs(dataDir: string): Promise<{ args: string[]; w
   const webPort = await freeTcpPort();
   const dhtPort = await freeUdpPort();
   const proxyPort = await freeTcpPort();
+  const pushPort = await freeTcpPort();
   const turnPort = await freeUdpPort();
   return {
     webPort,
@@ -79,6 +80,7 @@ export async function loopbackArgs(dataDir: string): Promise<{ args: string[]; w
       '--dht-port', String(dhtPort),
       '--web-port', String(webPort),
       '--proxy-port', String(proxyPort),
+      '--push-port', String(pushPort),
       '--bind', '127.0.0.1',
       '--no-discovery',
       '--turn', `turn://ring:ring@127.0.0.1:${turnPort}`,

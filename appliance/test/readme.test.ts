@@ -1,7 +1,7 @@
 /**
  * The README's shell examples stay true: every `lanbox` command line in them is accepted by the
  * configuration parser. They are not run here (they bind the real ports and join multicast);
- * bundle.test.ts runs `--help` and `--selftest` from the bundle.
+ * interop/bundle.test.ts runs `--help` and `--selftest` from the bundle.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -13,6 +13,7 @@ const model = (proxy: PageModel['proxy']): PageModel => ({
   nameServerUrls: ['http://10.0.0.5'],
   turn: { addresses: ['10.0.0.5:3478'], username: 'ring', password: 'ring', realm: 'ring' },
   proxy,
+  ntfyUrls: 'addresses' in proxy ? ['http://10.0.0.5:8082'] : null,
   discovery: true,
   pageUrl: 'http://10.0.0.5/',
   initialStatus: { dht: { state: 'ok', summary: '</script><b>x' } },
@@ -42,7 +43,8 @@ test('one self-contained document: nothing loaded from elsewhere, status embedde
 
 test('with the box proxy, phones keep the proxy on, point it at the box, and turn the list off', () => {
   const t = text(renderStatusPage(model({ addresses: ['10.0.0.5:8080'] })));
-  assert.match(t, /DHT proxy address 10\.0\.0\.5:8080/);
+  assert.match(t, /DHT proxy address 10\.0\.0\.5:8080 Copy/);
+  assert.match(t, /Push server \(ntfy\) http:\/\/10\.0\.0\.5:8082 Copy/);
   assert.match(t, /keep Use DHT proxy on, set DHT proxy address to the DHT proxy address above, and switch Use DHT proxy list off/);
   assert.match(t, /install ntfy from F-Droid.*Default server to the push server URL above/);
   assert.match(t, /Connectivity mode › UnifiedPush/);

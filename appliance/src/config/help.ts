@@ -27,6 +27,9 @@ export function helpText(): string {
     '      print the version',
     '  --selftest',
     '      start every service on loopback with a temporary data dir, check /api/status, stop; exit 0 if all worked',
+    '  --repair',
+    '      with lanbox stopped: repair the stores in the data dir (a copy of the damaged files is kept in',
+    '      <data-dir>/damaged/) and restore names from the last backup; prints what was done, exit 0 if usable',
   );
   lines.push('');
   lines.push('Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 unexpected failure, 2 bad configuration.');

@@ -12,6 +12,7 @@ export type LoadResult =
   | { kind: 'help' }
   | { kind: 'version' }
   | { kind: 'selftest' }
+  | { kind: 'repair'; config: LanboxConfig; configFile: string | null }
   | { kind: 'invalid'; errors: string[] };
 
 /** Largest config file we read; a real one is well under 4 KiB. */
@@ -25,18 +26,20 @@ interface ParsedArgs {
   help: boolean;
   version: boolean;
   selftest: boolean;
+  repair: boolean;
 }
 
 const BY_FLAG = new Map(FIELDS.map((f) => [f.flag, f]));
 
 function parseArgs(argv: readonly string[], errors: string[]): ParsedArgs {
-  const out: ParsedArgs = { values: {}, configFile: null, help: false, version: false, selftest: false };
+  const out: ParsedArgs = { values: {}, configFile: null, help: false, version: false, selftest: false, repair: false };
   const lists = new Map<keyof LanboxConfig, unknown[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--help' || arg === '-h') { out.help = true; continue; }
     if (arg === '--version') { out.version = true; continue; }
     if (arg === '--selftest') { out.selftest = true; continue; }
+    if (arg === '--repair') { out.repair = true; continue; }
     if (!arg.startsWith('--')) { errors.push(`argument ${preview(arg)}: unexpected (flags start with --)`); continue; }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
@@ -160,6 +163,10 @@ function crossCheck(config: LanboxConfig, errors: string[]): void {
   if (config.proxy && config.webPort !== 0 && config.webPort === config.proxyPort) {
     errors.push(`--web-port and --proxy-port: both are ${config.webPort}; they must differ (or use --no-proxy)`);
   }
+  if (config.push && config.pushPort !== 0) {
+    if (config.pushPort === config.webPort) errors.push(`--push-port and --web-port: both are ${config.pushPort}; they must differ (or use --no-push)`);
+    if (config.proxy && config.pushPort === config.proxyPort) errors.push(`--push-port and --proxy-port: both are ${config.pushPort}; they must differ (or use --no-push)`);
+  }
 }
 
 /** Reads argv (without `node` and the script) and the config file it names. */
@@ -179,5 +186,6 @@ export function loadConfig(argv: readonly string[]): LoadResult {
     if (field.key in args.values) applyField(field, args.values[field.key], `--${field.flag}`, config, errors);
   }
   crossCheck(config, errors);
-  return errors.length > 0 ? { kind: 'invalid', errors } : { kind: 'config', config, configFile: args.configFile };
+  if (errors.length > 0) return { kind: 'invalid', errors };
+  return { kind: args.repair ? 'repair' : 'config', config, configFile: args.configFile };
 }

@@ -26,7 +26,7 @@ export interface LanboxConfig {
   dhtPort: number;
   /** TCP port of the status page, /api and the name server. 0 picks a free port. @default 8080 (local), 80 (box) */
   webPort: number;
-  /** TCP port reserved for the DHT proxy. @default 8081 (local), 8080 (box) */
+  /** TCP port of the DHT proxy for phones. 0 picks a free port. @default 8081 (local), 8080 (box) */
   proxyPort: number;
   /** Address every listener binds to; null means all interfaces (IPv4 and IPv6). @default null */
   bind: string | null;
@@ -34,8 +34,16 @@ export interface LanboxConfig {
   bootstrap: HostPort[];
   /** Multicast local peer discovery. @default true */
   discovery: boolean;
-  /** DHT proxy for mobile clients (not built yet: accepted, reported as disabled). @default true */
+  /** DHT proxy for mobile clients. @default true */
   proxy: boolean;
+  /** The box's own push service (ntfy-compatible, for the ntfy app as UnifiedPush distributor). @default true */
+  push: boolean;
+  /** TCP port of the push service: the URL typed into ntfy is http://<box>:<port>. 0 picks a free port. @default 8082 */
+  pushPort: number;
+  /** gorush-style gateway for Android (FCM) and iOS (APNs) push subscriptions; null = none (offline LAN). @default null */
+  pushGateway: string | null;
+  /** Other UnifiedPush servers (`http(s)://host:port` origins) the proxy may post to; the box's own push service is always allowed. @default [] */
+  pushAllow: string[];
   /** Jami name server on the web port. @default true */
   nameserver: boolean;
   /** Per-peer rate limits of the DHT; switch off only for benchmarks. @default true */
@@ -49,6 +57,15 @@ export interface LanboxConfig {
    * name server and `GET /api/names/export`, `POST /api/names/import`. null disables them. @default null
    */
   adminToken: string | null;
+  /** Share the name registry with the other lanbox boxes of the site (found by discovery or --peer-box). @default true */
+  replication: boolean;
+  /** Other boxes' web ports, for links that do not carry multicast. @default [] */
+  peerBoxes: HostPort[];
+  /**
+   * Operator key shared by the boxes of one site (16 to 256 printable characters): removals made
+   * here replicate, removals from other boxes are accepted only if made with it. @default null
+   */
+  siteKey: string | null;
 }
 
 /** How one field is read from a JSON config value and from a command-line string. */
@@ -104,6 +121,21 @@ const adminToken = (raw: unknown) =>
     ? { ok: true as const, value: raw }
     : { ok: false as const, error: 'must be 16 to 256 printable characters without spaces' };
 
+/** An http(s) URL; as an origin (`http://host:port`, what the allow-list compares) when `origin`. */
+const httpUrl = (origin: boolean) => (raw: unknown) => {
+  if (raw === null && !origin) return { ok: true as const, value: null };
+  let url: URL | null = null;
+  try {
+    url = typeof raw === 'string' && raw.length <= 2048 ? new URL(raw) : null;
+  } catch {
+    url = null;
+  }
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') {
+    return { ok: false as const, error: `must be an http:// or https:// URL (got ${preview(raw)})` };
+  }
+  return { ok: true as const, value: origin ? url.origin : url.toString() };
+};
+
 const fromResult = <T>(r: { ok: true; value: T } | { ok: false; error: string }) => r;
 
 /** Every configurable field, in the order --help lists them. */
@@ -130,7 +162,7 @@ export const FIELDS: readonly FieldSpec[] = [
   },
   {
     key: 'proxyPort', flag: 'proxy-port', kind: 'integer', valueName: 'N',
-    description: 'TCP port reserved for the DHT proxy (the proxy is not built yet)',
+    description: 'TCP port of the DHT proxy that phones use (0 = any free port)',
     defaultText: (p) => (p === 'box' ? '8080' : '8081'), parse: port(true),
   },
   {
@@ -150,8 +182,28 @@ export const FIELDS: readonly FieldSpec[] = [
   },
   {
     key: 'proxy', flag: 'proxy', kind: 'boolean', valueName: '',
-    description: 'DHT proxy for mobile clients (--no-proxy to turn off; not built yet, always reported as disabled)',
+    description: 'DHT proxy for mobile clients (--no-proxy to turn off)',
     defaultText: () => 'on', parse: boolean,
+  },
+  {
+    key: 'push', flag: 'push', kind: 'boolean', valueName: '',
+    description: "the box's own push service for the ntfy app (--no-push to turn off)",
+    defaultText: () => 'on', parse: boolean,
+  },
+  {
+    key: 'pushPort', flag: 'push-port', kind: 'integer', valueName: 'N',
+    description: 'TCP port of the push service; phones type http://<box>:N into ntfy (0 = any free port)',
+    defaultText: () => '8082', parse: port(true),
+  },
+  {
+    key: 'pushGateway', flag: 'push-gateway', kind: 'string', valueName: 'URL',
+    description: 'gorush-style gateway (http://host:port) for Android/iOS push subscriptions, for a site that has one',
+    defaultText: () => 'none', parse: httpUrl(false),
+  },
+  {
+    key: 'pushAllow', flag: 'push-allow', kind: 'list', valueName: 'URL',
+    description: "another UnifiedPush server (http://host:port) the proxy may post to; repeatable; the box's own is always allowed",
+    defaultText: () => 'none (no open relay)', parse: httpUrl(true),
   },
   {
     key: 'nameserver', flag: 'nameserver', kind: 'boolean', valueName: '',
@@ -178,6 +230,21 @@ export const FIELDS: readonly FieldSpec[] = [
     description: 'enables operator routes (name removal, registry export/import) for requests with "Authorization: Bearer SECRET"; prefer the config file, flags show in ps',
     defaultText: () => 'none (operator routes off)', parse: adminToken,
   },
+  {
+    key: 'replication', flag: 'replication', kind: 'boolean', valueName: '',
+    description: 'share the name registry with the other lanbox boxes of the site (--no-replication to turn off)',
+    defaultText: () => 'on', parse: boolean,
+  },
+  {
+    key: 'peerBoxes', flag: 'peer-box', kind: 'list', valueName: 'HOST:PORT',
+    description: "another lanbox box's web port, for links without multicast; repeatable",
+    defaultText: () => 'none (boxes on the same LAN find each other)', parse: (raw) => fromResult(parseHostPort(raw, 80)),
+  },
+  {
+    key: 'siteKey', flag: 'site-key', kind: 'string', valueName: 'SECRET',
+    description: 'operator key shared by the boxes of one site: name removals made here replicate to the others; prefer the config file',
+    defaultText: () => 'none (removals stay on this box)', parse: adminToken,
+  },
 ];
 
 /** The embedded defaults for a profile. */
@@ -193,10 +260,17 @@ export function defaultsFor(profile: Profile): LanboxConfig {
     bootstrap: [],
     discovery: true,
     proxy: true,
+    push: true,
+    pushPort: 8082,
+    pushGateway: null,
+    pushAllow: [],
     nameserver: true,
     rateLimit: true,
     turn: [{ username: 'ring', password: 'ring', host: '127.0.0.1', port: 3478 }],
     logLevel: 'info',
     adminToken: null,
+    replication: true,
+    peerBoxes: [],
+    siteKey: null,
   };
 }

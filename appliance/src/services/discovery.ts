@@ -3,7 +3,7 @@
  * clients with "local peer discovery" on find it without a bootstrap) and hands nodes it hears
  * to the DHT.
  */
-import { createDiscovery, type Discovery, type DiscoveryStatus, type Logger, type NearbyAccount } from '@lanbox/discovery';
+import { createDiscovery, type BoxComponent, type Discovery, type DiscoveryStatus, type Logger, type NearbyAccount } from '@lanbox/discovery';
 import type { DhtNode } from '@lanbox/dht';
 import type { ApplianceService, ServiceStatus } from './service.js';
 
@@ -24,7 +24,7 @@ export interface DiscoveryServiceStatus extends ServiceStatus {
 /** Discovery's periodic work (interface re-scan, rounds, expiry) wants about one call a second. */
 const TICK_MS = 1000;
 
-export function createDiscoveryService(components: { dht: DhtNode; logger: Logger }): ApplianceService<DiscoveryServiceStatus> {
+export function createDiscoveryService(components: { dht: DhtNode; box?: BoxComponent | undefined; logger: Logger }): ApplianceService<DiscoveryServiceStatus> {
   const { dht } = components;
   const discovery: Discovery = createDiscovery(
     {},
@@ -35,6 +35,7 @@ export function createDiscoveryService(components: { dht: DhtNode; logger: Logge
         networkId: dht.networkId,
         addNode: (family, address, port) => dht.addNode(family, address, port),
       },
+      ...(components.box !== undefined ? { box: components.box } : {}),
       logger: components.logger,
     },
   );

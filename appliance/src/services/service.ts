@@ -5,7 +5,7 @@
  */
 export type ServiceState = 'ok' | 'degraded' | 'down' | 'disabled';
 
-export type ServiceName = 'dht' | 'discovery' | 'nameserver' | 'proxy' | 'turn';
+export type ServiceName = 'dht' | 'discovery' | 'nameserver' | 'push' | 'proxy' | 'turn' | 'replication';
 
 /**
  * What every service reports in /api/status. Each service declares its own status type that

@@ -32,7 +32,7 @@ const COUNTER_GROUPS = new Set(['counters', 'dropped', 'rejected', 'refused', 'l
 /** Counts over a sliding window, which go down as well as up. */
 const GAUGE_GROUPS = new Set(['history']);
 /** Counters outside those groups, besides names in the past tense (accepted, dropped, published…). */
-const COUNTER_LEAVES = new Set(['sent', 'requests', 'errors', 'notFound', 'tooLarge', 'polls', 'keepalives', 'checks', 'writes', 'gets', 'puts', 'retransmits', 'timeouts', 'rateLimited', 'internalErrors']);
+const COUNTER_LEAVES = new Set(['sent', 'requests', 'errors', 'notFound', 'tooLarge', 'polls', 'keepalives', 'checks', 'writes', 'gets', 'puts', 'retransmits', 'timeouts', 'probes', 'rateLimited', 'internalErrors']);
 const PAST_TENSE = /[a-z](ed|Sent|Errors)$/;
 /** Current amounts whose name or place would otherwise make them counters. */
 const GAUGE_LEAVES = new Set(['pending', 'inFlight', 'blacklisted']);

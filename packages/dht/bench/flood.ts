@@ -52,7 +52,7 @@ async function flood(client: LoadClient, server: Server, scenario: Scenario): Pr
   await new Promise((r) => setTimeout(r, 1500)); // let the prepare gets leave the 1-s windows
   const rss: number[] = [rssBytes(server.pid)];
   const sampler = setInterval(() => rss.push(rssBytes(server.pid)), 500);
-  let result;
+  let result: Awaited<ReturnType<typeof client.flood>>;
   try {
     result = await client.flood(t, scenario.rate, SECONDS);
   } finally {

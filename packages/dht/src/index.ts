@@ -15,6 +15,7 @@ export type {
   DhtCounters,
   GetOptions,
   PutOptions,
+  PutResult,
   ListenCallback,
   RateLimitOptions,
   Logger,

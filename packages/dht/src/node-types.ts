@@ -132,6 +132,16 @@ export interface PutOptions {
   createdMs?: number;
 }
 
+/** What a put achieved. */
+export interface PutResult {
+  /** Remote nodes that acknowledged the value. */
+  acks: number;
+  /** Our own storage kept it (stored, refreshed or edited). */
+  stored: boolean;
+  /** Why our own storage refused it (`bad-signature`, `too-large`, `old-seq`, …), when it did. */
+  refused?: string;
+}
+
 /** Called with new/updated values (`expired` false) or values that went away (`expired` true). */
 export type ListenCallback = (values: Value[], expired: boolean) => void;
 
@@ -202,8 +212,8 @@ export interface DhtNode {
   port(family: Family): number | null;
   /** Values stored at `key` (local storage + closest nodes of both families), deduplicated. */
   get(key: InfoHash, options?: GetOptions): Promise<Value[]>;
-  /** Store a value locally and on the closest nodes; resolves with how many remote nodes acknowledged it. */
-  put(key: InfoHash, value: Value, options?: PutOptions): Promise<{ acks: number }>;
+  /** Store a value locally and on the closest nodes; resolves with how many remote nodes acknowledged it and whether our own storage kept it. */
+  put(key: InfoHash, value: Value, options?: PutOptions): Promise<PutResult>;
   /** Stop re-announcing a permanent put. */
   cancelPut(key: InfoHash, valueId: bigint): void;
   /** Follow a key: values now and as they change. Returns the cancel function. */

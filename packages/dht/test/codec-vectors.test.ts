@@ -275,7 +275,7 @@ describe('codec: OpenDHT wire vectors', () => {
         const clock = { now: () => 1000 };
         const r = new Reassembler({}, { clock });
         assert.equal(r.push('peer', header).status, 'pending');
-        let last;
+        let last: ReturnType<typeof r.push> | undefined;
         for (const p of parts) {
           const dp = decodeMessage(p);
           assert.ok(dp.ok);

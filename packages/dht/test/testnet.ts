@@ -2,7 +2,6 @@
  * In-memory multi-node test network: N nodes on one memory network sharing a manual clock, all
  * bootstrapped from the first one. Time only moves through `advance()`.
  */
-import { createHash } from 'node:crypto';
 import {
   createDhtNode,
   createManualClock,
@@ -13,24 +12,10 @@ import {
   type MemoryNetwork,
   type Resolver,
 } from '../src/index.js';
+import { seededBytes } from '../src/seeded-random.js';
 
-/** Deterministic random bytes (SHA-256 in counter mode) so test runs repeat exactly. */
-export function seededRng(seed: string): (n: number) => Uint8Array {
-  let counter = 0;
-  let pool = new Uint8Array(0);
-  let offset = 0;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      if (offset >= pool.length) {
-        pool = Uint8Array.from(createHash('sha256').update(`${seed}:${counter++}`).digest());
-        offset = 0;
-      }
-      out[i] = pool[offset++]!;
-    }
-    return out;
-  };
-}
+/** Deterministic random bytes so test runs repeat exactly (the package's one seeded PRNG). */
+export const seededRng = seededBytes;
 
 /** Host names are IP literals in tests. */
 export const literalResolver: Resolver = async (host) => [{ address: host, family: host.includes(':') ? 6 : 4 }];

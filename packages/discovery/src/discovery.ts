@@ -8,10 +8,13 @@ import {
   DHT_SERVICE,
   HASH_LENGTH,
   JAMI_SERVICE,
+  LANBOX_SERVICE,
+  decodeBoxService,
   decodeDhtService,
   decodeJamiService,
   decodeMessage,
   encodeAnnouncement,
+  encodeBoxService,
   encodeDhtService,
   encodeQuery,
   type ServiceEntry,
@@ -21,12 +24,12 @@ import { interfaceKey, scanInterfaces, withoutScope, type InterfaceScan } from '
 import { NearbyList } from './nearby.js';
 import { resolveOptions, type DiscoveryOptions, type ResolvedOptions } from './options.js';
 import { SourceRateLimiter, TokenBucket } from './rate-limit.js';
+import { zeroCounters } from './counters.js';
 import { createUdpTransport } from './transport/udp.js';
 import type { Datagram, DiscoveryTransport, Family, LocalInterface } from './transport/types.js';
 import type {
   Discovery,
   DiscoveryComponents,
-  DiscoveryCounters,
   DiscoveryStatus,
   FamilyStatus,
   NearbyAccount,
@@ -50,35 +53,6 @@ interface FamilyState {
 type NodeEntry = Omit<NearbyNode, 'firstSeen' | 'lastSeen' | 'expiresAt'>;
 type AccountEntry = Omit<NearbyAccount, 'firstSeen' | 'lastSeen' | 'expiresAt'>;
 
-function zeroCounters(): DiscoveryCounters {
-  return {
-    datagramsReceived: 0,
-    bytesReceived: 0,
-    queriesReceived: 0,
-    announcementsReceived: 0,
-    repliesSent: 0,
-    queriesSent: 0,
-    announcementsSent: 0,
-    droppedOversize: 0,
-    droppedRateLimited: 0,
-    droppedMalformed: 0,
-    droppedUnexpected: 0,
-    invalidServices: 0,
-    unknownServices: 0,
-    ignoredSelf: 0,
-    ignoredOtherNetwork: 0,
-    repliesRateLimited: 0,
-    nodesHandedToDht: 0,
-    nearbyNodesRefused: 0,
-    nearbyAccountsRefused: 0,
-    nearbyExpired: 0,
-    joinErrors: 0,
-    sendErrors: 0,
-    openErrors: 0,
-    rounds: 0,
-  };
-}
-
 function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
@@ -92,7 +66,7 @@ export function createDiscovery(options: DiscoveryOptions, components: Discovery
   const resolved = resolveOptions(options);
   if (resolved.errors.length > 0) throw new DiscoveryError('INVALID_OPTIONS', resolved.errors.join('; '));
   const opts: ResolvedOptions = resolved.options;
-  const { dht, logger } = components;
+  const { dht, box, logger } = components;
   const transport: DiscoveryTransport = components.transport ?? createUdpTransport();
   const clock = components.clock ?? { now: () => Date.now() };
   const rng = components.rng ?? ((n: number) => new Uint8Array(randomBytes(n)));
@@ -182,11 +156,26 @@ export function createDiscovery(options: DiscoveryOptions, components: Discovery
       if (validId && networkOk && port !== undefined && Number.isInteger(port) && port > 0 && port <= 0xffff) {
         services.set(DHT_SERVICE, encodeDhtService({ nodeId, port, networkId: dht.networkId }));
       }
+      const boxEntry = box === undefined ? undefined : boxAnnouncement();
+      if (boxEntry !== undefined) services.set(LANBOX_SERVICE, boxEntry);
       const next = services.size > 0 ? encodeAnnouncement(services) : undefined;
       if (sameBytes(next, s.announcement)) continue;
       s.announcement = next;
       // Like OpenDHT's startPublish: a changed announcement goes out at once.
       if (announceChanges && next && s.open) sendToGroup(f, next, 'announcement');
+    }
+  }
+
+  function boxAnnouncement(): Uint8Array | undefined {
+    try {
+      const boxId = box?.boxId();
+      const webPort = box?.webPort();
+      if (!(boxId instanceof Uint8Array) || boxId.length !== HASH_LENGTH) return undefined;
+      if (webPort === undefined || !Number.isInteger(webPort) || webPort <= 0 || webPort > 0xffff) return undefined;
+      return encodeBoxService({ boxId, webPort });
+    } catch (err) {
+      logger?.warn({ err: (err as Error).message }, 'cannot read the box id or web port');
+      return undefined;
     }
   }
 
@@ -346,6 +335,7 @@ export function createDiscovery(options: DiscoveryOptions, components: Discovery
       handled.add(entry.name);
       if (entry.name === DHT_SERVICE) onDhtService(d, entry, now);
       else if (entry.name === JAMI_SERVICE) onJamiService(d, entry, now);
+      else if (entry.name === LANBOX_SERVICE && box !== undefined) onBoxService(d, entry);
       else counters.unknownServices++;
     }
   }
@@ -387,6 +377,24 @@ export function createDiscovery(options: DiscoveryOptions, components: Discovery
     const accountId = toHex(res.value.accountId);
     const value: AccountEntry = { accountId, displayName: res.value.displayName, family: d.family, address: d.address };
     if (accounts.upsert(accountId, value, now) === 'full') counters.nearbyAccountsRefused++;
+  }
+
+  function onBoxService(d: Datagram, entry: ServiceEntry): void {
+    const res = decodeBoxService(entry.value);
+    if (!res.ok) {
+      counters.invalidServices++;
+      return;
+    }
+    if (sameBytes(res.value.boxId, box?.boxId())) {
+      counters.ignoredSelf++;
+      return;
+    }
+    counters.boxesHeard++;
+    try {
+      box?.found(d.family, d.address, toHex(res.value.boxId), res.value.webPort);
+    } catch (err) {
+      logger?.warn({ err: (err as Error).message }, 'box.found failed');
+    }
   }
 
   // --- lifecycle -----------------------------------------------------------------------------

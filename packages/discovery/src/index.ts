@@ -13,6 +13,7 @@ export {
   type DiscoveryOptions,
 } from './options.js';
 export type {
+  BoxComponent,
   Clock,
   DhtComponent,
   Discovery,
@@ -36,4 +37,4 @@ export type {
   LocalInterface,
   TransportHandlers,
 } from './transport/types.js';
-export { DHT_SERVICE, HASH_LENGTH, JAMI_SERVICE } from './codec/messages.js';
+export { DHT_SERVICE, HASH_LENGTH, JAMI_SERVICE, LANBOX_SERVICE } from './codec/messages.js';

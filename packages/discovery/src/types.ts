@@ -18,6 +18,19 @@ export interface DhtComponent {
   addNode(family: Family, address: string, port: number): void;
 }
 
+/**
+ * Optional: lets lanbox boxes find each other. Discovery adds a `lanbox` entry to its
+ * announcements and reports the `lanbox` entries of other boxes.
+ */
+export interface BoxComponent {
+  /** Our 20-byte box id (announcements carrying it are ourselves). */
+  boxId(): Uint8Array;
+  /** Port of our web server, or undefined while it is not listening (nothing is announced then). */
+  webPort(): number | undefined;
+  /** Another box announced itself; `address` is the datagram's source (IPv6 link-local with scope). */
+  found(family: Family, address: string, boxId: string, webPort: number): void;
+}
+
 export interface Clock {
   /** Milliseconds (any epoch, monotonic enough for timers). */
   now(): number;
@@ -36,6 +49,8 @@ export interface Logger {
 
 export interface DiscoveryComponents {
   dht: DhtComponent;
+  /** Box-to-box discovery (lanbox service). @default none: the `lanbox` service is neither sent nor read */
+  box?: BoxComponent;
   /** @default the dgram transport (`createUdpTransport()`) */
   transport?: DiscoveryTransport;
   /** @default `Date.now` */
@@ -110,6 +125,8 @@ export interface DiscoveryCounters {
   /** New nearby nodes/accounts refused because the list was full. */
   nearbyNodesRefused: number;
   nearbyAccountsRefused: number;
+  /** `lanbox` announcements of other boxes handed to the box component. */
+  boxesHeard: number;
   nearbyExpired: number;
   joinErrors: number;
   /** Failed sends and asynchronous socket errors. */

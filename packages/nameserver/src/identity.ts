@@ -1,6 +1,7 @@
 import { constants, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { decodeBase64 } from './codec/base64.js';
 import { decodePublicKeyPem } from './codec/pem.js';
+import { decodeRsaSpki } from './codec/spki.js';
 import { err, ok, type Result } from './codec/result.js';
 
 /** Key sizes the server accepts; the upper bound caps the CPU an attacker can make us spend. */
@@ -32,6 +33,16 @@ export function decodeAccountKey(publickey: string): Result<AccountKey, 'publick
   if (!pem.ok) return err('publickey not found or invalid');
   const der = decodePublicKeyPem(pem.value);
   if (!der.ok) return err('publickey not found or invalid');
+  const rsa = decodeRsaSpki(der.value);
+  if (rsa.ok) {
+    // Canonical DER: its bytes are what a re-export would give, so they are hashed as they are.
+    try {
+      const key = createPublicKey({ key: { kty: 'RSA', n: rsa.value.n.toString('base64url'), e: rsa.value.e.toString('base64url') }, format: 'jwk' });
+      return ok({ key, jamiId: createHash('sha1').update(der.value).digest('hex') });
+    } catch {
+      return err('publickey not found or invalid');
+    }
+  }
   let key: KeyObject;
   try {
     key = createPublicKey({ key: der.value, format: 'der', type: 'spki' });
@@ -53,6 +64,9 @@ function signatureValid(key: KeyObject, name: string, signature: Buffer): boolea
   }
 }
 
+/** Largest RSA public exponent accepted: 65537 (F4), what GnuTLS and OpenSSL generate. */
+export const MAX_PUBLIC_EXPONENT = 65537n;
+
 /**
  * The three checks that bind a name to a Jami ID: the key parses, its SHA-1 ID equals `addr`, and
  * its signature over the (lowercase) name verifies. The reference server skips the second one,
@@ -66,6 +80,10 @@ export function checkIdentity(
   if (!account.ok) return account;
   const bits = account.value.key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < bounds.minKeyBits || bits > bounds.maxKeyBits) return err('key size not allowed');
+  // A huge exponent makes every verification slow (7 ms instead of 1-3 with a 4096-bit key);
+  // Jami's keys (GnuTLS) use 65537.
+  const exponent = account.value.key.asymmetricKeyDetails?.publicExponent ?? 0n;
+  if (exponent > MAX_PUBLIC_EXPONENT) return err('key size not allowed');
   const signature = decodeBase64(claim.signature, Math.ceil(bits / 8));
   if (!signature.ok || signature.value.length !== Math.ceil(bits / 8)) return err('signature not found or invalid');
   if (account.value.jamiId !== claim.addr) return err('publickey does not match addr');

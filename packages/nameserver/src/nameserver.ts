@@ -4,7 +4,8 @@ import type { Logger } from './logger.js';
 import { NameService, type Clock, type ImportResult } from './logic/name-service.js';
 import { resolveOptions, type NameServerOptions } from './options.js';
 import { createLevelRegistry, type NameDatabase } from './registry/level-registry.js';
-import type { RecentName, Registry } from './registry/registry.js';
+import type { RecentName, Registry, StoreHealth } from './registry/registry.js';
+import type { RegistrationGate, RegistryAccess } from './replica.js';
 import type { RejectReason } from './stats.js';
 import { createHttpHandler } from './transport/http.js';
 
@@ -39,10 +40,14 @@ export interface NameServerStatus {
   readonly rejected: Readonly<Record<RejectReason, number>>;
   /** Registration attempts refused by the per-client rate limit. */
   readonly rateLimited: number;
-  /** Client IPs in the rate limiter's table. */
+  /** Clients (IPv4 addresses, IPv6 /64s, link-local addresses) in the rate limiter's table. */
   readonly trackedClients: number;
+  /** Rate-limit entries pushed out of the full table to make room for new clients (fewest attempts first). */
+  readonly rateLimitEvictions: number;
   /** Stored entries that could not be decoded. */
   readonly corruptRecords: number;
+  /** The names store: read-only/down, damage found and what was recovered, last backup. Null for a registry without one. */
+  readonly store: StoreHealth | null;
   /** The latest registrations, newest first (a few; see the registry's `recent()`). */
   readonly recent: readonly RecentName[];
 }
@@ -61,9 +66,22 @@ export interface NameServer {
   importNames(json: unknown): Promise<ImportResult>;
   /** Operator removal: frees the name and its address. Returns false if the name was not registered. */
   removeName(name: string): Promise<boolean>;
-  /** Periodic housekeeping (forgets ended rate-limit windows); call e.g. once a minute. */
-  tick(): void;
-  /** Stops answering (503) and waits for writes in progress. The database stays open. */
+  /**
+   * Hands registrations and operator removals to a replication module (through `gate`) and gives
+   * it access to the registry. Call once, before serving.
+   */
+  attachReplication(gate: RegistrationGate): RegistryAccess;
+  /**
+   * Periodic housekeeping: forgets ended rate-limit windows, reopens a store that refused a write
+   * once there is room, takes due backups. Call e.g. every 10 s; resolves when done (never rejects).
+   */
+  tick(): Promise<void>;
+  /** Operator repair of the names store (see `Registry.repair`); null if the registry has no store to repair. */
+  repair(): Promise<StoreHealth | null>;
+  /**
+   * Stops answering (503) and waits for writes in progress, then closes the registry if it has
+   * `close()` (a durable registry takes a last backup). A `db` given in components stays open.
+   */
   close(): Promise<void>;
 }
 
@@ -75,6 +93,9 @@ export async function createNameServer(options: NameServerOptions = {}, componen
   await registry.open();
   const service = new NameService(registry, resolved, clock);
   let state: 'open' | 'closed' = 'open';
+  let ticking = false;
+  const damage = registry.health?.().damage;
+  if (damage != null) components.logger?.error({ damage }, 'the names store was damaged; see the copy and what was recovered');
   if (registry.corrupt() > 0) components.logger?.warn({ corrupt: registry.corrupt() }, 'name registry holds undecodable records');
 
   const handle = createHttpHandler(service, {
@@ -89,7 +110,9 @@ export async function createNameServer(options: NameServerOptions = {}, componen
     status() {
       const c = service.counters;
       const names = registry.count();
-      const degraded = service.storageFailed || names >= resolved.maxNames || registry.corrupt() > 0;
+      const store = registry.health?.() ?? null;
+      const unrepaired = store?.damage != null && (store.repairedAt === null || store.damage.detectedAt > store.repairedAt);
+      const degraded = service.storageFailed || names >= resolved.maxNames || registry.corrupt() > 0 || (store !== null && store.state !== 'ok') || unrepaired;
       return {
         state: state === 'closed' ? 'down' : degraded ? 'degraded' : 'ok',
         names,
@@ -99,7 +122,9 @@ export async function createNameServer(options: NameServerOptions = {}, componen
         rejected: { ...c.rejected },
         rateLimited: c.rateLimited,
         trackedClients: service.trackedClients,
+        rateLimitEvictions: service.rateLimitEvictions,
         corruptRecords: registry.corrupt(),
+        store,
         recent: registry.recent(),
       };
     },
@@ -114,10 +139,29 @@ export async function createNameServer(options: NameServerOptions = {}, componen
       if (removed) components.logger?.info({ name }, 'name removed by operator');
       return removed;
     },
-    tick: () => service.tick(),
+    attachReplication: (gate) => service.attachReplication(gate),
+    async tick() {
+      service.tick();
+      if (ticking) return;
+      ticking = true;
+      try {
+        await registry.tick?.();
+      } catch (error) {
+        components.logger?.error({ err: error }, 'names store housekeeping failed');
+      } finally {
+        ticking = false;
+      }
+    },
+    async repair() {
+      if (registry.repair === undefined) return null;
+      const health = await service.exclusive(() => registry.repair!());
+      components.logger?.warn({ store: health }, 'names store repaired by the operator');
+      return health;
+    },
     async close() {
       state = 'closed';
       await service.drain();
+      await registry.close?.();
     },
   };
 }

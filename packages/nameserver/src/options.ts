@@ -22,8 +22,8 @@ export interface NameServerOptions {
    */
   rateWindowMs?: number;
   /**
-   * Client IPs tracked by the rate limiter at once; when full, new clients are refused until a
-   * window expires.
+   * Clients tracked by the rate limiter at once (IPv4 address, IPv6 /64, link-local address); when
+   * full, the entry with the fewest attempts makes room, so the table cannot be filled to lock others out.
    * @default 4096
    */
   maxTrackedClients?: number;

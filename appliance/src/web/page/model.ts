@@ -10,8 +10,10 @@ export interface PageModel {
   nameServerUrls: string[] | null;
   /** TURN values to type, or null when no TURN server is monitored. */
   turn: { addresses: string[]; username: string; password: string; realm: string } | null;
-  /** The DHT proxy's address to type, or why there is none. */
+  /** The DHT proxy's address to type (`HOST:PORT`, Jami's "proxy address"), or why there is none. */
   proxy: { addresses: string[] } | { unavailable: string };
+  /** The push service's URL to type into ntfy (its "default server"), one per address; null when push is off. */
+  ntfyUrls: string[] | null;
   discovery: boolean;
   /**
    * The page's own address as the browser asked for it (`http://HOST[:PORT]/`), for the QR code;

@@ -1,5 +1,5 @@
 /**
- * Datagram → typed {@link Message}, with OpenDHT's acceptance rules (spec §4): classification
+ * Datagram → typed {@link Message}, with OpenDHT's acceptance rules (§4): classification
  * order e, r, p, u, then `y`/`q`; ids and keys must be bin(20); a field of the wrong type makes the
  * whole datagram invalid; unknown keys are ignored. Never throws.
  */
@@ -201,7 +201,7 @@ function nodesFrom(family: Family, v: MsgValue): NodeRecord[] | undefined {
   return res.value.length > 0 ? res.value : undefined;
 }
 
-/** Sizes above this cannot be a legal value (64 KiB + 32 bytes of header overhead, spec §9). */
+/** Sizes above this cannot be a legal value (64 KiB + 32 bytes of header overhead, §9). */
 export const MAX_VALUE_PACKED_SIZE = 65536 + 32;
 
 /**

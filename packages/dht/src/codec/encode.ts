@@ -1,6 +1,6 @@
 /**
  * Typed {@link Message} → datagram bytes, reproducing OpenDHT's key order and integer widths
- * (spec §6a) so that our datagrams are byte-identical to a real node's. Values are copied from
+ * (§6a) so that our datagrams are byte-identical to a real node's. Values are copied from
  * `Value.packed` verbatim.
  */
 

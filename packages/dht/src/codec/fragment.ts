@@ -1,5 +1,5 @@
 /**
- * Value parts (spec §9): messages whose values are large are sent as a header listing the packed
+ * Value parts (§9): messages whose values are large are sent as a header listing the packed
  * sizes, followed by `y: "p"` datagrams of at most 1280 data bytes each. This file splits values
  * for sending and reassembles received ones, within fixed memory and time bounds.
  */

@@ -1,5 +1,5 @@
 /**
- * Compact node lists (spec §5.1): `n4` = 26-byte records (id, IPv4, port), `n6` = 38-byte
+ * Compact node lists (§5.1): `n4` = 26-byte records (id, IPv4, port), `n6` = 38-byte
  * records (id, IPv6, port); addresses in network order, ports big-endian.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Queries (`q = {s: [field ids], w: [{f, v}]}`, spec §11) and the `fileds` reply carrying the
+ * Queries (`q = {s: [field ids], w: [{f, v}]}`, §11) and the `fileds` reply carrying the
  * selected fields of matching values.
  */
 

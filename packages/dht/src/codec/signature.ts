@@ -1,5 +1,5 @@
 /**
- * Value signatures and public-key ids (spec §3, §10.4, §13.1). OpenDHT signs the canonical
+ * Value signatures and public-key ids (§3, §10.4, §13.1). OpenDHT signs the canonical
  * ToSign encoding with RSA PKCS#1 v1.5 + SHA-512; `owner` is the signer's DER
  * SubjectPublicKeyInfo. Verification re-encodes ToSign from the decoded fields, as OpenDHT does.
  */
@@ -39,7 +39,7 @@ export function verifyValueSignature(v: Value): boolean {
   } catch {
     return false;
   }
-  if (key.asymmetricKeyType !== 'rsa') return false; // OpenDHT checks RSA-SHA512 only (spec §20)
+  if (key.asymmetricKeyType !== 'rsa') return false; // OpenDHT checks RSA-SHA512 only (§20)
   try {
     return verify('sha512', encodeValueBodyToSign(body), key, v.signature);
   } catch {

@@ -1,5 +1,5 @@
 /**
- * DHT values (spec §10): `{id, dat, [p], [pt]}` where `dat` is `{body: ToSign, [sig]}` for clear
+ * DHT values (§10): `{id, dat, [p], [pt]}` where `dat` is `{body: ToSign, [sig]}` for clear
  * values or a bin (ciphertext) for encrypted ones. Decoding keeps the exact received bytes in
  * `Value.packed`; encoding here is the canonical OpenDHT form.
  */
@@ -109,7 +109,7 @@ function writeBody(w: Writer, body: ValueBody): void {
 
 /**
  * The bytes a value signature covers: the ToSign map with keys `seq, owner, [to], type, data,
- * [utype]`, exact entry count, smallest integers (spec §10.4).
+ * [utype]`, exact entry count, smallest integers (§10.4).
  */
 export function encodeValueBodyToSign(body: ValueBody): Uint8Array {
   const w = new Writer();
@@ -157,7 +157,7 @@ export function makeValue(v: Omit<Value, 'packed'>): Value {
 const utf8 = new TextEncoder();
 
 /**
- * Storage size of a value as OpenDHT accounts it (spec §10.5): ciphertext + data + signature +
+ * Storage size of a value as OpenDHT accounts it (§10.5): ciphertext + data + signature +
  * user type + push type bytes; the owner key is not counted.
  */
 export function valueSize(v: Value): number {

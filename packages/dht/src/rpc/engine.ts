@@ -13,7 +13,6 @@ import type {
   InfoHash,
   LegacyUpdate,
   Message,
-  NodeRecord,
   Reply,
   Request,
   Value,

@@ -5,7 +5,7 @@
  */
 import { toHex } from '../codec/infohash.js';
 import type { Family, InfoHash, Query, Request, Value } from '../codec/types.js';
-import type { ListenCallback, Scheduler } from '../node-types.js';
+import type { ListenCallback, PutResult, Scheduler } from '../node-types.js';
 import type { Peer } from '../routing/peer.js';
 import type { RoutingTable } from '../routing/table.js';
 import type { Engine } from '../rpc/engine.js';
@@ -178,10 +178,13 @@ export class Operations {
     );
   }
 
-  put(key: InfoHash, value: Value, permanent: boolean, createdMs: number | undefined): Promise<{ acks: number }> {
+  put(key: InfoHash, value: Value, permanent: boolean, createdMs: number | undefined): Promise<PutResult> {
     const now = this.deps.now();
-    const { notifications } = this.deps.storage.put(key, value, { createdMs, source: LOCAL_SOURCE });
+    const { outcome, notifications } = this.deps.storage.put(key, value, { createdMs, source: LOCAL_SOURCE });
     if (notifications.length > 0) this.deps.notify(notifications);
+    // The proxy answers a put by whether it was kept: our own storage counts, since on the LAN the
+    // box is the node everyone reads from.
+    const local = outcome.result === 'rejected' ? { stored: false, refused: outcome.reason } : { stored: true };
     const announceKey = `${toHex(key)}:${value.id}`;
     if (permanent) {
       const lifetime = lifetimeMs(value.body?.type ?? 0);
@@ -214,9 +217,9 @@ export class Operations {
                 if (!txn && --waiting === 0) finished();
               }
             }),
-          () => resolve({ acks }),
+          () => resolve({ acks, ...local }),
         ),
-      () => ({ acks }),
+      () => ({ acks, ...local }),
     );
   }
 

@@ -11,6 +11,12 @@ export const HASH_LENGTH = 20;
 /** Service names used on the wire. */
 export const DHT_SERVICE = 'dht';
 export const JAMI_SERVICE = 'jami';
+/**
+ * lanbox boxes announce themselves to each other under this name. OpenDHT's receivers look every
+ * key of the map up in their table of registered services and skip the ones they do not know, so
+ * `dhtnode -D` and jamid ignore this entry and still read the `dht` entry of the same datagram.
+ */
+export const LANBOX_SERVICE = 'lanbox';
 
 /** One entry of an announcement, value still undecoded (unknown services are skipped). */
 export interface ServiceEntry {
@@ -36,6 +42,14 @@ export interface JamiService {
   /** 20-byte account id (the account's public key id). */
   readonly accountId: Uint8Array;
   readonly displayName: string;
+}
+
+/** Value of the `lanbox` service: another box, and the port its web server (and registry replication) listens on. */
+export interface BoxService {
+  /** 20-byte box id (the box's DHT node id). */
+  readonly boxId: Uint8Array;
+  /** TCP port of the box's web server. */
+  readonly webPort: number;
 }
 
 const QUERY_BYTES = Uint8Array.of(0xa1, 0x71);
@@ -81,6 +95,19 @@ export function decodeJamiService(value: MsgValue): Result<JamiService> {
   if (typeof name === 'string') return ok({ accountId, displayName: name });
   if (name instanceof Uint8Array) return ok({ accountId, displayName: new TextDecoder().decode(name) });
   return fail('invalid-service', 'jami: display name is not a string');
+}
+
+/** Decodes `[box id: bin(20), web port: uint]`; extra elements are ignored, like the other services. */
+export function decodeBoxService(value: MsgValue): Result<BoxService> {
+  if (!Array.isArray(value)) return fail('invalid-service', `lanbox: ${describe(value)} instead of array`);
+  const [boxId, webPort] = value;
+  if (!isHash(boxId)) return fail('invalid-service', 'lanbox: box id is not bin(20)');
+  if (!isUint(webPort, 0xffff) || webPort === 0) return fail('invalid-service', 'lanbox: web port is not a uint16 > 0');
+  return ok({ boxId, webPort });
+}
+
+export function encodeBoxService(s: BoxService): Uint8Array {
+  return new MsgWriter().array(2).bin(s.boxId).uint(s.webPort).bytes();
 }
 
 /** The 2-byte query datagram. */

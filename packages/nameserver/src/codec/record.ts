@@ -16,6 +16,10 @@ export interface NameRecord {
   readonly signature: string;
   /** Clock time (ms) of the registration on the box that first accepted it. */
   readonly registeredAt: number;
+  /** Box (40 hex) that acknowledged the registration, when boxes replicate their registries. */
+  readonly origin?: string;
+  /** False when some known box could not be asked before the registration was acknowledged. */
+  readonly confirmed?: boolean;
 }
 
 /** Upper bound of a stored or imported base64 field: a 16384-bit key's PEM is under 3 kB. */
@@ -37,13 +41,25 @@ export function decodeRecord(value: unknown): Result<NameRecord, 'invalid record
   const registeredAt = v['registeredAt'];
   if (!name.ok || !addr.ok || !owner.ok || publickey === undefined || signature === undefined) return err('invalid record');
   if (typeof registeredAt !== 'number' || !Number.isFinite(registeredAt) || registeredAt < 0) return err('invalid record');
-  return ok({ name: name.value, addr: addr.value, owner: owner.value, publickey, signature, registeredAt });
+  const origin = v['origin'] === undefined ? undefined : decodeHexId(typeof v['origin'] === 'string' ? v['origin'] : '');
+  const confirmed = v['confirmed'];
+  if ((origin !== undefined && !origin.ok) || (confirmed !== undefined && typeof confirmed !== 'boolean')) return err('invalid record');
+  return ok({
+    name: name.value,
+    addr: addr.value,
+    owner: owner.value,
+    publickey,
+    signature,
+    registeredAt,
+    ...(origin !== undefined && origin.ok ? { origin: origin.value } : {}),
+    ...(typeof confirmed === 'boolean' ? { confirmed } : {}),
+  });
 }
 
 /** Storage form: JSON text with the fields in a fixed order. */
 export function encodeRecord(record: NameRecord): string {
-  const { name, addr, owner, publickey, signature, registeredAt } = record;
-  return JSON.stringify({ name, addr, owner, publickey, signature, registeredAt });
+  const { name, addr, owner, publickey, signature, registeredAt, origin, confirmed } = record;
+  return JSON.stringify({ name, addr, owner, publickey, signature, registeredAt, origin, confirmed });
 }
 
 export function decodeStoredRecord(stored: string): Result<NameRecord, 'invalid record'> {

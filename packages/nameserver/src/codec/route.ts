@@ -39,7 +39,13 @@ function pathOf(target: string): string | undefined {
  * `prefix` is the mount point (`''` or e.g. `/ns`, lowercase: newer daemons lowercase the URL).
  */
 export function decodeRoute(method: string, target: string, prefix: string): Result<Route, RouteError> | undefined {
-  if (target.length > MAX_TARGET) return undefined;
+  if (target.length > MAX_TARGET) {
+    // Still ours if it is under /name/ or /addr/: jamid shows a 404 to a registration as "name
+    // already taken", so an overlong name must get the same 400 as any other invalid name.
+    if (target.startsWith(`${prefix}/name/`)) return err('invalid name');
+    if (target.startsWith(`${prefix}/addr/`)) return err('invalid address');
+    return undefined;
+  }
   const path = pathOf(target);
   if (path === undefined || !path.startsWith(prefix + '/')) return undefined;
   const segments = path.slice(prefix.length + 1).split('/');

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeExport, encodeExport, type NameExport } from '../codec/export-file.js';
 import { normalizeName } from '../codec/name.js';
 import type { NameRecord } from '../codec/record.js';
@@ -7,7 +6,9 @@ import type { NameField } from '../codec/route.js';
 import { checkIdentity, type IdentityError } from '../identity.js';
 import type { ResolvedOptions } from '../options.js';
 import { createRateLimiter } from '../rate-limiter.js';
+import { createBearerCheck } from '../transport/bearer.js';
 import type { Registry } from '../registry/registry.js';
+import type { RegistrationGate, RegistryAccess } from '../replica.js';
 import { createCounters, type Counters, type RejectReason } from '../stats.js';
 import { lookupError, SUCCESS, writeError, type Reply } from './reply.js';
 
@@ -58,17 +59,18 @@ export class NameService {
   readonly #options: ResolvedOptions;
   readonly #clock: Clock;
   readonly #limiter;
-  readonly #adminTokenHash: Buffer | undefined;
+  readonly #isAdmin: ((authorization: string | undefined) => boolean) | undefined;
   #writeTail: Promise<void> = Promise.resolve();
   #pending = 0;
   #storageFailed = false;
+  #gate: RegistrationGate | undefined;
 
   constructor(registry: Registry, options: ResolvedOptions, clock: Clock) {
     this.#registry = registry;
     this.#options = options;
     this.#clock = clock;
     this.#limiter = createRateLimiter(options.registrationsPerWindow, options.rateWindowMs, options.maxTrackedClients);
-    this.#adminTokenHash = options.adminToken === undefined ? undefined : sha256(options.adminToken);
+    this.#isAdmin = options.adminToken === undefined ? undefined : createBearerCheck(options.adminToken);
   }
 
   get pending(): number {
@@ -79,9 +81,36 @@ export class NameService {
     return this.#limiter.tracked();
   }
 
+  /** Rate-limit entries pushed out to make room for new clients. */
+  get rateLimitEvictions(): number {
+    return this.#limiter.evicted();
+  }
+
   /** True once a storage write has failed (cleared by the next successful one). */
   get storageFailed(): boolean {
     return this.#storageFailed;
+  }
+
+  /** Installs the replication gate and hands out the registry access it works with. */
+  attachReplication(gate: RegistrationGate): RegistryAccess {
+    this.#gate = gate;
+    const registry = this.#registry;
+    const writer = {
+      get: (name: string) => registry.getByName(name),
+      nameOf: (addr: string) => registry.getNameByAddr(addr),
+      insert: (records: readonly NameRecord[]) => this.#write(() => registry.insert(records)),
+      remove: (name: string) => this.#write(() => registry.remove(name)),
+      count: () => registry.count(),
+    };
+    return {
+      get: writer.get,
+      nameOf: writer.nameOf,
+      list: () => registry.list(),
+      count: writer.count,
+      maxNames: this.#options.maxNames,
+      exclusive: (fn) => this.#exclusive(() => fn(writer)),
+      verify: (record) => checkIdentity(record, this.#options).ok,
+    };
   }
 
   tick(): void {
@@ -137,7 +166,10 @@ export class NameService {
     if (!identity.ok) return IDENTITY_REPLIES[identity.error];
     const { addr, owner, publickey, signature } = request.value;
 
-    return this.#exclusive(async () => {
+    // Sending the record to the other boxes is awaited after the lock is released: a box that
+    // receives it takes its own lock, which may be waiting on ours.
+    let published: Promise<void> | void = undefined;
+    const reply = await this.#exclusive(async (): Promise<Reply> => {
       const existing = await this.#registry.getByName(name);
       if (existing !== undefined) {
         if (existing.addr !== addr) return writeError(409, 'name already taken', 'name-taken');
@@ -151,19 +183,26 @@ export class NameService {
         return { status: 403, body: { success: false, name: owned, addr: `0x${addr}` }, reason: 'addr-has-name' };
       }
       if (this.#registry.count() >= this.#options.maxNames) return writeError(507, 'registry full', 'registry-full');
-      await this.#write(() => this.#registry.insert([{ name, addr, owner, publickey, signature, registeredAt: this.#clock.now() }]));
+      let record: NameRecord = { name, addr, owner, publickey, signature, registeredAt: this.#clock.now() };
+      if (this.#gate !== undefined) {
+        // Other boxes are asked before the acknowledgement; a refusal means the name is taken there.
+        const verdict = await this.#gate.admit(record);
+        if (!verdict.ok) return writeError(409, 'name already taken', 'name-taken');
+        record = { ...record, origin: verdict.origin, confirmed: verdict.confirmed };
+      }
+      await this.#write(() => this.#registry.insert([record]));
       this.counters.registered += 1;
+      published = this.#gate?.registered(record);
       return SUCCESS;
     });
+    await published;
+    return reply;
   }
 
   /** `DELETE /name/<name>` with `Authorization: Bearer <adminToken>`. */
   async removeByAdmin(name: string, authorization: string | undefined): Promise<Reply> {
-    if (this.#adminTokenHash === undefined) return writeError(403, 'removal over HTTP is disabled', 'admin-disabled');
-    const given = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
-    if (given === undefined || !timingSafeEqual(sha256(given), this.#adminTokenHash)) {
-      return writeError(401, 'unauthorized', 'unauthorized');
-    }
+    if (this.#isAdmin === undefined) return writeError(403, 'removal over HTTP is disabled', 'admin-disabled');
+    if (!this.#isAdmin(authorization)) return writeError(401, 'unauthorized', 'unauthorized');
     return (await this.removeName(name)) ? SUCCESS : lookupError(404, 'name not registered', 'not-found');
   }
 
@@ -174,6 +213,7 @@ export class NameService {
       const removed = await this.#write(() => this.#registry.remove(canonical.value));
       if (removed === undefined) return false;
       this.counters.removed += 1;
+      this.#gate?.removed(removed);
       return true;
     });
   }
@@ -221,6 +261,7 @@ export class NameService {
       }
       await this.#write(() => this.#registry.insert(batch));
       this.counters.imported += batch.length;
+      this.#gate?.imported(batch);
       return { imported: batch.length, unchanged, conflicts, invalid, overLimit };
     });
   }
@@ -246,6 +287,11 @@ export class NameService {
     }
   }
 
+  /** Runs `fn` alone, after every queued write (the operator's repair of the store). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#exclusive(fn);
+  }
+
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
     this.#pending += 1;
     const run = this.#writeTail.then(fn).finally(() => {
@@ -257,8 +303,4 @@ export class NameService {
     );
     return run;
   }
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
 }

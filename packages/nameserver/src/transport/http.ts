@@ -4,6 +4,7 @@ import type { NameService } from '../logic/name-service.js';
 import { lookupError, writeError, type Reply } from '../logic/reply.js';
 import type { Logger } from '../logger.js';
 import { readBody } from './body.js';
+import { StorageUnavailableError } from '../registry/registry.js';
 
 export interface HttpHandlerConfig {
   readonly pathPrefix: string;
@@ -85,7 +86,11 @@ export function createHttpHandler(service: NameService, config: HttpHandlerConfi
         outcome = await serve(service, route.value, req, config.maxBodyBytes);
       } catch (error) {
         config.logger?.error({ err: error, url: req.url }, 'name server request failed');
-        outcome = { reply: lookupError(500, 'server error', 'storage-error') };
+        // 503 with Retry-After: jamid shows any 5xx as a failure to retry, never as "name taken".
+        outcome =
+          error instanceof StorageUnavailableError
+            ? { reply: { ...writeError(503, 'storage unavailable, retry later', 'storage-error'), retryAfterSeconds: 10 } }
+            : { reply: lookupError(500, 'server error', 'storage-error') };
       }
     }
     const reason = outcome.reply.reason;

@@ -1,4 +1,4 @@
-// Runs inside a network namespace the test created (see box.test.ts): the shipped coturn config,
+// Runs inside a network namespace the test created (see test/interop/box.test.ts): the shipped coturn config,
 // unchanged but for log and database paths, and the monitor with its defaults, as on the box.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

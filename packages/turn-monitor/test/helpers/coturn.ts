@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -60,6 +62,32 @@ async function waitForTcp(port: number, child: ChildProcess, timeoutMs: number):
   throw new Error('turnserver did not start listening in time');
 }
 
+/**
+ * coturn opens its TCP and UDP listeners in separate threads; a test that starts with UDP right
+ * after TCP answered could meet a closed port (ECONNREFUSED) on a busy machine. Waits for a STUN
+ * Binding answer over UDP too.
+ */
+async function waitForUdp(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const socket = createSocket('udp4');
+  // Binding request: type 0x0001, no attributes, the magic cookie, a random transaction id.
+  const request = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), randomBytes(12)]);
+  try {
+    const answered = new Promise<void>((resolve) => socket.once('message', () => resolve()));
+    socket.on('error', () => {}); // ICMP port unreachable while coturn is still starting
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`turnserver exited with ${child.exitCode}`);
+      socket.send(request, port, '127.0.0.1');
+      const ok = await Promise.race([answered.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 100))]);
+      if (ok) return;
+    }
+    throw new Error('turnserver did not answer over UDP in time');
+  } finally {
+    socket.close();
+  }
+}
+
 export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> {
   const dir = await mkdtemp(join(tmpdir(), 'lanbox-coturn-'));
   const port = options.port ?? (await freePort());
@@ -86,6 +114,7 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await waitForTcp(port, child, 10_000);
+    await waitForUdp(port, child, 10_000);
   } catch (e) {
     process.kill(pid, 'SIGKILL');
     throw e;

@@ -10,9 +10,12 @@ import { phones } from './phones.js';
 import { qr } from './qr.js';
 import { nearby } from './nearby.js';
 import { names } from './names.js';
+import { boxes } from './boxes.js';
 import { proxy } from './proxy.js';
 import { turn } from './turn.js';
 import { box } from './box.js';
+import { image } from './image.js';
+import { storage } from './storage.js';
 
 export const SECTIONS: readonly PageSection[] = [
   answer,
@@ -23,6 +26,9 @@ export const SECTIONS: readonly PageSection[] = [
   proxy,
   nearby,
   names,
+  boxes,
   turn,
   box,
+  image,
+  storage,
 ];

@@ -1,6 +1,7 @@
 /**
  * The DHT proxy and the push service, once the box has them (`proxy` and `push` in /api/status):
- * the address to type, health, clients and pushes. Hidden while the proxy is absent.
+ * health, phones connected, subscriptions and pushes (the values to type are in the settings
+ * section). Hidden while both are absent or turned off.
  */
 import type { PageSection } from '../section.js';
 
@@ -14,9 +15,6 @@ export const proxy: PageSection = {
     if(!hasProxy&&!hasPush)return false;
     function n(v){return h.num(v)?String(v):'–';}
     var tb=h.add(h.add(el,'table','kv'),'tbody');
-    var addrs=st.clients&&Array.isArray(st.clients.proxy)?st.clients.proxy:[];
-    addrs.forEach(function(a,i){var tr=h.row(tb,'DHT proxy address',h.copyable('proxy-addr-'+i,a));h.add(tr.lastChild,'span','note','Jami on phones: proxy on, this address, proxy list off.');});
-    if(hasPush&&typeof u.url==='string'&&u.url){var tr=h.row(tb,'Push server (ntfy)',h.copyable('push-url-2',u.url));h.add(tr.lastChild,'span','note','ntfy (F-Droid) › Settings › Default server.');}
     if(hasProxy){
       var s=h.el('span');s.appendChild(h.badge(p.state));h.add(s,'span','note',p.summary);h.row(tb,'Proxy',s);
       h.row(tb,'Phones connected',n(p.clients)+(h.num(p.listens)?' · '+p.listens+' listening':''));

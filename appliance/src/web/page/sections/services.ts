@@ -11,7 +11,7 @@ export const services: PageSection = {
   title: 'Services on the box',
   lead: 'Refreshed every 5 seconds. <span id="updated"></span>',
   live: `function(st,el,h){
-    var TITLES={dht:'DHT node',discovery:'Local peer discovery',nameserver:'Name server',proxy:'DHT proxy',push:'Push (ntfy)',turn:'TURN',system:'The box'};
+    var TITLES={dht:'DHT node',discovery:'Local peer discovery',nameserver:'Name server',proxy:'DHT proxy',push:'Push (ntfy)',turn:'TURN',replication:'Shared name registry',system:'The box',image:'Box setup'};
     var keys=Object.keys(TITLES).filter(function(k){return h.obj(st[k]);});
     Object.keys(st).forEach(function(k){var s=st[k];if(keys.indexOf(k)<0&&h.obj(s)&&typeof s.state==='string'&&typeof s.summary==='string')keys.push(k);});
     var grid=h.add(el,'div','cards');

@@ -1,7 +1,6 @@
 /**
- * What to type into every Jami account, with copy buttons. Rendered on the box from the running
- * configuration (bound ports, LAN addresses); the push server URL comes from /api/status (`push.url`)
- * because the push service states it as seen from the client that asks.
+ * What to type into every Jami account (and into ntfy on Android), with copy buttons. Rendered on
+ * the box from the running configuration (bound ports, LAN addresses).
  */
 import type { PageModel } from '../model.js';
 import { esc, type PageSection } from '../section.js';
@@ -42,6 +41,9 @@ function rows(m: PageModel): string {
     m.proxy.addresses.forEach((a) =>
       out.push(`<tr><th>DHT proxy address</th>${cell(a, 'Phones: keep the proxy on and type this. In every app, turn the <b class="ui">proxy list</b> off.')}</tr>`),
     );
+    for (const url of m.ntfyUrls ?? []) {
+      out.push(`<tr><th>Push server (ntfy)</th>${cell(url, 'Android, Jami from F-Droid: in the ntfy app (F-Droid), Settings › <b class="ui">Default server</b>.')}</tr>`);
+    }
   } else {
     out.push(
       `<tr><th>DHT proxy</th><td><span class="value">Off</span><span class="note">${esc(m.proxy.unavailable)} Phones must reach the DHT directly: see Android and iOS below.</span></td></tr>`,
@@ -57,12 +59,5 @@ export const settings: PageSection = {
   html: (m) =>
     (m.addresses.length === 0
       ? '<div class="warn">This box has no network address yet (no cable or no DHCP). The values below appear once it has one.</div>'
-      : '') + `<table class="kv"><tbody>\n${rows(m)}\n</tbody></table>`,
-  // The ntfy server URL, once the box has a push service.
-  live: `function(st,el,h){
-    var p=st.push;if(!h.obj(p)||typeof p.url!=='string'||!p.url)return;
-    var t=h.add(el,'table','kv');var tb=h.add(t,'tbody');
-    var tr=h.row(tb,'Push server (ntfy)',h.copyable('push-url',p.url));
-    h.add(tr.lastChild,'span','note','Android: in the ntfy app (from F-Droid), Settings › Default server: type this URL.');
-  }`,
+      : '') + `<table class="kv"><tbody>\n${rows(m)}\n</tbody></table>`
 };

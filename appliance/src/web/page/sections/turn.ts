@@ -38,7 +38,7 @@ export const turn: PageSection = {
         if(w==='down'||w==='degraded'){if(cur&&cur.end===i&&(!b.error||b.error===cur.error||!cur.error)){cur.end=i+1;if(w==='down')cur.state='down';if(b.error)cur.error=b.error;}
           else{cur={start:i,end:i+1,state:w,error:b.error};bad.push(cur);}}
         else if(w==='ok')cur=null;});
-      if(!bad.length){h.add(box,'p','note',s.history.checks+' checks in 24 hours, none failed.');return;}
+      if(!bad.length){h.add(box,'p','note',s.history.checks+(s.history.checks===1?' check':' checks')+' in 24 hours, none failed.');return;}
       var ul=h.add(box,'ul','turn-bad');
       // A stretch's start is its first slice's start, or the last ok check if that came later.
       var lastOk=s.history.lastOkAt,sinceOk=h.num(lastOk)?(tl.end-lastOk)/1000:Infinity;
