@@ -9,7 +9,6 @@
  * once is reported as rejected with reason `storage-full`.
  */
 import type { InfoHash, Query, SelectedFields, Value } from '../codec/types.js';
-import { ExpiryHeap } from './expiry-heap.js';
 import { editRejection, sameContent, storeRejection, valueType, type RejectReason } from './policy.js';
 import { fieldEntries, matchesWhere, selectedFields, type Candidate } from './query.js';
 import { Quotas } from './quotas.js';
@@ -96,7 +95,6 @@ export function createStorage(options: StorageOptions, components: StorageCompon
    * range; if it did not run, offsets would only become boxed numbers again, never wrong.
    */
   let epoch = clock.now();
-  const expiry = new ExpiryHeap<StoredValue>({ get: (v) => v.heapIndex, set: (v, i) => (v.heapIndex = i) });
   const subscriptions = new Subscriptions(opts);
   let expired = 0;
   const rejected: Record<string, number> = {};
@@ -124,7 +122,6 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     if (entry === undefined) return;
     entry.remove(v);
     v.entry = undefined;
-    expiry.remove(v);
     quotas.discharge(v);
     quotas.totalValues--;
     quotas.valueLeft(entry, v);
@@ -170,7 +167,6 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     const extended = now - epoch + lifetimeMs(v.type);
     if (extended > v.expiration) {
       v.expiration = extended;
-      expiry.update(v);
       v.group.heap.update(v);
     }
     entry.subs?.tellAll(key, { kind: 'refreshed', ids: [v.id] }, out);
@@ -217,7 +213,6 @@ export function createStorage(options: StorageOptions, components: StorageCompon
       existing.packed = packedString(value);
       existing.type = valueType(value);
       existing.expiration = expiration - epoch;
-      expiry.update(existing);
       quotas.charge(existing, quotas.groupFor(ctx.source));
       return finishStore(entry, key, existing, value, 'edited', notifications);
     }
@@ -240,7 +235,6 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     }
     const stored = new StoredValue(packedString(value), type, expiration - epoch, entry, quotas.groupFor(ctx.source));
     entry.add(stored);
-    expiry.push(stored);
     quotas.charge(stored, stored.group);
     quotas.totalValues++;
     return finishStore(entry, key, stored, value, 'stored', notifications);
@@ -326,14 +320,21 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     const notifications: Notification[] = [];
     if (now - epoch > REBASE_AFTER_MS) {
       const shift = now - epoch;
-      expiry.forEach((v) => {
-        v.expiration -= shift;
-      });
+      for (const g of quotas.groups.values()) {
+        g.heap.forEach((v) => {
+          v.expiration -= shift;
+        });
+      }
       epoch = now;
     }
-    for (let v = expiry.peek(); v !== undefined && v.expiration <= now - epoch; v = expiry.peek()) {
-      removeInto(v);
-      expired++;
+    // Every value sits in its source group's heap, soonest expiry first: no store-wide heap is
+    // kept (it cost every value a slot and an index). A group emptied here leaves the map, which
+    // a Map iteration tolerates.
+    for (const g of quotas.groups.values()) {
+      for (let v = g.heap.peek(); v !== undefined && v.expiration <= now - epoch; v = g.heap.peek()) {
+        removeInto(v);
+        expired++;
+      }
     }
     flushRemoved(notifications);
     for (const entry of subscriptions.sweep(now)) dropIfEmpty(entry);

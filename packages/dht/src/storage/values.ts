@@ -17,8 +17,6 @@ import type { KeySubscriptions } from './subscriptions.js';
 const INDEX_THRESHOLD = 16;
 
 export class StoredValue implements HeapItem {
-  /** Position in the store-wide expiry heap. */
-  heapIndex = -1;
   /** Position in its source group's expiry heap. */
   groupIndex = -1;
   /** Cleared when the value leaves the store. */
