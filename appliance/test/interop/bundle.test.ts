@@ -157,8 +157,9 @@ async function youngGenerationBytes(nodeFlags: string[]): Promise<number> {
 
 test('started as the docs say (no Node flags), the bundle keeps V8 young generation at 2 MiB under allocation; an operator flag still wins', async (t) => {
   const asDocumented = await youngGenerationBytes([]);
-  const operatorChoice = await youngGenerationBytes(['--max-semi-space-size=8']);
-  t.diagnostic(`new space: ${asDocumented} B as documented, ${operatorChoice} B with --max-semi-space-size=8`);
+  // Both settings the bundle applies are overridden here (--optimize-for-size also slows new-space growth).
+  const operatorChoice = await youngGenerationBytes(['--max-semi-space-size=8', '--no-optimize-for-size']);
+  t.diagnostic(`new space: ${asDocumented} B as documented, ${operatorChoice} B with --max-semi-space-size=8 --no-optimize-for-size`);
   assert.ok(asDocumented <= 2 * 1024 * 1024, `new space ${asDocumented} B`);
   assert.ok(operatorChoice > 4 * 1024 * 1024, `the probe grows an unrestricted new space (${operatorChoice} B)`);
 });
