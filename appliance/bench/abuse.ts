@@ -40,6 +40,8 @@ async function status(app: RunningAppliance): Promise<Record<string, any>> {
 async function dhtClient(boxPort: number, bind: string): Promise<DhtNode> {
   const node = createDhtNode({ port: 0, bind4: bind, bind6: null, bootstrap: [`127.0.0.1:${boxPort}`] });
   await node.start();
+  // Puts need a known node: wait (bounded) until the box answered our bootstrap ping.
+  await until(() => node.status().nodes[4].good > 0, 15_000);
   return node;
 }
 

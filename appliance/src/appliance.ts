@@ -102,6 +102,8 @@ export interface Appliance {
 const TURN_REALM_DEFAULT = 'ring';
 /** How long a stop waits for web requests in progress (main.ts gives the whole stop 15 s). */
 const WEB_GRACE_MS = 5000;
+/** Listen backlog of the web port (the kernel caps it at net.core.somaxconn, 4096 by default). */
+const WEB_BACKLOG = 4096;
 const isLoopbackOrAny = (host: string) => /^(127\.|0\.0\.0\.0$|::1?$|localhost$)/.test(host);
 
 const imageBlock = (): { image?: ImageStatus } => {
@@ -304,7 +306,9 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         web = w;
         await new Promise<void>((resolve, reject) => {
           w.server.once('error', reject);
-          w.server.listen({ port: config.webPort, ...(config.bind !== null ? { host: config.bind } : {}) }, () => {
+          // A deep accept queue: under a connection flood a full one drops a normal client's SYN,
+          // which it resends only after a second; the server sorts connections out once accepted.
+          w.server.listen({ port: config.webPort, backlog: WEB_BACKLOG, ...(config.bind !== null ? { host: config.bind } : {}) }, () => {
             w.server.off('error', reject);
             resolve();
           });

@@ -15,8 +15,11 @@ import { tempDir } from './helpers.js';
 
 const RUNS = 2000;
 const SEED = 0x1a4b0c;
-/** Per call; the real cost is well under a millisecond, huge inputs included. */
-const MAX_MS = 500;
+/**
+ * A hang (the parser once read a FIFO given as --config forever) fails the test through its
+ * timeout; no per-call clock is asserted, since a loaded machine stretches any wall-clock bound.
+ */
+const HANG_TIMEOUT_MS = 120_000;
 /** An error line names the flag or key and quotes a bounded preview of the value. */
 const MAX_ERROR_CHARS = 1024;
 
@@ -60,10 +63,7 @@ function assertValidConfig(c: LanboxConfig): void {
 
 /** Runs the parser once and checks the outcome; the fuzzer reports any throw with its input. */
 function check(argv: string[]): LoadResult {
-  const started = performance.now();
   const result = loadConfig(argv);
-  const ms = performance.now() - started;
-  assert.ok(ms < MAX_MS, `loadConfig took ${ms.toFixed(0)} ms`);
   switch (result.kind) {
     case 'config':
       assertValidConfig(result.config);
@@ -118,7 +118,7 @@ const argToken = fc.oneof(
 );
 const argv = fc.array(argToken, { maxLength: 16 });
 
-test('random command lines: never a throw, a valid config or listed errors, bounded time', (t) => {
+test('random command lines: never a throw or a hang, a valid config or listed errors', { timeout: HANG_TIMEOUT_MS }, (t) => {
   const kinds = new Map<string, number>();
   fc.assert(
     fc.property(argv, (args) => {
@@ -165,7 +165,7 @@ const fileText = fc.oneof(
   { arbitrary: fc.string({ unit: 'binary', maxLength: 200 }), weight: 1 },
 );
 
-test('random config files (with random flags): never a throw, a valid config or listed errors, bounded time', (t) => {
+test('random config files (with random flags): never a throw or a hang, a valid config or listed errors', { timeout: HANG_TIMEOUT_MS }, (t) => {
   const kinds = new Map<string, number>();
   fc.assert(
     fc.property(fileText, fc.array(argToken.filter((a) => !/^(--help|-h|--version|--selftest)$/.test(a)), { maxLength: 4 }), (text, args) => {
@@ -180,7 +180,7 @@ test('random config files (with random flags): never a throw, a valid config or 
   assert.ok((kinds.get('invalid') ?? 0) > RUNS / 4, JSON.stringify([...kinds]));
 });
 
-test('--config naming a FIFO, a device or a directory: an error at once, nothing read', () => {
+test('--config naming a FIFO, a device or a directory: an error at once, nothing read', { timeout: HANG_TIMEOUT_MS }, () => {
   const fifo = join(dir.path, 'fifo');
   execFileSync('mkfifo', [fifo]);
   // Before the fix the FIFO blocked forever in open() and /dev/zero was read up to 2 GiB.

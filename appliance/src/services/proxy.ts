@@ -56,7 +56,7 @@ function call(port: number, host: string, method: string, path: string, body?: s
 
 export function createProxyApplianceService(
   config: LanboxConfig,
-  components: { dht: ProxyDht; db: ProxyDb; logger: Log; pushPort: () => number | null },
+  components: { dht: ProxyDht; db?: ProxyDb; logger: Log; pushPort: () => number | null },
 ): ProxyApplianceService {
   const proxy: DhtProxy = createDhtProxy(
     {
@@ -67,7 +67,7 @@ export function createProxyApplianceService(
     },
     {
       dht: components.dht,
-      db: components.db,
+      ...(components.db !== undefined ? { db: components.db } : {}),
       logger: components.logger,
       allowPushTarget: (url) => config.push && ownPushTarget(url, components.pushPort()),
     },

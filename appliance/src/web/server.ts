@@ -144,7 +144,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
   const perAddress = new Map<string, number>();
   let stopping = false;
 
-  /** The oldest idle connection of the address holding the most, if that is more than `than`. */
+  /** The oldest idle connection of an address holding the most (more than `than`), if any. */
   const victim = (than: number): Socket | undefined => {
     let most = 0;
     for (const n of perAddress.values()) most = Math.max(most, n);
@@ -172,7 +172,10 @@ export function createWebServer(options: WebServerOptions): WebServer {
       return;
     }
     if (conns.size >= limits.maxConnections) {
-      const old = victim(mine);
+      // A new address may take the place of any address's idle connection; an address that
+      // already has some only that of one holding at least two more, so flooders with equal
+      // shares are refused at once instead of evicting each other in a loop.
+      const old = victim(mine === 0 ? 0 : mine + 1);
       if (old === undefined) {
         counters.refusedFull++;
         socket.destroy();

@@ -43,8 +43,10 @@ export interface ProxyOptions {
   allowedPushOrigins?: string[];
   /** iOS topic used when a subscription gives none (OpenDHT's `--bundleid`). @default '' */
   iosBundleId?: string;
-  /** Push requests in flight at once; more are dropped (counted). @default 256 */
+  /** Push requests in flight at once; more wait in the queue. @default 32 */
   maxPushesInFlight?: number;
+  /** Pushes waiting to be sent; beyond it new pushes are dropped (counted). A put on a key many phones follow queues one push per phone. @default 8192 */
+  maxPushQueue?: number;
   /** Lifetime of subscriptions and permanent puts without renewal (OpenDHT `OP_TIMEOUT`). @default 86400000 */
   operationLifetimeMs?: number;
   /** How long before that lifetime ends the "renew" push is sent (OpenDHT `OP_MARGIN`). @default 7200000 */
@@ -72,7 +74,8 @@ export const DEFAULTS = {
   pushGateway: null as string | null,
   allowedPushOrigins: [] as string[],
   iosBundleId: '',
-  maxPushesInFlight: 256,
+  maxPushesInFlight: 32,
+  maxPushQueue: 8192,
   operationLifetimeMs: 24 * 3600_000,
   refreshMarginMs: 2 * 3600_000,
 };

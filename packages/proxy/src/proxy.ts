@@ -43,8 +43,9 @@ export interface ProxyStatus {
     refused: number;
     /** Android/iOS pushes with no gateway configured. */
     undeliverable: number;
-    /** Dropped because `maxPushesInFlight` were already on their way. */
+    /** Dropped because `maxPushQueue` pushes were already waiting. */
     dropped: number;
+    queued: number;
     encrypted: number;
     inFlight: number;
   };
@@ -143,11 +144,11 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
   let putCount = 0;
   let connectionCount = 0;
   let listening = false;
-  const pendingWrites = new Set<Promise<void>>();
+  const pendingWrites = new Set<Promise<unknown>>();
 
   const counters = {
     requests: { total: 0, get: 0, put: 0, listen: 0, subscribe: 0, unsubscribe: 0, info: 0, other: 0, notImplemented: 0 },
-    pushes: { sent: 0, failed: 0, refused: 0, undeliverable: 0, dropped: 0, encrypted: 0, inFlight: 0 },
+    pushes: { sent: 0, failed: 0, refused: 0, undeliverable: 0, dropped: 0, encrypted: 0, inFlight: 0, queued: 0 },
     refused: { connections: 0, listens: 0, subscriptions: 0, permanentPuts: 0, bodyTooLarge: 0, badRequests: 0 },
     slowStreamsDropped: 0,
     dht: { gets: 0, puts: 0, putsRefused: 0, lastOkMs: null as number | null },
@@ -171,23 +172,27 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
   // ------------------------------------------------------------------------------------------
   // persistence
 
-  const persist = (op: () => Promise<void>) => {
-    if (db === undefined) return;
+  /** Resolves false when the write failed (counted and logged); true without a db. */
+  const persist = (op: () => Promise<void>): Promise<boolean> => {
+    if (db === undefined) return Promise.resolve(true);
     counters.persist.writes++;
     const p = op()
+      .then(() => true)
       .catch((err: unknown) => {
         counters.persist.errors++;
         logger?.warn({ err }, 'proxy: persisting failed');
+        return false;
       })
       .finally(() => pendingWrites.delete(p));
     pendingWrites.add(p);
+    return p;
   };
   const saveSub = (s: Subscription) => {
     const rec: StoredSubscription = {
       token: s.token, key: s.keyHex, clientId: s.clientId, sessionId: s.sessionId, platform: s.platform,
       topic: s.topic, address: s.address, expiresAt: s.expiresAt, pushAt: s.pushAt, refreshPushed: s.refreshPushed,
     };
-    persist(() => db!.put(...subscriptionRecord(rec)));
+    return persist(() => db!.put(...subscriptionRecord(rec)));
   };
   const dropSub = (s: Subscription) => persist(() => db!.del(subscriptionRecord({ token: s.token, key: s.keyHex, clientId: s.clientId } as StoredSubscription)[0]));
   const savePut = (p: PermanentPut) => {
@@ -195,7 +200,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
       key: p.keyHex, packed: Buffer.from(p.value.packed).toString('base64'), id: p.value.id.toString(), address: p.address,
       expiresAt: p.expiresAt, pushAt: p.pushAt, refreshPushed: p.refreshPushed, ...(p.push ? { push: p.push } : {}),
     };
-    persist(() => db!.put(...putRecord(rec)));
+    return persist(() => db!.put(...putRecord(rec)));
   };
   const dropPut = (p: PermanentPut) => persist(() => db!.del(putRecord({ key: p.keyHex, id: p.value.id.toString() } as StoredPut)[0]));
 
@@ -218,22 +223,34 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
     return null;
   };
 
+  // Pushes wait in a bounded queue and go out `maxPushesInFlight` at a time: a value on a key
+  // that hundreds of phones follow must reach all of them, not only the first few.
+  const queue: Array<{ url: string; headers: Record<string, string>; body: Uint8Array }> = [];
+  const pump = () => {
+    while (counters.pushes.inFlight < o.maxPushesInFlight && queue.length > 0) {
+      const req = queue.shift()!;
+      counters.pushes.inFlight++;
+      void transport(req)
+        .catch(() => 0)
+        .then((status) => {
+          counters.pushes.inFlight--;
+          if (status >= 200 && status < 300) counters.pushes.sent++;
+          else {
+            counters.pushes.failed++;
+            logger?.debug({ url: req.url.slice(0, 200), status }, 'proxy: push not accepted');
+          }
+          pump();
+        });
+    }
+    counters.pushes.queued = queue.length;
+  };
   const send = (url: string, headers: Record<string, string>, body: Uint8Array) => {
-    if (counters.pushes.inFlight >= o.maxPushesInFlight) {
+    if (queue.length >= o.maxPushQueue) {
       counters.pushes.dropped++;
       return;
     }
-    counters.pushes.inFlight++;
-    void transport({ url, headers, body })
-      .catch(() => 0)
-      .then((status) => {
-        counters.pushes.inFlight--;
-        if (status >= 200 && status < 300) counters.pushes.sent++;
-        else {
-          counters.pushes.failed++;
-          logger?.debug({ url: url.slice(0, 200), status }, 'proxy: push not accepted');
-        }
-      });
+    queue.push({ url, headers, body });
+    pump();
   };
 
   const deliver = (platform: Platform, token: string, topic: string, data: Record<string, JsonOut>, high: boolean) => {
@@ -479,7 +496,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
           p.pushAt = p.expiresAt - o.refreshMarginMs;
           p.refreshPushed = false;
           if (p.push && permanent.push?.sessionId) p.push.sessionId = permanent.push.sessionId;
-          savePut(p);
+          await savePut(p);
           return json(res, 200, valueLine(p.value));
         }
       }
@@ -490,6 +507,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
     if (permanent !== undefined) {
       const m = putsAt(keyHex);
       record = m.get(full.id);
+      const created = record === undefined;
       if (record === undefined) {
         const s = slot(address);
         if (putCount >= o.maxPermanentPuts || s.puts >= o.maxPermanentPutsPerAddress) {
@@ -512,7 +530,10 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
       record.pushAt = record.expiresAt - o.refreshMarginMs;
       record.refreshPushed = false;
       if (permanent.push !== undefined) record.push = { ...permanent.push };
-      savePut(record);
+      if (!(await savePut(record)) && created) {
+        removePut(record);
+        return json(res, 503, '{"err":"Cannot store the permanent put"}');
+      }
     }
     const result = await dht.put(key, full, { permanent: permanent !== undefined });
     counters.dht.puts++;
@@ -586,7 +607,12 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
         counters.refused.subscriptions++;
         return json(res, 503, '{"err":"Too many subscriptions"}');
       }
-      saveSub(addSubscription(b, keyHex, key, address));
+      const sub = addSubscription(b, keyHex, key, address);
+      // Acknowledged only once stored: a phone told "subscribed" stays reachable after a power cut.
+      if (!(await saveSub(sub))) {
+        removeSubscription(sub);
+        return json(res, 503, '{"err":"Cannot store the subscription"}');
+      }
       return json(res, 200, '{}\n');
     }
     const t = now();
@@ -596,7 +622,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
     existing.expiresAt = t + o.operationLifetimeMs;
     existing.pushAt = existing.expiresAt - o.refreshMarginMs;
     existing.refreshPushed = false;
-    saveSub(existing);
+    await saveSub(existing);
     startChunked(res);
     if (b.refresh) {
       res.end('{}\n');
@@ -776,7 +802,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
       } else if (t >= sub.pushAt && !sub.refreshPushed) {
         sub.refreshPushed = true;
         deliver(sub.platform, sub.token, sub.topic, timeoutNotification(sub.keyHex, sub.clientId, sub.sessionId), false);
-        saveSub(sub);
+        void saveSub(sub);
       }
     }
     for (const m of [...puts.values()]) {
@@ -787,7 +813,7 @@ export function createDhtProxy(options: ProxyOptions, components: ProxyComponent
         } else if (p.push !== undefined && t >= p.pushAt && !p.refreshPushed) {
           p.refreshPushed = true;
           deliver(platformOf(p.push.platform), p.push.token, p.push.topic, timeoutNotification(p.keyHex, p.push.clientId, p.push.sessionId, p.value.id), false);
-          savePut(p);
+          void savePut(p);
         }
       }
     }

@@ -51,7 +51,10 @@ test('subscriptions: bounded per address, a renewal push at 22 h, gone at 24 h',
   const pushes: PushRequest[] = [];
   const box = await startBox(
     { maxSubscriptionsPerAddress: 2, allowedPushOrigins: ['http://127.0.0.1:9'] },
-    { pushTransport: async (r) => (pushes.push(r), 200) },
+    { pushTransport: async (r) => {
+      pushes.push(r);
+      return 200;
+    } },
     { manualClock: true },
   );
   try {
@@ -87,7 +90,10 @@ test('permanent puts: the refresh is deduplicated, a renewal push names the valu
   const db = new MemoryLevel<string, string>();
   const box = await startBox(
     { allowedPushOrigins: ['http://127.0.0.1:9'] },
-    { pushTransport: async (r) => (pushes.push(r), 200), db },
+    { pushTransport: async (r) => {
+      pushes.push(r);
+      return 200;
+    }, db },
     { manualClock: true },
   );
   try {
@@ -126,6 +132,30 @@ test('permanent puts per address are bounded', async () => {
     for (const d of ['YQ==', 'Yg==']) assert.equal((await http(box.port, 'POST', `/key/${KEY}`, JSON.stringify({ data: d, type: 0, permanent: true }))).status, 200);
     assert.equal((await http(box.port, 'POST', `/key/${KEY}`, JSON.stringify({ data: 'Yw==', type: 0, permanent: true }))).status, 503);
     assert.equal(box.proxy.status().refused.permanentPuts, 1);
+  } finally {
+    await box.stop();
+  }
+});
+
+test('a subscription or permanent put is acknowledged only once stored: a failing store gets 503 and nothing is kept', async () => {
+  const failing = {
+    put: async () => {
+      throw new Error('disk full');
+    },
+    del: async () => {},
+    iterator: async function* (): AsyncGenerator<[string, string]> {},
+  };
+  const box = await startBox({ allowedPushOrigins: ['http://127.0.0.1:9'] }, { db: failing });
+  try {
+    const sub = await http(box.port, 'SUBSCRIBE', `/key/${KEY}`, JSON.stringify({ key: 'http://127.0.0.1:9/upX?up=1', client_id: 'c', session_id: 's', platform: 'unifiedpush', topic: '' }));
+    assert.equal(sub.status, 503);
+    const put = await http(box.port, 'POST', `/key/${KEY}`, JSON.stringify({ data: 'YQ==', type: 0, permanent: true }));
+    assert.equal(put.status, 503);
+    const st = box.proxy.status();
+    assert.equal(st.subscriptions.total, 0);
+    assert.equal(st.permanentPuts, 0);
+    assert.equal(st.keysWatched, 0);
+    assert.equal(st.persist.errors, 2);
   } finally {
     await box.stop();
   }

@@ -111,7 +111,10 @@ for (const v of all.filter(isServerExchange)) {
     const pushes: PushRequest[] = [];
     const box = await startBox(
       { host: '::', allowedPushOrigins: ['http://127.0.0.1:8090'], iosBundleId: 'com.example.bundle' },
-      { pushTransport: async (r) => (pushes.push(r), 200) },
+      { pushTransport: async (r) => {
+      pushes.push(r);
+      return 200;
+    } },
       { manualClock: true },
     );
     try {
@@ -220,7 +223,10 @@ test('push captures: our proxy sends the same notifications for the same subscri
   const pushes: PushRequest[] = [];
   const box = await startBox(
     { host: '::', allowedPushOrigins: ['http://127.0.0.1:8090'], iosBundleId: 'com.example.bundle', pushGateway: 'http://127.0.0.1:8090' },
-    { pushTransport: async (r) => (pushes.push(r), 200) },
+    { pushTransport: async (r) => {
+      pushes.push(r);
+      return 200;
+    } },
     { manualClock: true },
   );
   try {

@@ -210,6 +210,8 @@ export function createReplication(options: ReplicationOptions, components: Repli
   let running = false;
   const inFlight = new Set<Promise<unknown>>();
   let reindexing = false;
+  /** The registry could not be read (its store is unavailable): indexed on a later tick. */
+  let needsIndex = false;
   const peers: Peer[] = opts.peers.map((p) => newPeer(p.host, p.port, 'configured', null));
 
   function newPeer(host: string, port: number, source: Peer['source'], id: string | null): Peer {
@@ -529,17 +531,22 @@ export function createReplication(options: ReplicationOptions, components: Repli
     return run;
   }
 
+  /** Never rejects: a registry that cannot be read now is tried again on a later tick. */
   async function reindex(a: RegistryAccess): Promise<void> {
     reindexing = true;
     try {
       await a.exclusive(async () => {
-        if (a.count() === index.size - tombstones.size) return;
+        if (!needsIndex && a.count() === index.size - tombstones.size) return;
         const held = new Map<string, string>();
         for await (const r of a.list()) held.set(r.name, recordDigest(toWire(r)));
         for (const key of [...index.keys()]) if (!key.includes('/') && !held.has(key)) index.delete(key);
         for (const [name, digest] of held) index.set(name, digest);
-        logger?.warn({ names: held.size }, 'registry changed outside replication: indexed again');
+        if (!needsIndex) logger?.warn({ names: held.size }, 'registry changed outside replication: indexed again');
+        needsIndex = false;
       });
+    } catch (err) {
+      needsIndex = true;
+      logger?.warn({ err: (err as Error).message }, 'cannot read the name registry; replication will index it later');
     } finally {
       reindexing = false;
     }
@@ -751,7 +758,14 @@ export function createReplication(options: ReplicationOptions, components: Repli
         if (peer !== undefined) peer.lastSync = p.lastSync;
       }
       access = components.registry.attachReplication(gate);
-      for await (const r of access.list()) index.set(r.name, recordDigest(toWire(r)));
+      try {
+        for await (const r of access.list()) index.set(r.name, recordDigest(toWire(r)));
+      } catch (err) {
+        // The registry's store is unavailable (e.g. a full disk): replication starts anyway and
+        // indexes the registry once it can be read.
+        needsIndex = true;
+        logger?.warn({ err: (err as Error).message }, 'cannot read the name registry yet');
+      }
       running = true;
     },
     async stop() {
@@ -765,7 +779,7 @@ export function createReplication(options: ReplicationOptions, components: Repli
       prune(now);
       // The registry changed behind our back (an operator repair restored names from a backup):
       // index it again, so that the other boxes see what it holds now.
-      if (access !== undefined && !reindexing && access.count() !== index.size - tombstones.size) void track(reindex(access));
+      if (access !== undefined && !reindexing && (needsIndex || access.count() !== index.size - tombstones.size)) void track(reindex(access));
       for (const peer of [...peers]) if (peer.syncing === null && peer.nextSyncAt <= now) void startSync(peer);
     },
     async handle(req, res) {

@@ -149,7 +149,7 @@ export function createDurableRegistry(options: DurableRegistryOptions): DurableR
 
   const openStore = async (forceRepair: boolean): Promise<void> => {
     await mkdir(options.backupDir, { recursive: true, mode: 0o750 }).catch(() => undefined);
-    let opened;
+    let opened: Awaited<ReturnType<typeof openLevelStore>>;
     try {
       opened = await openLevelStore({ dir: options.dir, damagedDir: options.damagedDir, now, verify: readAll, forceRepair });
     } catch (error) {

@@ -3,8 +3,8 @@
  * in concurrency and in how much of the answer is read. The full URL is used, port included
  * (OpenDHT 2.4 dropped the port; 4.x keeps it).
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 export interface PushRequest {
   url: string;
@@ -25,6 +25,12 @@ export interface HttpPushOptions {
 export function createHttpPushTransport(options: HttpPushOptions = {}): PushTransport {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxResponseBytes = options.maxResponseBytes ?? 65_536;
+  // Connections are kept between pushes (the box's own push service takes most of them); few
+  // targets are allowed, and each keeps at most 16 sockets, idle ones closed after 30 s.
+  const agents = {
+    'http:': new HttpAgent({ keepAlive: true, maxSockets: 16, maxTotalSockets: 64, maxFreeSockets: 4, timeout: 30_000 }),
+    'https:': new HttpsAgent({ keepAlive: true, maxSockets: 16, maxTotalSockets: 64, maxFreeSockets: 4, timeout: 30_000 }),
+  };
   return (req) =>
     new Promise<number>((resolve) => {
       let url: URL;
@@ -44,8 +50,8 @@ export function createHttpPushTransport(options: HttpPushOptions = {}): PushTran
       };
       const r = send(url, {
         method: 'POST',
-        headers: { ...req.headers, 'Content-Length': String(req.body.length), Connection: 'close' },
-        agent: false,
+        headers: { ...req.headers, 'Content-Length': String(req.body.length) },
+        agent: url.protocol === 'https:' ? agents['https:'] : agents['http:'],
       });
       const timer = setTimeout(() => {
         r.destroy();

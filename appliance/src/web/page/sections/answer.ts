@@ -8,7 +8,7 @@ export const answer: PageSection = {
   // and calls through firewalls work. The sentence says which of these is missing.
   live: `function(st,el,h){
     if(st.offline){h.add(el,'p','verdict down','Unknown: this page cannot reach the box right now. Check that this device is still on the LAN; the page keeps retrying.');return;}
-    var names={dht:'the DHT node',discovery:'local peer discovery',nameserver:'the name server',proxy:'the DHT proxy',push:'the push service',turn:'TURN',system:'the box itself',image:'the box setup (settings file, DHCP)'};
+    var names={dht:'the DHT node',discovery:'local peer discovery',nameserver:'the name server',proxy:'the DHT proxy',push:'the push service',turn:'TURN',system:'the box itself',replication:'the shared name registry',image:'the box setup (settings file, DHCP)'};
     var bad=[],off=[];
     for(var k in st){var s=st[k];if(!h.obj(s)||typeof s.state!=='string'||typeof s.summary!=='string')continue;
       if(s.state==='down'||s.state==='degraded')bad.push(names[k]||k);else if(s.state==='disabled')off.push(names[k]||k);}

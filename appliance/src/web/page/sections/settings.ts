@@ -32,15 +32,15 @@ function rows(m: PageModel): string {
     `<tr><th>Enable local peer discovery</th><td><span class="value">On</span>${m.discovery ? '<span class="note">The box announces itself on the LAN, so devices find it even without a bootstrap (needs multicast; some Wi-Fi with client isolation blocks it).</span>' : '<span class="note">The box\'s own announcements are off, but turning it on still lets devices find each other.</span>'}</td></tr>`,
   );
   if (m.turn !== null) {
-    m.turn.addresses.forEach((a) => out.push(`<tr><th>TURN address</th>${cell(a)}</tr>`));
+    for (const a of m.turn.addresses) out.push(`<tr><th>TURN address</th>${cell(a)}</tr>`);
     out.push(`<tr><th>TURN username</th>${cell(m.turn.username)}</tr>`);
     out.push(`<tr><th>TURN password</th>${cell(m.turn.password)}</tr>`);
     out.push(`<tr><th>TURN realm</th>${cell(m.turn.realm, 'Desktop and iOS only; Android has no realm field and needs none.')}</tr>`);
   }
   if ('addresses' in m.proxy) {
-    m.proxy.addresses.forEach((a) =>
-      out.push(`<tr><th>DHT proxy address</th>${cell(a, 'Phones: keep the proxy on and type this. In every app, turn the <b class="ui">proxy list</b> off.')}</tr>`),
-    );
+    for (const a of m.proxy.addresses) {
+      out.push(`<tr><th>DHT proxy address</th>${cell(a, 'Phones: keep the proxy on and type this. In every app, turn the <b class="ui">proxy list</b> off.')}</tr>`);
+    }
     for (const url of m.ntfyUrls ?? []) {
       out.push(`<tr><th>Push server (ntfy)</th>${cell(url, 'Android, Jami from F-Droid: in the ntfy app (F-Droid), Settings › <b class="ui">Default server</b>.')}</tr>`);
     }

@@ -1,7 +1,8 @@
 /**
  * Finding 1 of the reliability audit: with the data dir on a filesystem that fills up, LevelDB's
  * log was left torn by the failed append and every registration acknowledged after space came
- * back was dropped at the next open. Reproduced on a small tmpfs this test mounts (needs root).
+ * back was dropped at the next open. Reproduced on a small tmpfs this test mounts (needs root,
+ * hence interop/).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,8 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createNameServer, durableRegistryIn, type NameServer } from '../src/index.js';
-import { httpRequest, makeAccounts, registrationBody, type Account } from './helpers.js';
+import { createNameServer, durableRegistryIn, type NameServer } from '../../src/index.js';
+import { httpRequest, makeAccounts, registrationBody, type Account } from '../helpers.js';
 
 const MOUNT_BYTES = 4 * 1024 * 1024;
 

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startBox, type Box } from './helpers.js';
-import { startDhtnode, type Dhtnode } from './dhtnode.js';
+import { startBox, type Box } from '../helpers.js';
+import { startDhtnode, type Dhtnode } from './dhtnode-cli.js';
 
 let box: Box;
 let direct: Dhtnode;
