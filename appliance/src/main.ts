@@ -3,6 +3,8 @@
  * outcome to the exit codes of the contract: 0 clean shutdown (SIGTERM/SIGINT), 1 unexpected
  * failure, 2 bad configuration (every error listed on stderr).
  */
+// First: V8 heap settings must be in place before the rest of the bundle allocates.
+import './heap-settings.js';
 import { destination, pino, stdTimeFunctions, type Logger } from 'pino';
 import { loadConfig } from './config/load.js';
 import { helpText } from './config/help.js';

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { createVethPair } from '../veth-pair.js';
 import { APPLIANCE_DIR, exitOf, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
 
 const run = promisify(execFile);
@@ -37,23 +38,7 @@ before(async () => {
   await run(process.execPath, [join(APPLIANCE_DIR, 'build.mjs'), '--outdir', out.path]);
   bundle = join(out.path, 'lanbox.mjs');
 
-  for (const host of [A, B]) {
-    await run('ip', ['netns', 'add', host.ns]);
-    cleanups.push(() => run('ip', ['netns', 'delete', host.ns]).catch(() => undefined));
-  }
-  await run('ip', ['link', 'add', A.iface, 'netns', A.ns, 'type', 'veth', 'peer', 'name', B.iface, 'netns', B.ns]);
-  for (const host of [A, B]) {
-    const ipn = (...args: string[]) => run('ip', ['-n', host.ns, ...args]);
-    await ipn('link', 'set', 'lo', 'up');
-    // No duplicate address detection: the addresses (link-local included) are usable at once.
-    await run('ip', ['netns', 'exec', host.ns, 'sysctl', '-qw', `net.ipv6.conf.${host.iface}.accept_dad=0`]);
-    await ipn('addr', 'add', `${host.ipv4}/24`, 'dev', host.iface);
-    await ipn('-6', 'addr', 'add', `${host.ipv6}/64`, 'dev', host.iface, 'nodad');
-    await ipn('link', 'set', host.iface, 'up');
-    // dhtnode sends to its IPv4 group without choosing an interface: the route picks the veth.
-    // (IPv6 multicast needs nothing: the kernel routes ff00::/8 on every IPv6 interface.)
-    await ipn('route', 'add', '224.0.0.0/4', 'dev', host.iface);
-  }
+  await createVethPair(A, B, cleanups);
 });
 
 /**

@@ -19,6 +19,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
+import { createVethPair } from '../veth-pair.js';
 import { APPLIANCE_DIR, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
 import { CHROMIUM, decodeQr, launchBrowser } from '../browser.js';
 
@@ -52,20 +53,7 @@ function spawnIn(ns: string, cmd: string, args: string[], stdin: 'pipe' | 'ignor
 }
 
 before(async () => {
-  for (const host of [A, B]) {
-    await run('ip', ['netns', 'add', host.ns]);
-    cleanups.push(() => run('ip', ['netns', 'delete', host.ns]).catch(() => undefined));
-  }
-  await run('ip', ['link', 'add', A.iface, 'netns', A.ns, 'type', 'veth', 'peer', 'name', B.iface, 'netns', B.ns]);
-  for (const host of [A, B]) {
-    const ipn = (...args: string[]) => run('ip', ['-n', host.ns, ...args]);
-    await ipn('link', 'set', 'lo', 'up');
-    await run('ip', ['netns', 'exec', host.ns, 'sysctl', '-qw', `net.ipv6.conf.${host.iface}.accept_dad=0`]);
-    await ipn('addr', 'add', `${host.ipv4}/24`, 'dev', host.iface);
-    await ipn('-6', 'addr', 'add', `${host.ipv6}/64`, 'dev', host.iface, 'nodad');
-    await ipn('link', 'set', host.iface, 'up');
-    await ipn('route', 'add', '224.0.0.0/4', 'dev', host.iface);
-  }
+  await createVethPair(A, B, cleanups);
 
   // The box's coturn, as on the box (Jami's default credentials), on host A's LAN address.
   const turnDir = await tempDir('lanbox-coturn-');

@@ -162,6 +162,14 @@ export class LoadClient {
     for (const s of this.sources) for (const op of ['ping', 'find', 'get', 'put', 'listen'] as Op[]) s.templates[op] = this.template(s, op);
   }
 
+  /** Ping templates for every source without asking the target for tokens (for a responder that only echoes). */
+  pingTemplatesOnly(): void {
+    for (const s of this.sources) {
+      s.pending.clear();
+      s.templates = { ping: this.template(s, 'ping') };
+    }
+  }
+
   private async fetchToken(s: Source, target: Target): Promise<void> {
     const req = encodeMessage(this.message(s, { type: 'get', id: s.nodeId, key: randomBytes(20) }, 1));
     for (let attempt = 0; attempt < 10; attempt++) {

@@ -12,11 +12,14 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { LoadClient, type RunResult, type Target, type Workload } from './load.js';
 import { cpuSeconds, rssBytes } from './proc.js';
-import { RESULTS_DIR, type Server, applianceBuilt, startAppliance, startDhtnode, startOurs } from './targets.js';
+import { RESULTS_DIR, type Server, applianceBuilt, idleAllServices, startAppliance, startDhtnode, startOurs } from './targets.js';
 
 const quick = process.argv.includes('--quick');
+const memoryOnly = process.argv.includes('--memory-only');
+const skipMemory = process.argv.includes('--no-memory');
 const onlyAt = process.argv.indexOf('--only');
-const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+/** `--only appliance,dhtnode`: the targets to bench (default: all). */
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1]!.split(',') : undefined;
 const SOURCES = 64;
 const REQUESTS = quick ? 2_000 : 20_000;
 /** Requests in flight per source: 64 × 2 keeps both servers saturated without overflowing
@@ -24,7 +27,7 @@ const REQUESTS = quick ? 2_000 : 20_000;
  * already loses puts there). */
 const WINDOW = 2;
 const RUN_MAX_SECONDS = 60;
-const MEMORY_STEPS = quick ? [1_000, 10_000] : [10_000, 100_000];
+const MEMORY_STEPS = quick ? (process.env.LBPF_STEPS ? process.env.LBPF_STEPS.split(",").map(Number) : [1_000, 10_000]) : [10_000, 100_000];
 /** Runs per workload (the median is reported: other processes on the machine add noise). */
 const REPEATS = 3;
 const WORKLOADS: Workload[] = ['ping', 'find', 'get', 'put', 'listen', 'mix'];
@@ -33,12 +36,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 interface WorkloadRow extends RunResult {
   cpuSecondsPer10k: number;
+  /** Every run of the workload (the row's own figures are the median run's). */
+  runs: RunResult[];
 }
 
 interface TargetReport {
   target: string;
   idleRssBytes: number;
-  memory: Array<{ values: number; stored: number; probed: number; rssBytes: number; rssPerValueBytes: number }>;
+  memory: Array<{ values: number; stored: number; probed: number; rssBytes: number; rssPerValueBytes: number; putCpuSecondsPer10k: number }>;
+  /** The appliance only: idle RSS with every service on (see idleAllServices in targets.ts). */
+  idleAllServicesRssBytes?: number;
   workloads: WorkloadRow[];
 }
 
@@ -59,14 +66,16 @@ async function memoryReport(client: LoadClient, server: Server): Promise<Pick<Ta
   const memory: TargetReport['memory'] = [];
   let stored = 0;
   for (const step of MEMORY_STEPS) {
+    const cpuBefore = cpuSeconds(server.pid);
     const r = await fill(client, t, stored, step - stored);
+    const putCpuSecondsPer10k = ((cpuSeconds(server.pid) - cpuBefore) * 10_000) / (step - stored);
     stored = step;
     await sleep(1500);
     const rss = rssBytes(server.pid);
     // Check that the values are really held: probe 100 keys spread over everything put so far.
     const probe = Array.from({ length: 100 }, (_, i) => Math.floor((i * step) / 100));
     const found = await client.probeStored(t, probe);
-    memory.push({ values: step, stored: found, probed: probe.length, rssBytes: rss, rssPerValueBytes: (rss - idle) / step });
+    memory.push({ values: step, stored: found, probed: probe.length, rssBytes: rss, rssPerValueBytes: (rss - idle) / step, putCpuSecondsPer10k });
     process.stderr.write(`  ${server.name}: ${step} values put (${r.lost} lost), ${found}/100 probed present, RSS ${(rss / 2 ** 20).toFixed(1)} MiB\n`);
   }
   return { idleRssBytes: idle, memory };
@@ -94,7 +103,7 @@ async function workloadReport(client: LoadClient, server: Server): Promise<Workl
     runs.sort((a, b) => a.repliesPerSecond - b.repliesPerSecond);
     const r = runs[Math.floor(runs.length / 2)]!;
     const sent = runs.reduce((n, x) => n + x.sent, 0);
-    rows.push({ ...r, cpuSecondsPer10k: (cpu * 10_000) / Math.max(1, sent) });
+    rows.push({ ...r, cpuSecondsPer10k: (cpu * 10_000) / Math.max(1, sent), runs });
     process.stderr.write(
       `  ${server.name} ${workload}: replies/s ${runs.map((x) => x.repliesPerSecond.toFixed(0)).join(' / ')}, p99 ms ${runs.map((x) => x.p99Ms.toFixed(1)).join(' / ')}, answered ${runs.map((x) => x.replies).join(' / ')} of ${REQUESTS}, cpu ${cpu.toFixed(2)} s\n`,
     );
@@ -103,13 +112,17 @@ async function workloadReport(client: LoadClient, server: Server): Promise<Workl
 }
 
 async function benchTarget(client: LoadClient, start: () => Promise<Server>): Promise<TargetReport> {
-  let server = await start();
-  let mem: Pick<TargetReport, 'idleRssBytes' | 'memory'>;
-  try {
-    mem = await memoryReport(client, server);
-  } finally {
-    await server.stop();
+  let server: Server | undefined;
+  let mem: Pick<TargetReport, 'idleRssBytes' | 'memory'> = { idleRssBytes: NaN, memory: [] };
+  if (!skipMemory) {
+    server = await start();
+    try {
+      mem = await memoryReport(client, server);
+    } finally {
+      await server.stop();
+    }
   }
+  if (memoryOnly && server) return { target: server.name, ...mem, workloads: [] };
   // A fresh process for the request workloads, so stored values from the memory test do not weigh on it.
   server = await start();
   try {
@@ -139,7 +152,11 @@ function printTable(reports: TargetReport[]): void {
     row(`${name}: p99 ms`, (r) => w(r, name)?.p99Ms ?? NaN, 2);
     row(`${name}: answered %`, (r) => ((w(r, name)?.replies ?? NaN) * 100) / (w(r, name)?.sent ?? NaN), 1);
   }
+  for (const [i, step] of MEMORY_STEPS.entries()) {
+    row(`puts filling to ${step} values: CPU s / 10k`, (r) => r.memory[i]?.putCpuSecondsPer10k ?? NaN, 3);
+  }
   row('idle RSS MiB', (r) => r.idleRssBytes / 2 ** 20, 1);
+  row('idle RSS MiB, every service on', (r) => (r.target === 'dhtnode' ? r.idleRssBytes : (r.idleAllServicesRssBytes ?? NaN)) / 2 ** 20, 1);
   for (const [i, step] of MEMORY_STEPS.entries()) {
     row(`RSS B/value @${step}`, (r) => r.memory[i]?.rssPerValueBytes ?? NaN);
     row(`probed present @${step} %`, (r) => r.memory[i]?.stored ?? NaN);
@@ -157,7 +174,12 @@ async function main(): Promise<void> {
     else process.stderr.write('appliance/dist/lanbox.mjs not built: benching our node alone\n');
     targets.push(['dhtnode', () => startDhtnode(false)]);
     const reports: TargetReport[] = [];
-    for (const [name, start] of targets) if (only === undefined || only === name) reports.push(await benchTarget(client, start));
+    for (const [name, start] of targets) {
+      if (only !== undefined && !only.includes(name)) continue;
+      const report = await benchTarget(client, start);
+      if (name === 'appliance' && !skipMemory) report.idleAllServicesRssBytes = await idleAllServices();
+      reports.push(report);
+    }
     printTable(reports);
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = `${RESULTS_DIR}bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

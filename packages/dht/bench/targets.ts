@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,11 +58,13 @@ async function stopChild(child: ChildProcess, timeoutMs = 3000): Promise<void> {
 }
 
 /**
- * V8 flags every Node target runs with: the same as the appliance's systemd unit
- * (appliance/systemd/lanbox.service). A 1 MiB semi-space keeps V8's young generation from
- * growing to tens of MiB that a Pi would rather spend on stored values.
+ * V8 flags for our bare node (bench/our-node.ts): the settings the appliance applies to itself at
+ * start (appliance/src/heap-settings.ts). A young generation that never grows past its initial
+ * 1 MiB semi-space keeps V8 from spending tens of MiB that a Pi would rather spend on stored
+ * values; --optimize-for-size collects promoted garbage sooner. The appliance gets no flags: it
+ * is started exactly as the docs start it.
  */
-export const NODE_FLAGS = ['--max-semi-space-size=1'];
+export const NODE_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-size'];
 
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -110,10 +112,10 @@ export function applianceBuilt(): boolean {
  * Starts the appliance (DHT on 127.0.0.1 only, discovery, name server and proxy off, its TURN
  * monitor probing the default loopback address) with a throw-away data directory.
  */
-export async function startAppliance(rateLimit: boolean): Promise<Server> {
+export async function startAppliance(rateLimit: boolean, nodeFlags: string[] = []): Promise<Server> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'lanbox-bench-'));
-  const args = [...NODE_FLAGS, APPLIANCE_BUNDLE, '--data-dir', dataDir, '--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
+  const args = [...nodeFlags, APPLIANCE_BUNDLE, '--data-dir', dataDir, '--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
   args.push('--no-discovery', '--no-nameserver', '--no-proxy', '--log-level', 'info');
   if (!rateLimit) args.push('--no-rate-limit');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -148,4 +150,58 @@ export async function startDhtnode(rateLimit: boolean): Promise<Server> {
   child.on('exit', () => live.delete(child));
   // Readiness is checked by the load client's first gets (retried).
   return { name: 'dhtnode', pid: child.pid!, port, host: '127.0.0.1', stop: () => stopChild(child) };
+}
+
+const run = (cmd: string, args: string[]): Promise<number> =>
+  new Promise((resolve) => {
+    const p = spawn(cmd, args, { stdio: 'ignore' });
+    p.on('exit', (code) => resolve(code ?? 1));
+    p.on('error', () => resolve(1));
+  });
+
+/**
+ * Idle RSS of the whole appliance with every service on (DHT, discovery, name server, proxy if
+ * built, TURN monitor, status page), started exactly as the docs start it, with its default
+ * ports. Discovery needs multicast port 8888 and the defaults are fixed ports, so it runs in a
+ * network namespace of its own (`lbbench<pid>`, loopback only, deleted afterwards); needs root.
+ * NaN when the namespace cannot be made.
+ */
+export async function idleAllServices(settleMs = 5000): Promise<number> {
+  const ns = `lbbench${process.pid % 100_000}`;
+  if ((await run('ip', ['netns', 'add', ns])) !== 0) return NaN;
+  const dataDir = mkdtempSync(join(tmpdir(), 'lanbox-bench-'));
+  try {
+    await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    // `ip netns exec` execs node, so the child's pid is the appliance's own.
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, APPLIANCE_BUNDLE, '--data-dir', dataDir, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    live.add(child);
+    child.on('exit', () => live.delete(child));
+    child.stdout!.setEncoding('utf8');
+    const ready = await new Promise<boolean>((resolve) => {
+      let seen = '';
+      const timer = setTimeout(() => resolve(false), 20_000);
+      child.stdout!.on('data', (d: string) => {
+        if (seen.length < 100_000) seen += d;
+        if (seen.includes('"msg":"ready:')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    let rss = NaN;
+    if (ready) {
+      await new Promise((r) => setTimeout(r, settleMs));
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024;
+    }
+    await stopChild(child, 5000);
+    return rss;
+  } finally {
+    await run('ip', ['netns', 'delete', ns]);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }

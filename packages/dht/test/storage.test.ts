@@ -69,6 +69,45 @@ describe('storage: expiration per value type', () => {
     assert.equal(storage.stats().rejected['expired'], 1);
   });
 
+  it('expires values on time across the weekly re-basing of stored expirations', () => {
+    const { clock, storage } = setup();
+    const DAY_MS = 24 * 60 * MINUTE;
+    // Stored one minute before the re-basing point, still held right after it, gone at its lifetime.
+    clock.advance(7 * DAY_MS - MINUTE);
+    storage.put(key('before'), plain(1n, 'before'), SRC);
+    storage.put(key('refreshed'), plain(2n, 'refreshed'), SRC);
+    clock.advance(2 * MINUTE);
+    storage.tick();
+    assert.equal(storage.get(key('before')).length, 1);
+    // A refresh after the re-basing extends from the shifted offsets.
+    assert.equal(storage.refresh(key('refreshed'), 2n).result, 'refreshed');
+    clock.advance(8 * MINUTE - 1);
+    storage.tick();
+    assert.equal(storage.get(key('before')).length, 1);
+    clock.advance(1);
+    storage.tick();
+    assert.equal(storage.get(key('before')).length, 0);
+    assert.equal(storage.get(key('refreshed')).length, 1);
+    clock.advance(2 * MINUTE - 1);
+    storage.tick();
+    assert.equal(storage.get(key('refreshed')).length, 1);
+    clock.advance(1);
+    storage.tick();
+    assert.equal(storage.get(key('refreshed')).length, 0);
+    // Weeks later (several re-basings), a new value keeps its full lifetime.
+    for (let i = 0; i < 5; i++) {
+      clock.advance(7 * DAY_MS);
+      storage.tick();
+    }
+    storage.put(key('later'), plain(3n, 'later'), SRC);
+    clock.advance(10 * MINUTE - 1);
+    storage.tick();
+    assert.equal(storage.get(key('later')).length, 1);
+    clock.advance(1);
+    storage.tick();
+    assert.equal(storage.get(key('later')).length, 0);
+  });
+
   it('drops a key once its last value expires', () => {
     const { clock, storage } = setup();
     storage.put(key('a'), typed(1n, 5), SRC);

@@ -702,15 +702,17 @@ export function createReplication(options: ReplicationOptions, components: Repli
       const a = access as RegistryAccess;
       const records: WireRecord[] = [];
       const removals: Tombstone[] = [];
-      for (const key of keys.value) {
+      // All of a page's reads at once: one at a time, each waits its turn on a busy box's thread pool.
+      const read = await Promise.all(keys.value.map((key) => (key.includes('/') ? undefined : a.get(key))));
+      keys.value.forEach((key, i) => {
         if (key.includes('/')) {
           const t = tombstones.get(key);
           if (t !== undefined) removals.push(t);
         } else {
-          const r = await a.get(key);
+          const r = read[i];
           if (r !== undefined) records.push(toWire(r));
         }
-      }
+      });
       return reply(res, 200, { records, tombstones: removals });
     }
     if (path === '/push') {

@@ -1,7 +1,7 @@
 /**
  * A binary min-heap of stored values ordered by expiration, where each value remembers its own
- * position so it can be removed or re-keyed in O(log n). Storage keeps one heap over everything
- * (what expires next) and one per quota group (what to evict first from the group).
+ * position so it can be removed or re-keyed in O(log n). Storage keeps one per quota group: what
+ * to evict first from the group, and, visited group by group each tick, what has expired.
  */
 
 export interface HeapItem {
@@ -21,6 +21,11 @@ export class ExpiryHeap<T extends HeapItem> {
 
   get size(): number {
     return this.items.length;
+  }
+
+  /** Visits every item, in no particular order. */
+  forEach(fn: (item: T) => void): void {
+    for (const item of this.items) fn(item);
   }
 
   peek(): T | undefined {

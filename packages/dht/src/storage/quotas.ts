@@ -145,9 +145,9 @@ export class Quotas {
    */
   valueLeft(entry: KeyEntry, v: StoredValue): void {
     const owner = entry.owner;
-    if (owner !== v.group || entry.values.length === 0 || !entry.small()) return;
-    if (entry.values.some((x) => x.group === owner)) return;
-    const next = entry.values[0]!.group;
+    if (owner !== v.group || entry.count === 0 || !entry.small()) return;
+    if (entry.some((x) => x.group === owner)) return;
+    const next = entry.first()!.group;
     owner.keys--;
     entry.owner = next;
     next.keys++;

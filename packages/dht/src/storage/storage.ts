@@ -9,7 +9,6 @@
  * once is reported as rejected with reason `storage-full`.
  */
 import type { InfoHash, Query, SelectedFields, Value } from '../codec/types.js';
-import { ExpiryHeap } from './expiry-heap.js';
 import { editRejection, sameContent, storeRejection, valueType, type RejectReason } from './policy.js';
 import { fieldEntries, matchesWhere, selectedFields, type Candidate } from './query.js';
 import { Quotas } from './quotas.js';
@@ -77,6 +76,9 @@ export const STORAGE_DEFAULTS: Required<StorageOptions> = {
   valueOverheadBytes: 360,
 };
 
+/** How often stored expirations are re-based (see `epoch`): a week plus the longest lifetime (a week) stays well inside 2^31 ms. */
+const REBASE_AFTER_MS = 7 * 24 * 3600_000;
+
 type Outcome = { outcome: PutOutcome; notifications: Notification[] };
 
 export function createStorage(options: StorageOptions, components: StorageComponents): ValueStore {
@@ -85,7 +87,14 @@ export function createStorage(options: StorageOptions, components: StorageCompon
   const { clock } = components;
 
   const keys = new Map<string, KeyEntry>();
-  const expiry = new ExpiryHeap<StoredValue>({ get: (v) => v.heapIndex, set: (v, i) => (v.heapIndex = i) });
+  /**
+   * Stored expirations count milliseconds from this instant, not from 1970: a time of day in
+   * epoch milliseconds is beyond V8's small-integer range and costs every value a 16-byte boxed
+   * number; an offset from here stays small. tick() moves the epoch forward (shifting every value
+   * by the same amount, which keeps both heaps in order) long before offsets could grow out of
+   * range; if it did not run, offsets would only become boxed numbers again, never wrong.
+   */
+  let epoch = clock.now();
   const subscriptions = new Subscriptions(opts);
   let expired = 0;
   const rejected: Record<string, number> = {};
@@ -113,7 +122,6 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     if (entry === undefined) return;
     entry.remove(v);
     v.entry = undefined;
-    expiry.remove(v);
     quotas.discharge(v);
     quotas.totalValues--;
     quotas.valueLeft(entry, v);
@@ -142,8 +150,8 @@ export function createStorage(options: StorageOptions, components: StorageCompon
 
   function matching(entry: KeyEntry, query: Query | undefined): StoredValue[] {
     const where = query?.where;
-    if (where === undefined || where.length === 0) return entry.values.slice();
-    return entry.values.filter((v) => matchesWhere(candidateOf(v), where));
+    if (where === undefined || where.length === 0) return entry.list();
+    return entry.list().filter((v) => matchesWhere(candidateOf(v), where));
   }
 
   function decodedAll(values: StoredValue[]): Value[] {
@@ -156,10 +164,9 @@ export function createStorage(options: StorageOptions, components: StorageCompon
   }
 
   function refreshValue(entry: KeyEntry, key: InfoHash, v: StoredValue, now: number, out: Notification[]): void {
-    const extended = now + lifetimeMs(v.type);
+    const extended = now - epoch + lifetimeMs(v.type);
     if (extended > v.expiration) {
       v.expiration = extended;
-      expiry.update(v);
       v.group.heap.update(v);
     }
     entry.subs?.tellAll(key, { kind: 'refreshed', ids: [v.id] }, out);
@@ -205,8 +212,7 @@ export function createStorage(options: StorageOptions, components: StorageCompon
       quotas.discharge(existing);
       existing.packed = packedString(value);
       existing.type = valueType(value);
-      existing.expiration = expiration;
-      expiry.update(existing);
+      existing.expiration = expiration - epoch;
       quotas.charge(existing, quotas.groupFor(ctx.source));
       return finishStore(entry, key, existing, value, 'edited', notifications);
     }
@@ -215,7 +221,7 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     const type = valueType(value);
     const expiration = Math.min(ctx.createdMs ?? now, now) + lifetimeMs(type);
     if (expiration <= now) return refused('expired');
-    if (entry !== undefined && entry.values.length >= opts.maxValuesPerKey) return refused('key-full');
+    if (entry !== undefined && entry.count >= opts.maxValuesPerKey) return refused('key-full');
     const reason = storeRejection(key, value, opts.maxValueSize);
     if (reason !== undefined) return refused(reason);
 
@@ -227,9 +233,8 @@ export function createStorage(options: StorageOptions, components: StorageCompon
       }
       entry = created;
     }
-    const stored = new StoredValue(value.id, packedString(value), type, expiration, entry, quotas.groupFor(ctx.source));
+    const stored = new StoredValue(packedString(value), type, expiration - epoch, entry, quotas.groupFor(ctx.source));
     entry.add(stored);
-    expiry.push(stored);
     quotas.charge(stored, stored.group);
     quotas.totalValues++;
     return finishStore(entry, key, stored, value, 'stored', notifications);
@@ -313,9 +318,23 @@ export function createStorage(options: StorageOptions, components: StorageCompon
   function tick(): Notification[] {
     const now = clock.now();
     const notifications: Notification[] = [];
-    for (let v = expiry.peek(); v !== undefined && v.expiration <= now; v = expiry.peek()) {
-      removeInto(v);
-      expired++;
+    if (now - epoch > REBASE_AFTER_MS) {
+      const shift = now - epoch;
+      for (const g of quotas.groups.values()) {
+        g.heap.forEach((v) => {
+          v.expiration -= shift;
+        });
+      }
+      epoch = now;
+    }
+    // Every value sits in its source group's heap, soonest expiry first: no store-wide heap is
+    // kept (it cost every value a slot and an index). A group emptied here leaves the map, which
+    // a Map iteration tolerates.
+    for (const g of quotas.groups.values()) {
+      for (let v = g.heap.peek(); v !== undefined && v.expiration <= now - epoch; v = g.heap.peek()) {
+        removeInto(v);
+        expired++;
+      }
     }
     flushRemoved(notifications);
     for (const entry of subscriptions.sweep(now)) dropIfEmpty(entry);
