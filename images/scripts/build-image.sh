@@ -85,6 +85,11 @@ cp "$root/boot/initrd.img-$kver" "$out.initrd"
 # --- FAT partition: Pi firmware (arm64) and the settings file's example --------------------------
 mkdir -p "$root/boot/firmware"
 cp "$here/lanbox.txt.example" "$root/boot/firmware/lanbox.txt.example"
+# The Pi's kernel command line finds the root partition by label (SD card or USB disk alike).
+if [ -f "$root/boot/firmware/cmdline.txt" ]; then
+  sed -i 's#root=[^ ]*#root=LABEL=LANBOXROOT#' "$root/boot/firmware/cmdline.txt"
+  grep -q 'root=LABEL=LANBOXROOT' "$root/boot/firmware/cmdline.txt"
+fi
 fat=$work/fat.img
 rm -f "$fat"
 mkfs.vfat -C -F 32 -n LANBOXBOOT "$fat" $((fat_mib * 1024)) >/dev/null

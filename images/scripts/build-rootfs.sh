@@ -52,8 +52,8 @@ hooks=(
   --customize-hook="sync-out /var/cache/apt/archives $cache"
   # Pi: root by label (cmdline.txt), so the same card boots from SD or USB. The file is a conffile
   # of raspi-firmware, so it is edited after installation (a file created before makes dpkg ask),
-  # then the firmware hook runs again to rewrite /boot/firmware.
-  --customize-hook='if [ -e "$1"/etc/default/raspi-firmware ]; then echo "ROOTPART=LABEL=LANBOXROOT" >> "$1"/etc/default/raspi-firmware; chroot "$1" /etc/kernel/postinst.d/z50-raspi-firmware "$(ls "$1"/lib/modules | sort -V | tail -n 1)"; fi'
+  # then the firmware hook runs again to rewrite /boot/firmware (it only acts for "configure").
+  --customize-hook='if [ -e "$1"/etc/default/raspi-firmware ]; then echo "ROOTPART=LABEL=LANBOXROOT" >> "$1"/etc/default/raspi-firmware; chroot "$1" env DEB_MAINT_PARAMS=configure /etc/kernel/postinst.d/z50-raspi-firmware "$(ls "$1"/lib/modules | sort -V | tail -n 1)"; fi'
   --customize-hook='chroot "$1" dpkg-query -W -f="\${Package}=\${Version}\n" > "$1"/tmp/lanbox-packages'
   --customize-hook="copy-out /tmp/lanbox-packages $(dirname "$out")"
   --customize-hook='sed -n "s/^Date: //p" "$1"/var/lib/apt/lists/*_InRelease | head -n 1 > "$1"/tmp/lanbox-release-date'
