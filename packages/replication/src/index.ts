@@ -3,17 +3,11 @@
  * clients' own signed registrations, checked by every box on receipt; they flow by push and by
  * anti-entropy over digests; one documented rule settles names claimed on both sides of a split.
  */
-export { createReplication, API_PREFIX } from './replication.js';
-export type {
-  Clock,
-  Logger,
-  PeerState,
-  PeerStatus,
-  Replication,
-  ReplicationComponents,
-  ReplicationCounters,
-  ReplicationStatus,
-} from './replication.js';
+export { createReplication } from './replication.js';
+export type { Replication } from './replication.js';
+export { API_PREFIX } from './context.js';
+export type { Clock, Logger, PeerState, PeerStatus, ReplicationComponents, ReplicationCounters } from './context.js';
+export type { ReplicationStatus } from './status.js';
 export { DEFAULT_OPTIONS } from './options.js';
 export type { ReplicationOptions } from './options.js';
 export { createLevelState, createMemoryState } from './state.js';

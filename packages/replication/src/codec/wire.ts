@@ -4,6 +4,7 @@
  * Records travel exactly as the registering client sent them (name, key, signature) plus what the
  * acknowledging box added (time, origin box, confirmed), so the receiver can check them itself.
  */
+import type { NameRecord } from '@lanbox/nameserver';
 import { err, ok, type Result } from './result.js';
 
 /** A registration as replicated between boxes. */
@@ -22,6 +23,12 @@ export interface WireRecord {
   readonly origin?: string;
   /** Every box known to the acknowledging box accepted it first; absent means true (a lone box). */
   readonly confirmed?: boolean;
+}
+
+/** The registry's record as it travels: the fields a receiver needs to check and place it, no more. */
+export function toWire(r: NameRecord): WireRecord {
+  const { name, addr, owner, publickey, signature, registeredAt, origin, confirmed } = r;
+  return { name, addr, owner, publickey, signature, registeredAt, ...(origin !== undefined ? { origin } : {}), ...(confirmed !== undefined ? { confirmed } : {}) };
 }
 
 /** An operator removal, authenticated with the site key. */
