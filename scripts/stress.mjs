@@ -51,7 +51,10 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exi
 /** One suite run under `timeout`: its exit status and everything it printed. */
 function runSuite(ws) {
   return new Promise((resolve) => {
-    const child = spawn('timeout', [String(SUITE_LIMIT_S), 'npm', 'run', '--silent', 'test:interop', '-w', ws], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('timeout', [String(SUITE_LIMIT_S), 'npm', 'run', '--silent', 'test:interop', '-w', ws], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.add(child);
     let out = '';
     const keep = (d) => {
@@ -84,7 +87,8 @@ for (let run = 1; run <= runs; run++) {
       // Each failing test with its error text, as node:test's TAP prints it.
       const lines = out.split('\n');
       lines.forEach((l, i) => {
-        if (/^\s*not ok /.test(l)) for (const x of lines.slice(i, i + 14)) if (x.trim() !== '' && !/^\s*(---|\.\.\.|duration_ms|location|stack)/.test(x)) console.log(`    ${x.trim()}`);
+        if (/^\s*not ok /.test(l))
+          for (const x of lines.slice(i, i + 14)) if (x.trim() !== '' && !/^\s*(---|\.\.\.|duration_ms|location|stack)/.test(x)) console.log(`    ${x.trim()}`);
       });
       if (status === 124) console.log(`    stopped after ${SUITE_LIMIT_S} s`);
     }

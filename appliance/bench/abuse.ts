@@ -19,7 +19,10 @@ const PATHS = ['/api/status', '/', '/name/nobody'];
 const PHASE_MS = 20_000;
 
 function line(name: string, results: Array<{ ok: boolean; ms: number }>, extra = ''): void {
-  const ms = results.filter((r) => r.ok).map((r) => r.ms).sort((a, b) => a - b);
+  const ms = results
+    .filter((r) => r.ok)
+    .map((r) => r.ms)
+    .sort((a, b) => a - b);
   const at = (q: number) => (ms.length === 0 ? NaN : ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]!);
   const fmt = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(1));
   process.stdout.write(

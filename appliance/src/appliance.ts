@@ -188,9 +188,16 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         rssBytes: mem.rss,
         heapUsedBytes: mem.heapUsed,
         dataDir: config.dataDir,
-        web: { port: webPort, ...(web?.counters ?? { requests: 0, notFound: 0, tooLarge: 0, errors: 0, connections: 0, refusedPerAddress: 0, evicted: 0, refusedFull: 0 }) },
+        web: {
+          port: webPort,
+          ...(web?.counters ?? { requests: 0, notFound: 0, tooLarge: 0, errors: 0, connections: 0, refusedPerAddress: 0, evicted: 0, refusedFull: 0 }),
+        },
       },
-      storage: { dht: storage?.dhtHealth() ?? null, proxy: config.proxy ? (storage?.proxyHealth() ?? null) : null, names: config.nameserver ? (storage?.names.health() ?? null) : null },
+      storage: {
+        dht: storage?.dhtHealth() ?? null,
+        proxy: config.proxy ? (storage?.proxyHealth() ?? null) : null,
+        names: config.nameserver ? (storage?.names.health() ?? null) : null,
+      },
       dht: statusOf(services?.dht),
       discovery: statusOf(services?.discovery),
       nameserver: statusOf(services?.nameserver),
@@ -216,7 +223,10 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       nodeId: 'nodeId' in st.dht ? st.dht.nodeId : null,
       nameServerUrls: config.nameserver ? c.nameServer : null,
       turn: c.turn,
-      proxy: c.proxy.length > 0 ? { addresses: c.proxy } : { unavailable: st.proxy.state === 'disabled' ? 'This box offers no DHT proxy.' : 'The DHT proxy is not reachable yet.' },
+      proxy:
+        c.proxy.length > 0
+          ? { addresses: c.proxy }
+          : { unavailable: st.proxy.state === 'disabled' ? 'This box offers no DHT proxy.' : 'The DHT proxy is not reachable yet.' },
       ntfyUrls: config.push && c.ntfy.length > 0 ? c.ntfy : null,
       discovery: config.discovery,
       initialStatus: st,
@@ -263,12 +273,22 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
       nameserver !== null && config.replication
         ? createReplicationService(config, { dht: dht.node, nameserver, db: st.replication, webPort: () => webPort, logger: child('replication') })
         : null;
-    const box = replication === null ? undefined : { boxId: () => dht.node.id, webPort: () => webPort ?? undefined, found: (_f: 4 | 6, host: string, id: string, port: number) => replication.found(host, id, port) };
+    const box =
+      replication === null
+        ? undefined
+        : {
+            boxId: () => dht.node.id,
+            webPort: () => webPort ?? undefined,
+            found: (_f: 4 | 6, host: string, id: string, port: number) => replication.found(host, id, port),
+          };
     const services: Services = {
       dht,
-      discovery: config.discovery ? createDiscoveryService({ dht: dht.node, box, logger: child('discovery') }) : disabledService('discovery', 'turned off (--no-discovery)'),
+      discovery: config.discovery
+        ? createDiscoveryService({ dht: dht.node, box, logger: child('discovery') })
+        : disabledService('discovery', 'turned off (--no-discovery)'),
       nameserver: nameserver ?? disabledService('nameserver', 'turned off (--no-nameserver)'),
-      replication: replication ?? disabledService('replication', config.nameserver ? 'turned off (--no-replication)' : 'no name server to replicate (--no-nameserver)'),
+      replication:
+        replication ?? disabledService('replication', config.nameserver ? 'turned off (--no-replication)' : 'no name server to replicate (--no-nameserver)'),
       push: pushService ?? disabledService('push', 'turned off (--no-push)'),
       proxy: proxyService ?? disabledService('proxy', 'turned off (--no-proxy)'),
       turn: config.turn.length > 0 ? createTurnService(config, { logger: child('turn') }) : disabledService('turn', 'no TURN server configured'),
@@ -314,10 +334,24 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
           routes,
           // Jami DNS mode: requests for dhtproxy.jami.net reaching the web port (80 on the box,
           // one of Jami's fallback proxy ports) are the proxy's.
-          ...(proxyServer !== null ? { takeover: { match: (req: IncomingMessage) => isProxyHost(req.headers.host), handle: (req: IncomingMessage, res: ServerResponse) => void proxyServer.emit('request', req, res) } } : {}),
+          ...(proxyServer !== null
+            ? {
+                takeover: {
+                  match: (req: IncomingMessage) => isProxyHost(req.headers.host),
+                  handle: (req: IncomingMessage, res: ServerResponse) => void proxyServer.emit('request', req, res),
+                },
+              }
+            : {}),
           bodyLimits: { '/api/names/import': MAX_IMPORT_BYTES },
-          largeBodyAllowed: config.adminToken === null ? () => false : ((check) => (req) => check(req.headers.authorization))(createBearerCheck(config.adminToken)),
-          onError: (err) => log.error({ err }, 'web request failed') });
+          largeBodyAllowed:
+            config.adminToken === null
+              ? () => false
+              : (
+                  (check) => (req) =>
+                    check(req.headers.authorization)
+                )(createBearerCheck(config.adminToken)),
+          onError: (err) => log.error({ err }, 'web request failed'),
+        });
         web = w;
         await new Promise<void>((resolve, reject) => {
           w.server.once('error', reject);

@@ -63,12 +63,20 @@ export function readImageStatus(dir: string = IMAGE_RUN_DIR): ImageStatus | null
   const sf = s !== null && typeof s.settingsFile === 'object' && s.settingsFile !== null ? (s.settingsFile as Json) : null;
   const settingsFile = sf === null ? null : { path: text(sf.path) ?? '', present: sf.present === true, applied: texts(sf.applied), errors: texts(sf.errors) };
   const d = dhcpFile.value;
-  const dhcp = d === null
-    ? null
-    : { mode: text(d.mode) ?? 'unknown', serving: d.serving === true, reason: text(d.reason) ?? '', checkedAt: text(d.checkedAt), otherServers: texts(d.otherServers) };
+  const dhcp =
+    d === null
+      ? null
+      : {
+          mode: text(d.mode) ?? 'unknown',
+          serving: d.serving === true,
+          reason: text(d.reason) ?? '',
+          checkedAt: text(d.checkedAt),
+          otherServers: texts(d.otherServers),
+        };
   if (s === null && d === null && unreadable === 0) return null;
   const problems: string[] = [];
-  if (settingsFile !== null && settingsFile.errors.length > 0) problems.push(`${settingsFile.errors.length} error${settingsFile.errors.length === 1 ? '' : 's'} in the settings file`);
+  if (settingsFile !== null && settingsFile.errors.length > 0)
+    problems.push(`${settingsFile.errors.length} error${settingsFile.errors.length === 1 ? '' : 's'} in the settings file`);
   if (dhcp?.mode === 'error') problems.push(`DHCP server: ${dhcp.reason}`);
   if (unreadable > 0) problems.push('a status file is unreadable');
   const dhcpWords = dhcp === null ? 'DHCP guard not running' : dhcp.serving ? 'serving DHCP' : `DHCP server ${dhcp.mode}`;

@@ -41,7 +41,9 @@ async function run(argv: readonly string[]): Promise<void> {
     try {
       await storage.names.open();
       const names = await storage.names.repair();
-      process.stdout.write(`${JSON.stringify({ repair: names.state === 'ok' ? 'ok' : 'failed', dataDir: loaded.config.dataDir, names: { ...names, count: storage.names.count() }, dht: storage.dhtHealth() }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ repair: names.state === 'ok' ? 'ok' : 'failed', dataDir: loaded.config.dataDir, names: { ...names, count: storage.names.count() }, dht: storage.dhtHealth() }, null, 2)}\n`,
+      );
       process.exitCode = names.state === 'ok' ? 0 : 1;
     } finally {
       await storage.close();
@@ -73,7 +75,14 @@ async function run(argv: readonly string[]): Promise<void> {
 
   const { adminToken, siteKey, turn, ...shown } = config;
   logger.info(
-    { version: VERSION, configFile, ...shown, turn: turn.map((t) => `turn://${t.username}@${t.host}:${t.port}`), adminToken: adminToken === null ? 'off' : 'set', siteKey: siteKey === null ? 'off' : 'set' },
+    {
+      version: VERSION,
+      configFile,
+      ...shown,
+      turn: turn.map((t) => `turn://${t.username}@${t.host}:${t.port}`),
+      adminToken: adminToken === null ? 'off' : 'set',
+      siteKey: siteKey === null ? 'off' : 'set',
+    },
     'lanbox starting',
   );
   const appliance: Appliance = createAppliance(config, { logger });
@@ -91,10 +100,13 @@ async function run(argv: readonly string[]): Promise<void> {
       .stopping('stopping')
       .then(() => starting.catch(() => undefined))
       .then(() => appliance.stop())
-      .then(() => {
-        logger.info('stopped cleanly');
-        process.exit(0);
-      }, (err: unknown) => fail(err, 'shutdown failed'));
+      .then(
+        () => {
+          logger.info('stopped cleanly');
+          process.exit(0);
+        },
+        (err: unknown) => fail(err, 'shutdown failed'),
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
@@ -112,7 +124,9 @@ async function run(argv: readonly string[]): Promise<void> {
   await notifier.ready(summary);
   if (notifier.enabled) {
     // Keep `systemctl status` current (node count); one spawn a minute is negligible.
-    const timer = setInterval(() => { if (!shuttingDown) void notifier.status(appliance.summary()); }, STATUS_INTERVAL_MS);
+    const timer = setInterval(() => {
+      if (!shuttingDown) void notifier.status(appliance.summary());
+    }, STATUS_INTERVAL_MS);
     timer.unref();
   }
 }

@@ -38,7 +38,14 @@ export async function selftest(logger: Logger): Promise<SelftestResult> {
     const status = (await res.json()) as Record<string, { state?: string; nodeId?: unknown }>;
     const states = Object.fromEntries(['dht', 'nameserver', 'push', 'proxy'].map((k) => [k, String(status[k]?.state)]));
     const nodeId = typeof status.dht?.nodeId === 'string' ? status.dht.nodeId : null;
-    const ok = res.status === 200 && nodeId !== null && /^[0-9a-f]{40}$/.test(nodeId) && states.dht === 'ok' && states.nameserver === 'ok' && states.push === 'ok' && states.proxy === 'ok';
+    const ok =
+      res.status === 200 &&
+      nodeId !== null &&
+      /^[0-9a-f]{40}$/.test(nodeId) &&
+      states.dht === 'ok' &&
+      states.nameserver === 'ok' &&
+      states.push === 'ok' &&
+      states.proxy === 'ok';
     return { ok, nodeId, states };
   } catch (err) {
     return { ok: false, nodeId: null, states: {}, error: err instanceof Error ? err.message : String(err) };

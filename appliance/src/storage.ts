@@ -59,7 +59,11 @@ export class StorageLockedError extends Error {
   }
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Moves an older single-database data dir (`db/` with sublevels `dht` and `nameserver`) into the
@@ -101,7 +105,14 @@ async function migrateLegacy(dataDir: string, names: DurableRegistry, dht: Strin
 async function openServiceStore(dataDir: string, name: string, log: Logger): Promise<{ db: StringLevel | null; health: ServiceStoreHealth }> {
   const health: ServiceStoreHealth = { state: 'ok', problem: null, damage: null, writeFailures: 0 };
   try {
-    const opened = await openLevelStore({ dir: join(dataDir, name), damagedDir: join(dataDir, 'damaged'), now: Date.now, verify: async (db) => { for await (const e of db.iterator()) void e; } });
+    const opened = await openLevelStore({
+      dir: join(dataDir, name),
+      damagedDir: join(dataDir, 'damaged'),
+      now: Date.now,
+      verify: async (db) => {
+        for await (const e of db.iterator()) void e;
+      },
+    });
     health.damage = opened.damage;
     if (opened.damage !== null) log.error({ damage: opened.damage, store: name }, 'a store was damaged');
     return { db: opened.db, health };
@@ -132,7 +143,12 @@ function proxyStore(db: StringLevel | null, health: ServiceStoreHealth): ProxyDb
   return {
     put: (key, value) => (db === null ? (memory.set(key, value), Promise.resolve()) : counted(() => db.put(key, value, { sync: true }))),
     del: (key) => (db === null ? (memory.delete(key), Promise.resolve()) : counted(() => db.del(key, { sync: true }))),
-    iterator: () => (db === null ? (async function* () { yield* memory.entries(); })() : db.iterator()),
+    iterator: () =>
+      db === null
+        ? (async function* () {
+            yield* memory.entries();
+          })()
+        : db.iterator(),
   };
 }
 

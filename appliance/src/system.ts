@@ -68,7 +68,9 @@ function hottestZone(sysRoot: string): { celsius: number; source: string } | nul
   const dir = join(sysRoot, 'class/thermal');
   let zones: string[];
   try {
-    zones = readdirSync(dir).filter((z) => /^thermal_zone\d+$/.test(z)).slice(0, MAX_ZONES);
+    zones = readdirSync(dir)
+      .filter((z) => /^thermal_zone\d+$/.test(z))
+      .slice(0, MAX_ZONES);
   } catch {
     return null;
   }

@@ -103,7 +103,11 @@ test('GET /api/status: one object per service with the numbers the contract name
   assert.ok(app.logs.some((l) => l.msg === 'stopped cleanly'));
   const order = app.logs.filter((l) => l.msg === 'service stopped').map((l) => l.service);
   assert.deepEqual(order, ['dns', 'turn', 'proxy', 'push', 'replication', 'nameserver', 'discovery', 'dht'], 'stopped in reverse start order');
-  assert.deepEqual([(body.dns as Record<string, unknown>).state, (body.dns as Record<string, unknown>).mode], ['disabled', 'off'], 'Jami DNS mode is off by default');
+  assert.deepEqual(
+    [(body.dns as Record<string, unknown>).state, (body.dns as Record<string, unknown>).mode],
+    ['disabled', 'off'],
+    'Jami DNS mode is off by default',
+  );
 });
 
 test('web port: security headers, CSP on the page, name server mounted, bounded bodies, JSON 404', async () => {
@@ -156,9 +160,13 @@ test('a second appliance on the same data dir exits 1 and the first keeps servin
   const first = await start({ dataDir: dir });
   const { args } = await loopbackArgs(dir);
   const second = spawnAppliance(args);
-  cleanups.push(() => { if (second.exitCode === null) second.kill('SIGKILL'); });
+  cleanups.push(() => {
+    if (second.exitCode === null) second.kill('SIGKILL');
+  });
   let out = '';
-  second.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  second.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
   assert.equal(await exitOf(second), 1);
   assert.match(out, /in use by another process/);
   assert.equal((await getJson(`${first.base}/api/status`)).status, 200);
@@ -173,9 +181,13 @@ test('a web port already in use is an unexpected failure: exit 1', async () => {
   const dir = await dataDir();
   const { args } = await loopbackArgs(dir);
   const proc = spawnAppliance([...args, '--web-port', String(port)]);
-  cleanups.push(() => { if (proc.exitCode === null) proc.kill('SIGKILL'); });
+  cleanups.push(() => {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+  });
   let out = '';
-  proc.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
   assert.equal(await exitOf(proc), 1);
   assert.match(out, /EADDRINUSE/);
   assert.match(out, /storage flushed and closed/, 'what had started is stopped again');
@@ -207,7 +219,11 @@ test('operator routes with --admin-token: registry export needs the token', asyn
   const ok = await fetch(`${app.base}/api/names/export`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(ok.status, 200);
   const exported = (await ok.json()) as Record<string, unknown>;
-  const imported = await fetch(`${app.base}/api/names/import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(exported) });
+  const imported = await fetch(`${app.base}/api/names/import`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(exported),
+  });
   assert.equal(imported.status, 200, await imported.clone().text());
   const del = await fetch(`${app.base}/name/nobody-here`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
   assert.equal(del.status, 404, 'the name server removes names with the same token (none registered here)');

@@ -18,8 +18,14 @@ export function launchBrowser(userDataDir: string, executablePath = CHROMIUM): P
     viewport: { width: 1280, height: 900 },
     // As root: no sandbox; and nothing that would reach out of the test (updates, sync, QUIC).
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
     ],
   });
 }

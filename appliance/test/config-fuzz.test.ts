@@ -90,15 +90,49 @@ const KEYS = FIELDS.map((f) => f.key);
 
 /** Values that are valid for some field and invalid for others, plus near misses. */
 const plausible = fc.constantFrom(
-  '0', '1', '4222', '65535', '65536', '-1', '1e3', '0x10', '007', '9999999', '', ' ', 'box', 'local', 'debug',
-  'silent', 'LOCAL', '::1', '10.0.0.1', '256.1.1.1', 'fe80::1%eth0', 'host.lan', 'host:0', 'host:1:2', '[fd00::1]:4222',
-  '[::1', '[::1]x', 'turn://a:b@h', 'turn://a:b@h:3479', 'turn://a:%zz@h', 'turn://:@h', 'turn://a:b@[::1]:1',
-  '0123456789abcdef', 'short', 'null', 'true', '__proto__', 'constructor', '/tmp', 'a\u0000b',
+  '0',
+  '1',
+  '4222',
+  '65535',
+  '65536',
+  '-1',
+  '1e3',
+  '0x10',
+  '007',
+  '9999999',
+  '',
+  ' ',
+  'box',
+  'local',
+  'debug',
+  'silent',
+  'LOCAL',
+  '::1',
+  '10.0.0.1',
+  '256.1.1.1',
+  'fe80::1%eth0',
+  'host.lan',
+  'host:0',
+  'host:1:2',
+  '[fd00::1]:4222',
+  '[::1',
+  '[::1]x',
+  'turn://a:b@h',
+  'turn://a:b@h:3479',
+  'turn://a:%zz@h',
+  'turn://:@h',
+  'turn://a:b@[::1]:1',
+  '0123456789abcdef',
+  'short',
+  'null',
+  'true',
+  '__proto__',
+  'constructor',
+  '/tmp',
+  'a\u0000b',
 );
 /** Huge values: far over every length bound the parser has. */
-const huge = fc
-  .tuple(fc.constantFrom('x', '9', ':', '[', '%', 'é', '\u{1F600}'), fc.integer({ min: 300, max: 400_000 }))
-  .map(([unit, n]) => unit.repeat(n));
+const huge = fc.tuple(fc.constantFrom('x', '9', ':', '[', '%', 'é', '\u{1F600}'), fc.integer({ min: 300, max: 400_000 })).map(([unit, n]) => unit.repeat(n));
 const value = fc.oneof(
   { arbitrary: plausible, weight: 4 },
   { arbitrary: fc.string({ maxLength: 40 }), weight: 2 },
@@ -168,11 +202,18 @@ const fileText = fc.oneof(
 test('random config files (with random flags): never a throw or a hang, a valid config or listed errors', { timeout: HANG_TIMEOUT_MS }, (t) => {
   const kinds = new Map<string, number>();
   fc.assert(
-    fc.property(fileText, fc.array(argToken.filter((a) => !/^(--help|-h|--version|--selftest)$/.test(a)), { maxLength: 4 }), (text, args) => {
-      writeFileSync(configPath, text);
-      const kind = check(['--config', configPath, ...args]).kind;
-      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-    }),
+    fc.property(
+      fileText,
+      fc.array(
+        argToken.filter((a) => !/^(--help|-h|--version|--selftest)$/.test(a)),
+        { maxLength: 4 },
+      ),
+      (text, args) => {
+        writeFileSync(configPath, text);
+        const kind = check(['--config', configPath, ...args]).kind;
+        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      },
+    ),
     { numRuns: RUNS, seed: SEED },
   );
   t.diagnostic(`outcomes: ${JSON.stringify(Object.fromEntries(kinds))}`);

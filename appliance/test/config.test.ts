@@ -10,7 +10,9 @@ import { parseHostPort, parseTurnUrl } from '../src/config/values.js';
 import { exitOf, spawnAppliance, tempDir } from './helpers.js';
 
 const dirs: Array<{ remove: () => Promise<void> }> = [];
-after(async () => { for (const d of dirs) await d.remove(); });
+after(async () => {
+  for (const d of dirs) await d.remove();
+});
 
 function configOf(argv: string[]) {
   const r = loadConfig(argv);
@@ -46,14 +48,38 @@ test('profile box: port 80, proxy port 8080, /var/lib/lanbox; flags still win', 
 
 test('every flag of the contract is accepted, including repeatable and --flag=value forms', () => {
   const c = configOf([
-    '--data-dir', '/tmp/x', '--dht-port', '5000', '--web-port=9000', '--proxy-port', '9001', '--bind', '::1',
-    '--bootstrap', '10.0.0.2:4223', '--bootstrap', '[fd00::1]', '--no-discovery', '--no-proxy', '--no-nameserver',
-    '--no-rate-limit', '--turn', 'turn://alice:p%40ss@10.0.0.1:3479', '--turn', 'turn://bob:x@turn.lan',
-    '--log-level', 'debug', '--admin-token', '0123456789abcdef',
+    '--data-dir',
+    '/tmp/x',
+    '--dht-port',
+    '5000',
+    '--web-port=9000',
+    '--proxy-port',
+    '9001',
+    '--bind',
+    '::1',
+    '--bootstrap',
+    '10.0.0.2:4223',
+    '--bootstrap',
+    '[fd00::1]',
+    '--no-discovery',
+    '--no-proxy',
+    '--no-nameserver',
+    '--no-rate-limit',
+    '--turn',
+    'turn://alice:p%40ss@10.0.0.1:3479',
+    '--turn',
+    'turn://bob:x@turn.lan',
+    '--log-level',
+    'debug',
+    '--admin-token',
+    '0123456789abcdef',
   ]);
   assert.equal(c.dataDir, '/tmp/x');
   assert.deepEqual([c.dhtPort, c.webPort, c.proxyPort, c.bind], [5000, 9000, 9001, '::1']);
-  assert.deepEqual(c.bootstrap, [{ host: '10.0.0.2', port: 4223 }, { host: 'fd00::1', port: 4222 }]);
+  assert.deepEqual(c.bootstrap, [
+    { host: '10.0.0.2', port: 4223 },
+    { host: 'fd00::1', port: 4222 },
+  ]);
   assert.deepEqual([c.discovery, c.proxy, c.nameserver, c.rateLimit], [false, false, false, false]);
   assert.deepEqual(c.turn, [
     { username: 'alice', password: 'p@ss', host: '10.0.0.1', port: 3479 },
@@ -65,11 +91,40 @@ test('every flag of the contract is accepted, including repeatable and --flag=va
 
 test('every error is reported at once, in one pass', () => {
   const errors = errorsOf([
-    '--dht-port', 'x', '--bogus', '--bootstrap', 'a:b:c', '--turn', 'turn://u:secret@h:99999', '--web-port=80',
-    '--proxy-port', '80', '--log-level', 'loud', '--bind', 'nope', '--admin-token', 'short', '--data-dir',
+    '--dht-port',
+    'x',
+    '--bogus',
+    '--bootstrap',
+    'a:b:c',
+    '--turn',
+    'turn://u:secret@h:99999',
+    '--web-port=80',
+    '--proxy-port',
+    '80',
+    '--log-level',
+    'loud',
+    '--bind',
+    'nope',
+    '--admin-token',
+    'short',
+    '--data-dir',
   ]);
-  const expect = ['--bogus', '--dht-port', '--bootstrap[0]', '--turn[0]', '--log-level', '--bind', '--admin-token', '--data-dir: missing value', '--web-port and --proxy-port'];
-  for (const e of expect) assert.ok(errors.some((x) => x.startsWith(e)), `missing error for ${e} in ${JSON.stringify(errors)}`);
+  const expect = [
+    '--bogus',
+    '--dht-port',
+    '--bootstrap[0]',
+    '--turn[0]',
+    '--log-level',
+    '--bind',
+    '--admin-token',
+    '--data-dir: missing value',
+    '--web-port and --proxy-port',
+  ];
+  for (const e of expect)
+    assert.ok(
+      errors.some((x) => x.startsWith(e)),
+      `missing error for ${e} in ${JSON.stringify(errors)}`,
+    );
   assert.equal(errors.length, expect.length, JSON.stringify(errors));
   assert.ok(!errors.join('\n').includes('secret'), 'TURN passwords are not echoed');
 });
@@ -87,7 +142,10 @@ test('config file: values apply, flags override them, bad keys and types are all
   await writeFile(bad, JSON.stringify({ dhtPort: '4222', webport: 80, bootstrap: 'x:1', discovery: 'no', turn: [1] }));
   const errors = errorsOf(['--config', bad]);
   for (const e of ['unknown key "webport"', '"dhtPort"', '"bootstrap": must be a list', '"discovery"', '"turn"[0]']) {
-    assert.ok(errors.some((x) => x.includes(e)), `missing ${e} in ${JSON.stringify(errors)}`);
+    assert.ok(
+      errors.some((x) => x.includes(e)),
+      `missing ${e} in ${JSON.stringify(errors)}`,
+    );
   }
   assert.equal(errors.length, 5);
 
@@ -129,13 +187,16 @@ test('HOST:PORT and turn:// parsers: accepted and refused forms', () => {
   assert.deepEqual(parseHostPort('box.lan', 4222), { ok: true, value: { host: 'box.lan', port: 4222 } });
   for (const bad of ['', 'h:0', 'h:65536', '[::1', '[::1]x', 'a b:1', 'h:-1', 7, null]) assert.equal(parseHostPort(bad, 4222).ok, false, String(bad));
   assert.equal(parseTurnUrl('turn://ring:ring@[fd00::2]:3478').ok, true);
-  for (const bad of ['turns://a:b@h', 'turn://a@h', 'turn://:b@h', 'turn://a:@h', 'turn://a:b@h/path', 'http://a:b@h']) assert.equal(parseTurnUrl(bad).ok, false, bad);
+  for (const bad of ['turns://a:b@h', 'turn://a@h', 'turn://:b@h', 'turn://a:@h', 'turn://a:b@h/path', 'http://a:b@h'])
+    assert.equal(parseTurnUrl(bad).ok, false, bad);
 });
 
 test('the CLI exits 2 and lists every error on stderr', async () => {
   const proc = spawnAppliance(['--dht-port', '70000', '--frobnicate', '--log-level', 'chatty']);
   let err = '';
-  proc.stderr?.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
   const code = await exitOf(proc);
   assert.equal(code, 2, err);
   assert.match(err, /3 configuration errors/);
@@ -147,7 +208,9 @@ test('the CLI exits 2 and lists every error on stderr', async () => {
 test('the CLI prints --help and exits 0', async () => {
   const proc = spawnAppliance(['--help']);
   let out = '';
-  proc.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
   assert.equal(await exitOf(proc), 0);
   assert.match(out, /--bootstrap HOST:PORT/);
 });

@@ -98,7 +98,14 @@ export function probeOnce(port: number, path: string, from: string, timeoutMs: n
 }
 
 /** `count` requests, one every `intervalMs`, each waited for (bounded by `timeoutMs`). */
-export async function probe(port: number, paths: readonly string[], from: string, count: number, intervalMs: number, timeoutMs: number): Promise<ProbeResult[]> {
+export async function probe(
+  port: number,
+  paths: readonly string[],
+  from: string,
+  count: number,
+  intervalMs: number,
+  timeoutMs: number,
+): Promise<ProbeResult[]> {
   const results: ProbeResult[] = [];
   for (let i = 0; i < count; i++) {
     const t = performance.now();

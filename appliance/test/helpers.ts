@@ -76,14 +76,21 @@ export async function loopbackArgs(dataDir: string): Promise<{ args: string[]; w
     webPort,
     dhtPort,
     args: [
-      '--data-dir', dataDir,
-      '--dht-port', String(dhtPort),
-      '--web-port', String(webPort),
-      '--proxy-port', String(proxyPort),
-      '--push-port', String(pushPort),
-      '--bind', '127.0.0.1',
+      '--data-dir',
+      dataDir,
+      '--dht-port',
+      String(dhtPort),
+      '--web-port',
+      String(webPort),
+      '--proxy-port',
+      String(proxyPort),
+      '--push-port',
+      String(pushPort),
+      '--bind',
+      '127.0.0.1',
       '--no-discovery',
-      '--turn', `turn://ring:ring@127.0.0.1:${turnPort}`,
+      '--turn',
+      `turn://ring:ring@127.0.0.1:${turnPort}`,
     ],
   };
 }
@@ -120,10 +127,15 @@ export async function startAppliance(opts: StartOptions): Promise<RunningApplian
   const logs: Array<Record<string, unknown>> = [];
   let err = '';
   let buf = '';
-  proc.stderr?.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
   const exited = exitOf(proc);
   const ready = new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`appliance not ready after ${opts.readyTimeoutMs ?? 30000} ms\n${err}\n${JSON.stringify(logs)}`)), opts.readyTimeoutMs ?? 30000);
+    const timer = setTimeout(
+      () => rej(new Error(`appliance not ready after ${opts.readyTimeoutMs ?? 30000} ms\n${err}\n${JSON.stringify(logs)}`)),
+      opts.readyTimeoutMs ?? 30000,
+    );
     proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
       buf += d;
       let nl: number;
@@ -131,12 +143,22 @@ export async function startAppliance(opts: StartOptions): Promise<RunningApplian
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         let entry: Record<string, unknown>;
-        try { entry = JSON.parse(line) as Record<string, unknown>; } catch { entry = { raw: line }; }
+        try {
+          entry = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          entry = { raw: line };
+        }
         logs.push(entry);
-        if (typeof entry.msg === 'string' && entry.msg.startsWith('ready:')) { clearTimeout(timer); res(); }
+        if (typeof entry.msg === 'string' && entry.msg.startsWith('ready:')) {
+          clearTimeout(timer);
+          res();
+        }
       }
     });
-    void exited.then((code) => { clearTimeout(timer); rej(new Error(`appliance exited (${code}) before ready\n${err}\n${JSON.stringify(logs)}`)); });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      rej(new Error(`appliance exited (${code}) before ready\n${err}\n${JSON.stringify(logs)}`));
+    });
   });
   await ready;
   return {

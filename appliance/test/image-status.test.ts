@@ -25,14 +25,31 @@ test('off the image (no files) there is no block', async () => {
 
 test('settings errors and a refused DHCP server are reported with their reasons', async () => {
   const dir = await dirWith({
-    'box-status.json': JSON.stringify({ settingsFile: { path: '/boot/firmware/lanbox.txt', present: true, applied: ['ssh_key'], errors: ['line 2: unknown setting "x"'] }, hostname: 'lanbox', address: 'DHCP, link-local fallback', ssh: 'on (1 key)' }),
-    'dhcp-status.json': JSON.stringify({ mode: 'refused', serving: false, reason: 'not serving: another DHCP server answers on eth0 (10.0.0.1)', checkedAt: '2026-01-01T00:00:00.000Z', otherServers: ['10.0.0.1'] }),
+    'box-status.json': JSON.stringify({
+      settingsFile: { path: '/boot/firmware/lanbox.txt', present: true, applied: ['ssh_key'], errors: ['line 2: unknown setting "x"'] },
+      hostname: 'lanbox',
+      address: 'DHCP, link-local fallback',
+      ssh: 'on (1 key)',
+    }),
+    'dhcp-status.json': JSON.stringify({
+      mode: 'refused',
+      serving: false,
+      reason: 'not serving: another DHCP server answers on eth0 (10.0.0.1)',
+      checkedAt: '2026-01-01T00:00:00.000Z',
+      otherServers: ['10.0.0.1'],
+    }),
   });
   const s = readImageStatus(dir)!;
   assert.equal(s.state, 'degraded');
   assert.match(s.summary, /1 error in the settings file; DHCP server refused/);
   assert.deepEqual(s.settingsFile?.errors, ['line 2: unknown setting "x"']);
-  assert.deepEqual(s.dhcp, { mode: 'refused', serving: false, reason: 'not serving: another DHCP server answers on eth0 (10.0.0.1)', checkedAt: '2026-01-01T00:00:00.000Z', otherServers: ['10.0.0.1'] });
+  assert.deepEqual(s.dhcp, {
+    mode: 'refused',
+    serving: false,
+    reason: 'not serving: another DHCP server answers on eth0 (10.0.0.1)',
+    checkedAt: '2026-01-01T00:00:00.000Z',
+    otherServers: ['10.0.0.1'],
+  });
   assert.equal(s.ssh, 'on (1 key)');
   await rm(dir, { recursive: true });
 });

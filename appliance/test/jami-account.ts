@@ -27,7 +27,14 @@ export function registrationBody(account: Account, name: string): string {
 }
 
 /** One request from a chosen loopback source address; resolves with the status, or 0 and the error if the exchange broke. */
-export function requestFrom(port: number, method: string, path: string, from: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; error?: string }> {
+export function requestFrom(
+  port: number,
+  method: string,
+  path: string,
+  from: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; error?: string }> {
   return new Promise((resolve) => {
     const req = request(
       {
@@ -37,7 +44,12 @@ export function requestFrom(port: number, method: string, path: string, from: st
         path,
         localAddress: from,
         timeout: 30_000,
-        headers: { Connection: 'close', 'Content-Type': 'application/json', ...(body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) }), ...headers },
+        headers: {
+          Connection: 'close',
+          'Content-Type': 'application/json',
+          ...(body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) }),
+          ...headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -24,7 +24,17 @@ test('names follow the JSON path, with units; types follow the rules', async () 
       slowStreamsDropped: 0,
     },
     push: { state: 'ok', summary: 'fine', url: 'http://10.0.0.1:8080', topics: 1, published: 7, delivered: 6, cachedBytes: 100 },
-    turn: { state: 'down', summary: 'x', servers: [{ url: 'turn://u@h:3478', lastCheckedAt: 1_700_000_000_000, history: { ok: 1, degraded: 2, down: 3, windowMs: 86_400_000, recent: [{ at: 1, state: 'ok' }] } }] },
+    turn: {
+      state: 'down',
+      summary: 'x',
+      servers: [
+        {
+          url: 'turn://u@h:3478',
+          lastCheckedAt: 1_700_000_000_000,
+          history: { ok: 1, degraded: 2, down: 3, windowMs: 86_400_000, recent: [{ at: 1, state: 'ok' }] },
+        },
+      ],
+    },
     clients: { turn: { username: 'ring', password: 'secret' } },
   });
   const t = types(text);

@@ -36,7 +36,11 @@ test('ready, status and stopping send exactly these datagrams', async () => {
 test('WATCHDOG=1 every WATCHDOG_USEC/2 after ready, none after stopping', async () => {
   sock.messages.length = 0;
   const clock = createManualClock(0);
-  const n = createSystemdNotifier({ env: { ...process.env, NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: '400000', WATCHDOG_PID: String(process.pid) }, logger, scheduler: clock });
+  const n = createSystemdNotifier({
+    env: { ...process.env, NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: '400000', WATCHDOG_PID: String(process.pid) },
+    logger,
+    scheduler: clock,
+  });
   assert.equal(n.watchdogMs, 400);
   await n.ready('up');
   const pings = () => sock.messages.filter((m) => m === 'WATCHDOG=1').length;
@@ -66,7 +70,11 @@ test('a watchdog meant for another pid is not pinged', () => {
 
 test('without NOTIFY_SOCKET nothing is spawned', async () => {
   const seen: object[] = [];
-  const n = createSystemdNotifier({ env: { WATCHDOG_USEC: '1000' }, command: '/nonexistent/systemd-notify', logger: { warn: (o) => seen.push(o), debug: () => {} } });
+  const n = createSystemdNotifier({
+    env: { WATCHDOG_USEC: '1000' },
+    command: '/nonexistent/systemd-notify',
+    logger: { warn: (o) => seen.push(o), debug: () => {} },
+  });
   assert.equal(n.enabled, false);
   assert.equal(n.watchdogMs, null);
   await n.ready('x');
@@ -76,7 +84,11 @@ test('without NOTIFY_SOCKET nothing is spawned', async () => {
 
 test('a missing systemd-notify command is logged, not thrown', async () => {
   const seen: object[] = [];
-  const n = createSystemdNotifier({ env: { NOTIFY_SOCKET: sock.path }, command: '/nonexistent/systemd-notify', logger: { warn: (o) => seen.push(o), debug: () => {} } });
+  const n = createSystemdNotifier({
+    env: { NOTIFY_SOCKET: sock.path },
+    command: '/nonexistent/systemd-notify',
+    logger: { warn: (o) => seen.push(o), debug: () => {} },
+  });
   await n.ready('x');
   assert.equal(seen.length, 1);
 });

@@ -17,7 +17,13 @@ function lanboxCommandLines(): string[][] {
   for (const block of shellBlocks) {
     for (const line of block.split('\n')) {
       const m = /(?:lanbox\.mjs|src\/main\.ts)((?:\s+[^\s#]+)*)/.exec(line);
-      if (m) lines.push((m[1] ?? '').trim().split(/\s+/).filter((a) => a !== ''));
+      if (m)
+        lines.push(
+          (m[1] ?? '')
+            .trim()
+            .split(/\s+/)
+            .filter((a) => a !== ''),
+        );
     }
   }
   return lines;

@@ -29,10 +29,14 @@ test('a bootstrap entry given as { host: "::1", port } joins that node; before s
     const st = dht.status();
     assert.ok('ports' in st);
     assert.equal(boundDhtPort(st), st.ports.udp6);
-    await waitFor('the box to hold the bootstrap node as good', () => {
-      const s = dht.status();
-      return 'nodes' in s && s.nodes.ipv6.good === 1 ? true : undefined;
-    }, 20_000);
+    await waitFor(
+      'the box to hold the bootstrap node as good',
+      () => {
+        const s = dht.status();
+        return 'nodes' in s && s.nodes.ipv6.good === 1 ? true : undefined;
+      },
+      20_000,
+    );
     assert.equal(dht.status().state, 'ok');
   } finally {
     await dht.stop();

@@ -89,7 +89,9 @@ export async function createSite(boxes: number, subnet = '198.19.15'): Promise<S
       hosts[i] = { ...host, mgmt: `10.99.${i}.2`, clientAddress: `10.99.${i}.1` };
     }
     const client = hosts[0] as SiteHost;
-    const h = spawn('ip', ['netns', 'exec', client.ns, process.execPath, join(import.meta.dirname, 'fixtures', 'ns-fetch.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const h = spawn('ip', ['netns', 'exec', client.ns, process.execPath, join(import.meta.dirname, 'fixtures', 'ns-fetch.mjs')], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     helper = h;
     const waiting = new Map<number, (a: { status?: number; body?: string; error?: string }) => void>();
     let buf = '';

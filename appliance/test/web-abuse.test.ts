@@ -99,7 +99,11 @@ test('bodies: an unauthenticated import is refused before its body is read; chun
   for (const args of [[], ['--admin-token', 'test-token-0123456789']]) {
     const app = await start(args);
     const declared = 64 * 1024 * 1024;
-    const up = await bigUpload(app.webPort, `POST /api/names/import HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`, 8 * 1024 * 1024);
+    const up = await bigUpload(
+      app.webPort,
+      `POST /api/names/import HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`,
+      8 * 1024 * 1024,
+    );
     assert.ok(up.status === 413 || up.status === 401, `an unauthenticated 64 MiB import got ${up.status}`);
     assert.ok(up.sent < 8 * 1024 * 1024, `the box read ${up.sent} bytes before answering`);
     const chunked = await bigUpload(app.webPort, 'GET /api/status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', 8 * 1024 * 1024);

@@ -127,18 +127,33 @@ export async function startBox(options: BoxOptions): Promise<Box> {
       teardown,
     });
     const c = coturn;
-    await waitFor(`coturn on ${host.name} to listen on ${turnPort}`, async () => {
-      if (!c.running()) throw new Error(`coturn exited: ${c.tail().slice(-2000)}`);
-      const out = await host.run('ss', ['-Htln', `sport = :${turnPort}`]);
-      return out.trim() !== '' ? true : undefined;
-    }, { timeoutMs: 20_000 });
+    await waitFor(
+      `coturn on ${host.name} to listen on ${turnPort}`,
+      async () => {
+        if (!c.running()) throw new Error(`coturn exited: ${c.tail().slice(-2000)}`);
+        const out = await host.run('ss', ['-Htln', `sport = :${turnPort}`]);
+        return out.trim() !== '' ? true : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
   }
 
-  const flags = ['--data-dir', join(dir, 'data'), '--dht-port', String(dhtPort), '--web-port', String(webPort), '--log-level', 'debug', ...(options.flags ?? [])];
+  const flags = [
+    '--data-dir',
+    join(dir, 'data'),
+    '--dht-port',
+    String(dhtPort),
+    '--web-port',
+    String(webPort),
+    '--log-level',
+    'debug',
+    ...(options.flags ?? []),
+  ];
   const nodeArgs = options.nodeArgs ?? [];
-  const node = options.run === 'source'
-    ? [process.execPath, ...nodeArgs, '--conditions=lanbox-source', '--import', 'tsx', join(APPLIANCE_DIR, 'src/main.ts')]
-    : [process.execPath, ...nodeArgs, await buildBundle()];
+  const node =
+    options.run === 'source'
+      ? [process.execPath, ...nodeArgs, '--conditions=lanbox-source', '--import', 'tsx', join(APPLIANCE_DIR, 'src/main.ts')]
+      : [process.execPath, ...nodeArgs, await buildBundle()];
   const appliance = startTracked(host.wrap[0]!, [...host.wrap.slice(1), ...node, ...flags], {
     label: `lanbox on ${host.name}`,
     logFile: join(dir, 'lanbox.log'),
@@ -154,10 +169,14 @@ export async function startBox(options: BoxOptions): Promise<Box> {
     if (r.status !== 200) throw new Error(`/api/status answered ${r.status}`);
     return JSON.parse(r.body) as BoxStatus;
   };
-  await waitFor(`lanbox on ${host.name} to answer /api/status`, async () => {
-    if (!appliance.running()) throw new Error(`lanbox exited: ${appliance.tail().slice(-2000)}`);
-    return status();
-  }, { timeoutMs: options.readyTimeoutMs ?? 60_000, intervalMs: 500 });
+  await waitFor(
+    `lanbox on ${host.name} to answer /api/status`,
+    async () => {
+      if (!appliance.running()) throw new Error(`lanbox exited: ${appliance.tail().slice(-2000)}`);
+      return status();
+    },
+    { timeoutMs: options.readyTimeoutMs ?? 60_000, intervalMs: 500 },
+  );
 
   return {
     host,

@@ -29,7 +29,11 @@ export interface BusClient {
    * Resolves with the first signal (at index >= since) named `member` whose body satisfies
    * `match`. Bounded by `timeoutMs`.
    */
-  waitSignal(member: string, match: (body: readonly unknown[]) => boolean, options: { since?: number; timeoutMs: number; what?: string }): Promise<SignalRecord>;
+  waitSignal(
+    member: string,
+    match: (body: readonly unknown[]) => boolean,
+    options: { since?: number; timeoutMs: number; what?: string },
+  ): Promise<SignalRecord>;
   /** Subscribes to every signal of this interface (AddMatch on the bus). */
   watch(iface: string): Promise<void>;
   /** Is this well-known name owned on the bus? */

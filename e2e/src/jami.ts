@@ -99,7 +99,11 @@ export interface JamiDevice {
   /** Index of the next signal (take it before acting; pass it as `since` when waiting). */
   mark(): number;
   /** Waits for a ConfigurationManager signal whose body matches. */
-  waitSignal(member: string, match: (body: readonly unknown[]) => boolean, options: { since?: number; timeoutMs: number; what?: string }): Promise<SignalRecord>;
+  waitSignal(
+    member: string,
+    match: (body: readonly unknown[]) => boolean,
+    options: { since?: number; timeoutMs: number; what?: string },
+  ): Promise<SignalRecord>;
 
   /** addAccount(details) → account id. */
   addAccount(details: Details): Promise<string>;
@@ -179,10 +183,14 @@ export async function startJamiDevice(options: DeviceOptions): Promise<JamiDevic
     logFile: join(dir, 'dbus-daemon.log'),
     teardown,
   });
-  await waitFor(`the bus socket of ${name}`, () => {
-    if (!dbusDaemon.running()) throw new Error(`dbus-daemon exited: ${dbusDaemon.tail()}`);
-    return existsSync(socket) ? true : undefined;
-  }, { timeoutMs: 10_000, intervalMs: 50 });
+  await waitFor(
+    `the bus socket of ${name}`,
+    () => {
+      if (!dbusDaemon.running()) throw new Error(`dbus-daemon exited: ${dbusDaemon.tail()}`);
+      return existsSync(socket) ? true : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 50 },
+  );
   const bus = await connectBus(address);
   teardown.add(`disconnect from the bus of ${name}`, () => bus.disconnect());
   await bus.watch(CONFIG_IFACE);
@@ -204,10 +212,14 @@ export async function startJamiDevice(options: DeviceOptions): Promise<JamiDevic
     teardown,
     tailBytes: 256 * 1024,
   });
-  await waitFor(`jamid of ${name} to own ${SERVICE} on its bus`, async () => {
-    if (!jamid.running()) throw new Error(`jamid exited: ${jamid.tail().slice(-3000)}`);
-    return (await bus.nameHasOwner(SERVICE)) ? true : undefined;
-  }, { timeoutMs: options.startTimeoutMs ?? 30_000, intervalMs: 200 });
+  await waitFor(
+    `jamid of ${name} to own ${SERVICE} on its bus`,
+    async () => {
+      if (!jamid.running()) throw new Error(`jamid exited: ${jamid.tail().slice(-3000)}`);
+      return (await bus.nameHasOwner(SERVICE)) ? true : undefined;
+    },
+    { timeoutMs: options.startTimeoutMs ?? 30_000, intervalMs: 200 },
+  );
 
   const call = (member: string, signature: string, body: unknown[]): Promise<unknown[]> =>
     bus.call(SERVICE, CONFIG_PATH, CONFIG_IFACE, member, signature, body);
@@ -247,19 +259,27 @@ export async function startJamiDevice(options: DeviceOptions): Promise<JamiDevic
     volatileDetails,
     accountUri(accountId) {
       // Empty until jamid has generated the account's keys (a second or so after addAccount).
-      return waitFor(`the Jami ID of account ${accountId} on ${name}`, async () => {
-        const id = ((await accountDetails(accountId))['Account.username'] ?? '').replace(/^ring:/, '');
-        return /^[0-9a-f]{40}$/.test(id) ? id : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 250 });
+      return waitFor(
+        `the Jami ID of account ${accountId} on ${name}`,
+        async () => {
+          const id = ((await accountDetails(accountId))['Account.username'] ?? '').replace(/^ring:/, '');
+          return /^[0-9a-f]{40}$/.test(id) ? id : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
     },
     async waitRegistered(accountId, timeoutMs) {
       let last = '';
-      await waitFor(`account ${accountId} of ${name} to be REGISTERED on the DHT`, async () => {
-        if (!jamid.running()) throw new Error(`jamid exited: ${jamid.tail().slice(-3000)}`);
-        last = (await volatileDetails(accountId))['Account.registrationStatus'] ?? '';
-        if (last === 'ERROR_GENERIC' || last === 'ERROR_NETWORK') throw new Error(`registration status ${last}`);
-        return last === 'REGISTERED' ? true : undefined;
-      }, { timeoutMs, intervalMs: 500 }).catch((e: Error) => {
+      await waitFor(
+        `account ${accountId} of ${name} to be REGISTERED on the DHT`,
+        async () => {
+          if (!jamid.running()) throw new Error(`jamid exited: ${jamid.tail().slice(-3000)}`);
+          last = (await volatileDetails(accountId))['Account.registrationStatus'] ?? '';
+          if (last === 'ERROR_GENERIC' || last === 'ERROR_NETWORK') throw new Error(`registration status ${last}`);
+          return last === 'REGISTERED' ? true : undefined;
+        },
+        { timeoutMs, intervalMs: 500 },
+      ).catch((e: Error) => {
         throw new Error(`${e.message} (last status ${last || 'none'})`);
       });
     },
@@ -282,11 +302,15 @@ export async function startJamiDevice(options: DeviceOptions): Promise<JamiDevic
       await call('sendTrustRequest', 'ssay', [accountId, uri, Buffer.from(payload)]);
     },
     async waitConversationRequest(accountId, fromUri, o) {
-      const s = await waitSignal('conversationRequestReceived', (b) => {
-        if (b[0] !== accountId) return false;
-        const meta = (b[2] ?? {}) as Details;
-        return fromUri === undefined || meta.from === fromUri;
-      }, { ...o, what: `a conversation request${fromUri ? ` from ${fromUri}` : ''} on ${name}` });
+      const s = await waitSignal(
+        'conversationRequestReceived',
+        (b) => {
+          if (b[0] !== accountId) return false;
+          const meta = (b[2] ?? {}) as Details;
+          return fromUri === undefined || meta.from === fromUri;
+        },
+        { ...o, what: `a conversation request${fromUri ? ` from ${fromUri}` : ''} on ${name}` },
+      );
       return asString(s.body[1]);
     },
     async acceptConversationRequest(accountId, conversationId) {
@@ -307,10 +331,14 @@ export async function startJamiDevice(options: DeviceOptions): Promise<JamiDevic
       await call('sendMessage', 'ssssi', [accountId, conversationId, text, '', 0]);
     },
     async waitSwarmMessage(accountId, conversationId, text, o) {
-      const s = await waitSignal('messageReceived', (b) => {
-        const m = (b[2] ?? {}) as Details;
-        return b[0] === accountId && b[1] === conversationId && m.type === 'text/plain' && m.body === text;
-      }, { ...o, what: `swarm message "${text}" on ${name}` });
+      const s = await waitSignal(
+        'messageReceived',
+        (b) => {
+          const m = (b[2] ?? {}) as Details;
+          return b[0] === accountId && b[1] === conversationId && m.type === 'text/plain' && m.body === text;
+        },
+        { ...o, what: `swarm message "${text}" on ${name}` },
+      );
       return s.body[2] as Details;
     },
     async sendTextMessage(accountId, toUri, text) {
@@ -318,17 +346,28 @@ export async function startJamiDevice(options: DeviceOptions): Promise<JamiDevic
       return BigInt(id as bigint | number);
     },
     async waitTextMessage(accountId, fromUri, text, o) {
-      await waitSignal('incomingAccountMessage', (b) => {
-        const payloads = (b[3] ?? {}) as Details;
-        // jamid 13.7 emits (account, from, message id, payloads), although its introspection XML
-        // names the second and third arguments the other way round.
-        return b[0] === accountId && asString(b[1]).replace(/^ring:/, '') === fromUri && payloads['text/plain'] === text;
-      }, { ...o, what: `text message "${text}" from ${fromUri} on ${name}` });
+      await waitSignal(
+        'incomingAccountMessage',
+        (b) => {
+          const payloads = (b[3] ?? {}) as Details;
+          // jamid 13.7 emits (account, from, message id, payloads), although its introspection XML
+          // names the second and third arguments the other way round.
+          return b[0] === accountId && asString(b[1]).replace(/^ring:/, '') === fromUri && payloads['text/plain'] === text;
+        },
+        { ...o, what: `text message "${text}" from ${fromUri} on ${name}` },
+      );
     },
     async diagnose(lines = 60) {
       const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x)).slice(0, 300);
-      const signals = bus.signals.slice(-30).map((x) => `${new Date(x.at).toISOString()} ${x.member} ${json(x.body)}`).join('\n');
-      const log = (await jamid.log()).replace(/\x1b\[[0-9;]*m/g, '').split('\n').slice(-lines).join('\n');
+      const signals = bus.signals
+        .slice(-30)
+        .map((x) => `${new Date(x.at).toISOString()} ${x.member} ${json(x.body)}`)
+        .join('\n');
+      const log = (await jamid.log())
+        .replace(/\x1b\[[0-9;]*m/g, '')
+        .split('\n')
+        .slice(-lines)
+        .join('\n');
       return `--- ${name}: last signals\n${signals}\n--- ${jamid.label} (${dir}/jamid.log)\n${log}`;
     },
     stop() {

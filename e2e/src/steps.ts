@@ -64,9 +64,7 @@ export function createSteps(options: StepsOptions = {}): Steps {
       }
     },
     summary() {
-      return records
-        .map((r) => `${seconds(r.startedAtMs).padStart(7)}  ${r.ok ? seconds(r.tookMs ?? 0).padStart(6) : 'FAILED'}  ${r.label}`)
-        .join('\n');
+      return records.map((r) => `${seconds(r.startedAtMs).padStart(7)}  ${r.ok ? seconds(r.tookMs ?? 0).padStart(6) : 'FAILED'}  ${r.label}`).join('\n');
     },
   };
 }

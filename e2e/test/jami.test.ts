@@ -95,11 +95,15 @@ interface TurnServerStatus {
 
 /** Waits until the box's TURN monitor reports its coturn ok, and returns that server's status. */
 async function turnOk(box: Box): Promise<TurnServerStatus> {
-  return waitFor('the box\'s TURN monitor to report its coturn ok', async () => {
-    const turn = (await box.status()).turn;
-    const server = (turn.servers as TurnServerStatus[] | undefined)?.[0];
-    return turn.state === 'ok' && server?.state === 'ok' ? server : undefined;
-  }, { timeoutMs: 90_000, intervalMs: 1000 });
+  return waitFor(
+    "the box's TURN monitor to report its coturn ok",
+    async () => {
+      const turn = (await box.status()).turn;
+      const server = (turn.servers as TurnServerStatus[] | undefined)?.[0];
+      return turn.state === 'ok' && server?.state === 'ok' ? server : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 1000 },
+  );
 }
 
 interface ScenarioOptions {
@@ -128,7 +132,8 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
   const diagnosable: Array<{ diagnose: () => Promise<string> }> = [];
   try {
     const lan = await steps.step('create the LAN: bridge + namespaces box, a, b (IPv4 only, no default route)', () =>
-      createLan({ tag: options.bViaProxy === true ? 'lbe3' : 'lbe2', hosts: ['box', 'a', 'b'], teardown }));
+      createLan({ tag: options.bViaProxy === true ? 'lbe3' : 'lbe2', hosts: ['box', 'a', 'b'], teardown }),
+    );
     if (options.isolateDevices === true) {
       await steps.step('isolate a and b from each other on the bridge (client isolation)', async () => {
         await lan.isolate('a');
@@ -137,13 +142,15 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
     }
     const viaProxy = options.bViaProxy === true;
     const box = await steps.step(`start the box: coturn, then lanbox (bundle) on 4222/8080${viaProxy ? ', DHT proxy on 8081' : ''}`, () =>
-      startBox({ host: lan.host('box'), teardown, flags: [...(viaProxy ? ['--proxy-port', String(PROXY_PORT)] : []), ...(options.boxFlags ?? [])] }));
+      startBox({ host: lan.host('box'), teardown, flags: [...(viaProxy ? ['--proxy-port', String(PROXY_PORT)] : []), ...(options.boxFlags ?? [])] }),
+    );
     diagnosable.push(box);
     // Counts the DHT datagrams A and B send the box (nft in the box's namespace): none from B when
     // it uses the proxy, while A's count shows the counters work.
     const dhtDatagrams = viaProxy ? await countDhtDatagrams(box, [lan.host('a').ip, lan.host('b').ip]) : undefined;
     const [devA, devB] = await steps.step('start jamid a and b (private dbus-daemon, own HOME each)', () =>
-      Promise.all([startJamiDevice({ host: lan.host('a'), teardown }), startJamiDevice({ host: lan.host('b'), teardown })]));
+      Promise.all([startJamiDevice({ host: lan.host('a'), teardown }), startJamiDevice({ host: lan.host('b'), teardown })]),
+    );
     diagnosable.push(devA, devB);
     if (options.isolateDevices === true) {
       // Nothing listens on port 9: a reachable host refuses, an isolated one cannot be reached at all.
@@ -159,16 +166,26 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
     // Through the proxy, B is no DHT node: only A is one, but the box stores both devices' values.
     const nodes = viaProxy ? 1 : 2;
     await steps.step(`the box holds ${viaProxy ? 'A' : 'the devices'} as good DHT node${viaProxy ? '' : 's'} and stores their values`, () =>
-      waitFor(`${nodes} good node(s) and stored values in the box`, async () => {
-        const dht = (await box.status()).dht as unknown as { nodes: { good: number }; storage: { values: number } };
-        return dht.nodes.good >= nodes && dht.storage.values >= 2 ? dht : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 1000 }));
+      waitFor(
+        `${nodes} good node(s) and stored values in the box`,
+        async () => {
+          const dht = (await box.status()).dht as unknown as { nodes: { good: number }; storage: { values: number } };
+          return dht.nodes.good >= nodes && dht.storage.values >= 2 ? dht : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      ),
+    );
     if (viaProxy) {
-      const proxy = await steps.step('the box\'s proxy serves B: a client, its puts and its listens', () =>
-        waitFor('a proxy client with puts and open listens', async () => {
-          const p = (await box.status()).proxy as unknown as ProxyCounters;
-          return p.state === 'ok' && p.clients >= 1 && p.listens >= 1 && p.requests.put >= 1 && p.requests.listen >= 1 ? p : undefined;
-        }, { timeoutMs: 60_000, intervalMs: 1000 }));
+      const proxy = await steps.step("the box's proxy serves B: a client, its puts and its listens", () =>
+        waitFor(
+          'a proxy client with puts and open listens',
+          async () => {
+            const p = (await box.status()).proxy as unknown as ProxyCounters;
+            return p.state === 'ok' && p.clients >= 1 && p.listens >= 1 && p.requests.put >= 1 && p.requests.listen >= 1 ? p : undefined;
+          },
+          { timeoutMs: 60_000, intervalMs: 1000 },
+        ),
+      );
       t.diagnostic(`box proxy: ${proxy.clients} client(s), ${proxy.listens} listens on ${proxy.keysWatched} keys, requests ${JSON.stringify(proxy.requests)}`);
       const v = await B.device.volatileDetails(B.account);
       t.diagnostic(`B volatile proxy server: ${v['Account.proxyServer'] ?? '(none)'}`);
@@ -187,7 +204,9 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
     assert.deepEqual(foundB, { status: NameLookup.FOUND, address: B.uri, name: nameB });
     const unknown = await steps.step('an unknown name is reported not found', () => A.device.lookupName(A.account, `nobody-${suffix}`, NAME_MS));
     assert.equal(unknown.status, NameLookup.NOT_FOUND);
-    const unknownAddress = await steps.step('an unknown address is reported not found', () => A.device.lookupAddress(A.account, randomBytes(20).toString('hex'), NAME_MS));
+    const unknownAddress = await steps.step('an unknown address is reported not found', () =>
+      A.device.lookupAddress(A.account, randomBytes(20).toString('hex'), NAME_MS),
+    );
     assert.equal(unknownAddress.status, NameLookup.NOT_FOUND);
     const invalid = await steps.step('an invalid name is reported invalid', () => A.device.lookupName(A.account, 'no spaces allowed!', NAME_MS));
     assert.equal(invalid.status, NameLookup.INVALID);
@@ -198,7 +217,9 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
     const sinceA = A.device.mark();
     const sinceB = B.device.mark();
     await steps.step('B sends A a conversation request (sendTrustRequest)', () => B.device.sendConversationRequest(B.account, A.uri));
-    const conversation = await steps.step('A receives the request', () => A.device.waitConversationRequest(A.account, B.uri, { since: sinceA, timeoutMs: JAMI_MS }));
+    const conversation = await steps.step('A receives the request', () =>
+      A.device.waitConversationRequest(A.account, B.uri, { since: sinceA, timeoutMs: JAMI_MS }),
+    );
     await steps.step('A accepts; the conversation is ready on A', async () => {
       await A.device.acceptConversationRequest(A.account, conversation);
       await A.device.waitConversationReady(A.account, conversation, { since: sinceA, timeoutMs: JAMI_MS });
@@ -208,11 +229,15 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
         since: sinceB,
         timeoutMs: JAMI_MS,
         what: 'A joining on B',
-      }));
+      }),
+    );
     assert.ok((await B.device.conversations(B.account)).includes(conversation));
 
     // Swarm messages (git commits synced over the devices' ICE/TLS connection), both ways.
-    for (const [from, to, label] of [[B, A, 'B → A'], [A, B, 'A → B']] as const) {
+    for (const [from, to, label] of [
+      [B, A, 'B → A'],
+      [A, B, 'A → B'],
+    ] as const) {
       const text = `swarm ${label} ${suffix}`;
       const since = to.device.mark();
       await steps.step(`swarm message ${label}`, async () => {
@@ -222,7 +247,10 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
       });
     }
     // Text messages (sendTextMessage: a direct message outside the swarm), both ways.
-    for (const [from, to, label] of [[A, B, 'A → B'], [B, A, 'B → A']] as const) {
+    for (const [from, to, label] of [
+      [A, B, 'A → B'],
+      [B, A, 'B → A'],
+    ] as const) {
       const text = `text ${label} ${suffix}`;
       const since = to.device.mark();
       await steps.step(`text message ${label}`, async () => {
@@ -240,18 +268,23 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
       assert.equal(d['RingNS.uri'], box.nameServer);
     }
     await steps.step('coturn logged an authenticated session (ring/ring) from each device', () =>
-      waitFor('sessions from both devices in the coturn log', async () => {
-        const log = await box.coturn!.log();
-        const from = (ip: string): boolean => new RegExp(`user <ring> realm <ring> .*remote ${ip.replace(/\./g, '\\.')}:`).test(log);
-        return from(lan.host('a').ip) && from(lan.host('b').ip) ? true : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 1000 }));
+      waitFor(
+        'sessions from both devices in the coturn log',
+        async () => {
+          const log = await box.coturn!.log();
+          const from = (ip: string): boolean => new RegExp(`user <ring> realm <ring> .*remote ${ip.replace(/\./g, '\\.')}:`).test(log);
+          return from(lan.host('a').ip) && from(lan.host('b').ip) ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      ),
+    );
     if (options.isolateDevices === true) {
       // The devices cannot reach each other, so their connection was relayed: coturn installed a
       // permission for a device's address (the monitor's probes only ever name the box's own).
       const log = await box.coturn!.log();
       assert.match(log, new RegExp(`peer (${lan.host('a').ip}|${lan.host('b').ip}) lifetime updated`.replace(/\./g, '\\.')), 'a relay permission for a device');
     }
-    const turn = await steps.step('the box\'s TURN monitor reports its coturn ok', () => turnOk(box));
+    const turn = await steps.step("the box's TURN monitor reports its coturn ok", () => turnOk(box));
     t.diagnostic(`box TURN monitor: ${turn.url} ${turn.state}, history ${JSON.stringify(turn.history)}`);
     assert.ok((turn.history?.checks ?? 0) >= 1);
     assert.equal(turn.history?.down, 0, 'no failed TURN check during the run');
@@ -276,7 +309,7 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
 
 test('two Jami devices that know only the box: DHT, names, conversation request, text and swarm messages both ways, TURN', (t) => scenario(t));
 
-test('the same with device B behind the box\'s DHT proxy only (proxy on, no proxy list, no reachable bootstrap): B is no DHT node, everything still works', (t) =>
+test("the same with device B behind the box's DHT proxy only (proxy on, no proxy list, no reachable bootstrap): B is no DHT node, everything still works", (t) =>
   scenario(t, { bViaProxy: true }));
 
 test('the same with Wi-Fi client isolation between the devices: everything goes through the box, swarm messages through its TURN relay', (t) =>

@@ -36,26 +36,34 @@ async function replication(box: Box): Promise<Replication> {
   return (await box.status()).replication as unknown as Replication;
 }
 
-test('device A on box 1, device B on box 2: B resolves A\'s name registered on box 1, B\'s request and messages reach A', async (t) => {
+test("device A on box 1, device B on box 2: B resolves A's name registered on box 1, B's request and messages reach A", async (t) => {
   const steps = createSteps();
   const teardown = createTeardown();
   const suffix = randomBytes(3).toString('hex');
   const diagnosable: Array<{ diagnose: () => Promise<string> }> = [];
   try {
     const lan = await steps.step('create the LAN: bridge + namespaces box1, box2, a, b', () =>
-      createLan({ tag: 'lbmb', hosts: ['box1', 'box2', 'a', 'b'], teardown }));
+      createLan({ tag: 'lbmb', hosts: ['box1', 'box2', 'a', 'b'], teardown }),
+    );
     const [box1, box2] = await steps.step('start box 1 and box 2 (coturn + lanbox each, no --peer-box)', () =>
-      Promise.all([startBox({ host: lan.host('box1'), teardown }), startBox({ host: lan.host('box2'), teardown })]));
+      Promise.all([startBox({ host: lan.host('box1'), teardown }), startBox({ host: lan.host('box2'), teardown })]),
+    );
     diagnosable.push(box1, box2);
     await steps.step('the boxes find each other by multicast and complete an exchange', () =>
-      waitFor('each box to list the other as up and synced', async () => {
-        const [r1, r2] = await Promise.all([replication(box1), replication(box2)]);
-        const ok = (r: Replication) => r.peers.some((p) => p.state === 'up' && p.lastSync !== null);
-        return ok(r1) && ok(r2) ? true : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 1000 }));
+      waitFor(
+        'each box to list the other as up and synced',
+        async () => {
+          const [r1, r2] = await Promise.all([replication(box1), replication(box2)]);
+          const ok = (r: Replication) => r.peers.some((p) => p.state === 'up' && p.lastSync !== null);
+          return ok(r1) && ok(r2) ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      ),
+    );
 
     const [devA, devB] = await steps.step('start jamid a and b', () =>
-      Promise.all([startJamiDevice({ host: lan.host('a'), teardown }), startJamiDevice({ host: lan.host('b'), teardown })]));
+      Promise.all([startJamiDevice({ host: lan.host('a'), teardown }), startJamiDevice({ host: lan.host('b'), teardown })]),
+    );
     diagnosable.push(devA, devB);
     const register = async (device: JamiDevice, box: Box) => {
       const account = await device.addAccount(lanAccountDetails(box));
@@ -75,7 +83,9 @@ test('device A on box 1, device B on box 2: B resolves A\'s name registered on b
     const sinceA = A.device.mark();
     const sinceB = B.device.mark();
     await steps.step('B sends A a conversation request (to the address it resolved)', () => B.device.sendConversationRequest(B.account, found.address));
-    const conversation = await steps.step('A receives the request', () => A.device.waitConversationRequest(A.account, B.uri, { since: sinceA, timeoutMs: JAMI_MS }));
+    const conversation = await steps.step('A receives the request', () =>
+      A.device.waitConversationRequest(A.account, B.uri, { since: sinceA, timeoutMs: JAMI_MS }),
+    );
     await steps.step('A accepts; the conversation is ready on A', async () => {
       await A.device.acceptConversationRequest(A.account, conversation);
       await A.device.waitConversationReady(A.account, conversation, { since: sinceA, timeoutMs: JAMI_MS });
@@ -85,8 +95,12 @@ test('device A on box 1, device B on box 2: B resolves A\'s name registered on b
         since: sinceB,
         timeoutMs: JAMI_MS,
         what: 'A joining on B',
-      }));
-    for (const [from, to, label] of [[B, A, 'B → A'], [A, B, 'A → B']] as const) {
+      }),
+    );
+    for (const [from, to, label] of [
+      [B, A, 'B → A'],
+      [A, B, 'A → B'],
+    ] as const) {
       const text = `swarm ${label} ${suffix}`;
       const since = to.device.mark();
       await steps.step(`swarm message ${label}`, async () => {

@@ -26,7 +26,12 @@ test('README example type-checks against the harness API', () => {
 test('README example registers one device on the box and its teardown removes everything it made', async (t) => {
   // The example bounds its own waits (about 3 minutes at most); this outer bound only catches a hang.
   const { stdout, stderr } = await example.run({ timeoutMs: 300_000 });
-  t.diagnostic(`steps:\n${stderr.split('\n').filter((l) => /^\s+\d+\.\d+s/.test(l)).join('\n')}`);
+  t.diagnostic(
+    `steps:\n${stderr
+      .split('\n')
+      .filter((l) => /^\s+\d+\.\d+s/.test(l))
+      .join('\n')}`,
+  );
   const reg = /^registered ([0-9a-f]{40}) on (\S+) (.+)$/m.exec(stdout);
   assert.ok(reg, `the example printed its registration (stdout: ${stdout})`);
   const [, , bridge, nsList] = reg;

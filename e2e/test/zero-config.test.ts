@@ -89,7 +89,8 @@ before(async () => {
   await mkdir(join(workDir, 'box'));
   lan = await steps.step('LAN (box, a, b)', () => createLan({ tag: 'lbdn', hosts: ['box', 'a', 'b'], teardown }));
   box = await steps.step('box in Jami DNS mode, with its coturn', () =>
-    startBox({ host: lan.host('box'), teardown, dir: join(workDir, 'box'), flags: ['--jami-dns', '--dns-port', '53'] }));
+    startBox({ host: lan.host('box'), teardown, dir: join(workDir, 'box'), flags: ['--jami-dns', '--dns-port', '53'] }),
+  );
   const dns = await dnsStatus();
   assert.equal(dns.mode, 'jami-dns');
 });
@@ -100,7 +101,7 @@ after(async () => {
   assert.deepEqual(failures, []);
 });
 
-describe('unmodified Jami, the box as the LAN\'s DNS', () => {
+describe("unmodified Jami, the box as the LAN's DNS", () => {
   let a: JamiDevice;
   let b: JamiDevice;
 
@@ -109,25 +110,33 @@ describe('unmodified Jami, the box as the LAN\'s DNS', () => {
     b = await device('b');
     const created = steps.elapsedMs();
     const [accA, accB] = await steps.step('create two default accounts', () =>
-      Promise.all([a.addAccount(defaultAccount('zero-a')), b.addAccount(defaultAccount('zero-b'))]));
+      Promise.all([a.addAccount(defaultAccount('zero-a')), b.addAccount(defaultAccount('zero-b'))]),
+    );
     const details = await a.accountDetails(accA);
     // The accounts really carry Jami's public defaults: only DNS sends them to the box.
     assert.equal(details['Account.hostname'], 'bootstrap.jami.net');
     assert.equal(details['TURN.server'], 'turn.jami.net');
     assert.match(details['RingNS.uri'] ?? '', /^(https:\/\/ns\.jami\.net|)$/);
-    t.diagnostic(`defaults: proxyEnabled=${details['Account.proxyEnabled']} proxyServer=${details['Account.proxyServer']} ` +
-      `proxyList=${details['Account.dhtProxyListUrl']} peerDiscovery=${details['Account.peerDiscovery']} TURN=${details['TURN.enable']}`);
+    t.diagnostic(
+      `defaults: proxyEnabled=${details['Account.proxyEnabled']} proxyServer=${details['Account.proxyServer']} ` +
+        `proxyList=${details['Account.dhtProxyListUrl']} peerDiscovery=${details['Account.peerDiscovery']} TURN=${details['TURN.enable']}`,
+    );
     // Key generation (RSA, archive encrypted with the password) is most of the time to REGISTERED.
     const [uriA, uriB] = await steps.step('Jami IDs generated', () => Promise.all([a.accountUri(accA), b.accountUri(accB)]));
     const keys = steps.elapsedMs();
     await steps.step('both REGISTERED on the DHT', () => Promise.all([a.waitRegistered(accA, 180_000), b.waitRegistered(accB, 180_000)]));
     const registered = steps.elapsedMs();
     // Through the box: its DHT node holds both devices and their values.
-    await steps.step('the box\'s DHT holds both devices', () =>
-      waitFor('2 good nodes in the box', async () => {
-        const dht = (await box.status()).dht as unknown as { nodes: { good: number }; storage: { values: number } };
-        return dht.nodes.good >= 2 && dht.storage.values >= 2 ? true : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 1000 }));
+    await steps.step("the box's DHT holds both devices", () =>
+      waitFor(
+        '2 good nodes in the box',
+        async () => {
+          const dht = (await box.status()).dht as unknown as { nodes: { good: number }; storage: { values: number } };
+          return dht.nodes.good >= 2 && dht.storage.values >= 2 ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      ),
+    );
 
     const sinceA = a.mark();
     const sinceB = b.mark();
@@ -148,13 +157,16 @@ describe('unmodified Jami, the box as the LAN\'s DNS', () => {
         since: sinceA,
         timeoutMs: 180_000,
         what: 'b joining, on a',
-      }));
+      }),
+    );
     const sinceSwarm = b.mark();
     await a.sendSwarmMessage(accA, conv, 'swarm over the box');
     await steps.step('swarm message arrives', () => b.waitSwarmMessage(accB, conv, 'swarm over the box', { since: sinceSwarm, timeoutMs: 180_000 }));
     const swarm = steps.elapsedMs();
-    steps.note(`from default accounts' creation: keys ${((keys - created) / 1000).toFixed(1)} s, registered ${((registered - created) / 1000).toFixed(1)} s, ` +
-      `first message delivered ${((delivered - created) / 1000).toFixed(1)} s, swarm message ${((swarm - created) / 1000).toFixed(1)} s`);
+    steps.note(
+      `from default accounts' creation: keys ${((keys - created) / 1000).toFixed(1)} s, registered ${((registered - created) / 1000).toFixed(1)} s, ` +
+        `first message delivered ${((delivered - created) / 1000).toFixed(1)} s, swarm message ${((swarm - created) / 1000).toFixed(1)} s`,
+    );
     t.diagnostic(`time from creation of the default accounts to a message delivered: ${((delivered - created) / 1000).toFixed(1)} s`);
 
     // They found the DHT through the box's DNS: both devices asked for bootstrap.jami.net.
@@ -163,20 +175,25 @@ describe('unmodified Jami, the box as the LAN\'s DNS', () => {
     t.diagnostic(`DNS devices in the last hour: ${JSON.stringify(dns.devicesLastHour)}; counters ${JSON.stringify(dns.counters)}`);
   });
 
-  it('the box\'s coturn counts TURN allocations from the default accounts', { timeout: 300_000 }, async (t) => {
-    const allocations = await steps.step('TURN allocations from a and b in coturn\'s log', () =>
-      waitFor('successful allocations from both devices', async () => {
-        const perDevice = allocationsByRemote(await box.coturn!.log());
-        const fromA = perDevice.get(lan.host('a').ip) ?? 0;
-        const fromB = perDevice.get(lan.host('b').ip) ?? 0;
-        return fromA > 0 && fromB > 0 ? { fromA, fromB } : undefined;
-      }, { timeoutMs: 120_000, intervalMs: 1000 }));
+  it("the box's coturn counts TURN allocations from the default accounts", { timeout: 300_000 }, async (t) => {
+    const allocations = await steps.step("TURN allocations from a and b in coturn's log", () =>
+      waitFor(
+        'successful allocations from both devices',
+        async () => {
+          const perDevice = allocationsByRemote(await box.coturn!.log());
+          const fromA = perDevice.get(lan.host('a').ip) ?? 0;
+          const fromB = perDevice.get(lan.host('b').ip) ?? 0;
+          return fromA > 0 && fromB > 0 ? { fromA, fromB } : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 1000 },
+      ),
+    );
     t.diagnostic(`coturn allocations: ${JSON.stringify(allocations)}`);
     const dns = await dnsStatus();
     assert.ok(dns.devicesLastHour['turn.jami.net'] >= 2, JSON.stringify(dns.devicesLastHour));
   });
 
-  it('an account with the DHT proxy on (Android\'s default) registers through the box\'s proxy and sends no DHT UDP', { timeout: 600_000 }, async (t) => {
+  it("an account with the DHT proxy on (Android's default) registers through the box's proxy and sends no DHT UDP", { timeout: 600_000 }, async (t) => {
     const c = await device('c');
     // Count every datagram c sends to UDP 4222, the DHT port of the only DHT node it knows.
     const host = lan.host('c');
@@ -194,39 +211,57 @@ describe('unmodified Jami, the box as the LAN\'s DNS', () => {
     // dhtproxy.jami.net:<80-95> for every later registration (next start, account re-enabled,
     // network change). Re-enabling the account is that next registration.
     await steps.step('proxy account: first registration', () => c.waitRegistered(acc, 180_000));
-    await waitFor('the proxy server chosen from Jami\'s fallback', async () => {
-      const v = await c.volatileDetails(acc);
-      return /^dhtproxy\.jami\.net:(8\d|9[0-5])$/.test(v['Account.proxyServer'] ?? '') ? v : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 500 });
+    await waitFor(
+      "the proxy server chosen from Jami's fallback",
+      async () => {
+        const v = await c.volatileDetails(acc);
+        return /^dhtproxy\.jami\.net:(8\d|9[0-5])$/.test(v['Account.proxyServer'] ?? '') ? v : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
     await c.call('setAccountActive', 'sb', [acc, false]);
-    await waitFor('the account inactive', async () => ((await c.volatileDetails(acc))['Account.registrationStatus'] === 'UNREGISTERED' ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
+    await waitFor('the account inactive', async () => ((await c.volatileDetails(acc))['Account.registrationStatus'] === 'UNREGISTERED' ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
     // The first registration's DHT node shuts down in the background: wait until it is silent.
     let last = -1;
     let quietSince = Date.now();
-    await waitFor('the direct DHT node of the first registration to fall silent', async () => {
-      const n = await dhtPackets();
-      if (n !== last) {
-        last = n;
-        quietSince = Date.now();
-      }
-      return Date.now() - quietSince >= 5000 ? true : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 500 });
+    await waitFor(
+      'the direct DHT node of the first registration to fall silent',
+      async () => {
+        const n = await dhtPackets();
+        if (n !== last) {
+          last = n;
+          quietSince = Date.now();
+        }
+        return Date.now() - quietSince >= 5000 ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
     t.diagnostic(`DHT datagrams of the first (direct) registration: ${last}`);
     const before = (await box.status()).proxy as unknown as { requests: { put: number; listen: number } };
     // (Anonymous rule counters cannot be reset with Debian 12's nft: compare with this baseline.)
     const baseline = await dhtPackets();
     const again = steps.elapsedMs();
     await c.call('setAccountActive', 'sb', [acc, true]);
-    await steps.step('proxy account REGISTERED through the box\'s proxy', () => c.waitRegistered(acc, 180_000));
+    await steps.step("proxy account REGISTERED through the box's proxy", () => c.waitRegistered(acc, 180_000));
     steps.note(`proxy account registered again ${((steps.elapsedMs() - again) / 1000).toFixed(1)} s after it was re-enabled`);
     // Its puts (device announcement) and listens reach the proxy; give them time, then count.
     const proxy = await steps.step('the proxy serves its puts and listens', () =>
-      waitFor('puts and listens from the proxy account', async () => {
-        const p = (await box.status()).proxy as unknown as { requests: { total: number; put: number; listen: number } };
-        return p.requests.put > before.requests.put && p.requests.listen > before.requests.listen ? p : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 1000 }));
+      waitFor(
+        'puts and listens from the proxy account',
+        async () => {
+          const p = (await box.status()).proxy as unknown as { requests: { total: number; put: number; listen: number } };
+          return p.requests.put > before.requests.put && p.requests.listen > before.requests.listen ? p : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      ),
+    );
     const dns = (await box.status()).dns as Record<string, any>;
-    t.diagnostic(`proxy requests ${JSON.stringify(proxy.requests)}; proxy ports ${JSON.stringify(dns.proxyPorts)}; DNS devices ${JSON.stringify(dns.devicesLastHour)}`);
+    t.diagnostic(
+      `proxy requests ${JSON.stringify(proxy.requests)}; proxy ports ${JSON.stringify(dns.proxyPorts)}; DNS devices ${JSON.stringify(dns.devicesLastHour)}`,
+    );
     // config.jami.net failed at once, and dhtproxy.jami.net led to one of the fallback ports.
     assert.ok(dns.devicesLastHour['config.jami.net'] >= 1 && dns.devicesLastHour['dhtproxy.jami.net'] >= 1, JSON.stringify(dns.devicesLastHour));
     assert.ok(dns.proxyPorts.connections >= 1, 'connections on the ports 80-95');

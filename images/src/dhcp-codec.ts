@@ -43,9 +43,11 @@ export function encodeDiscover(xid: number, mac: Uint8Array): Uint8Array {
   out.set(mac.subarray(0, 6), 28);
   view.setUint32(HEADER_BYTES, MAGIC_COOKIE);
   let at = HEADER_BYTES + 4;
-  out.set([53, 1, DHCP_DISCOVER], at); at += 3;
+  out.set([53, 1, DHCP_DISCOVER], at);
+  at += 3;
   // Parameter request list: subnet mask, router, DNS, server id (what a real client asks).
-  out.set([55, 4, 1, 3, 6, 54], at); at += 6;
+  out.set([55, 4, 1, 3, 6, 54], at);
+  at += 6;
   out[at] = 255; // end
   return out;
 }

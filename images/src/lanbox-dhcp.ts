@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (!plan.enabled) {
-    report('off', 'off: dhcp_server is not on in the settings file (the default); the LAN\'s own DHCP server or link-local addresses are used');
+    report('off', "off: dhcp_server is not on in the settings file (the default); the LAN's own DHCP server or link-local addresses are used");
     return;
   }
   let dnsmasq: ChildProcess | null = null;
@@ -182,7 +182,9 @@ async function main(): Promise<void> {
         const was = dnsmasq !== null;
         stopServing();
         clean = 0;
-        report('refused', `${was ? 'stopped serving: ' : 'not serving: '}another DHCP server answers on ${iface.name} (${others.join(', ')})`, { otherServers: others });
+        report('refused', `${was ? 'stopped serving: ' : 'not serving: '}another DHCP server answers on ${iface.name} (${others.join(', ')})`, {
+          otherServers: others,
+        });
       } else if (++clean >= CLEAN_PROBES_TO_SERVE) {
         if (dnsmasq === null || dnsmasq.exitCode !== null) {
           const child = spawn('/usr/sbin/dnsmasq', dnsmasqArgs(plan, iface.name), { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -195,7 +197,11 @@ async function main(): Promise<void> {
           });
           dnsmasq = child;
         }
-        report('serving', `serving ${plan.first} to ${plan.last} on ${iface.name}${plan.dns ? ', with the box as DNS (Jami DNS mode)' : ''}; no other DHCP server answers`, { interface: iface.name, range: [plan.first, plan.last], dns: plan.dns });
+        report(
+          'serving',
+          `serving ${plan.first} to ${plan.last} on ${iface.name}${plan.dns ? ', with the box as DNS (Jami DNS mode)' : ''}; no other DHCP server answers`,
+          { interface: iface.name, range: [plan.first, plan.last], dns: plan.dns },
+        );
       } else {
         report('waiting', `checking that no other DHCP server answers before serving (${clean}/${CLEAN_PROBES_TO_SERVE})`);
         await new Promise((r) => setTimeout(r, Math.min(INTERVAL_MS, 5000)));

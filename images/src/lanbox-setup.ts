@@ -50,7 +50,9 @@ function write(path: string, text: string, mode = 0o644, group?: string): void {
 
 function groupId(name: string): number | null {
   try {
-    const line = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+    const line = readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${name}:`));
     return line === undefined ? null : Number(line.split(':')[2]);
   } catch {
     return null;
@@ -79,7 +81,11 @@ function staticNetwork(s: BoxSettings): string | null {
 /** Does this appliance build know the Jami DNS mode (config key jamiDns)? Its --help lists the flag. */
 function applianceHasJamiDns(): boolean {
   try {
-    const help = execFileSync('/usr/bin/node', [at('/opt/lanbox/lanbox.mjs'), '--help'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const help = execFileSync('/usr/bin/node', [at('/opt/lanbox/lanbox.mjs'), '--help'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return help.includes('--jami-dns');
   } catch {
     return false;
@@ -89,7 +95,9 @@ function applianceHasJamiDns(): boolean {
 /** Is the FAT partition mounted? If its device appeared too late, the settings file is not there to read. */
 function fatMounted(): boolean {
   try {
-    return readFileSync(at('/proc/self/mounts'), 'utf8').split('\n').some((l) => l.split(' ')[1] === '/boot/firmware');
+    return readFileSync(at('/proc/self/mounts'), 'utf8')
+      .split('\n')
+      .some((l) => l.split(' ')[1] === '/boot/firmware');
   } catch {
     return false;
   }
@@ -101,7 +109,8 @@ function main(): void {
   const parsed = read.text === null ? { ...parseSettings(''), errors: read.error === null ? [] : [read.error] } : parseSettings(read.text);
   const s = parsed.settings;
   const errors = [...parsed.errors];
-  if (!mounted) errors.push('the FAT partition (LANBOXBOOT) was not mounted in time, so lanbox.txt could not be read: the box runs with the defaults until the next boot');
+  if (!mounted)
+    errors.push('the FAT partition (LANBOXBOOT) was not mounted in time, so lanbox.txt could not be read: the box runs with the defaults until the next boot');
 
   // Host name: the kernel's now (avahi publishes it as NAME.local), /etc/hostname only if changed.
   try {
@@ -157,7 +166,12 @@ function main(): void {
     write(`${RUN}/dhcp-enabled`, '');
   } else {
     // lanbox-dhcp does not even start; the status page still says why there is no DHCP server.
-    const off = { mode: 'off', serving: false, reason: 'off: dhcp_server is not on in the settings file (the default); the LAN\'s DHCP server or link-local addresses are used', checkedAt: new Date().toISOString() };
+    const off = {
+      mode: 'off',
+      serving: false,
+      reason: "off: dhcp_server is not on in the settings file (the default); the LAN's DHCP server or link-local addresses are used",
+      checkedAt: new Date().toISOString(),
+    };
     write(`${RUN}/dhcp-status.json`, `${JSON.stringify(off, null, 2)}\n`);
   }
 
@@ -169,7 +183,8 @@ function main(): void {
       errors,
     },
     hostname: s.hostname,
-    address: net === null ? 'DHCP, link-local fallback' : `${(s.address ?? DHCP_DEFAULT_ADDRESS).address}/${(s.address ?? DHCP_DEFAULT_ADDRESS).prefix} (static)`,
+    address:
+      net === null ? 'DHCP, link-local fallback' : `${(s.address ?? DHCP_DEFAULT_ADDRESS).address}/${(s.address ?? DHCP_DEFAULT_ADDRESS).prefix} (static)`,
     ssh: s.sshKeys.length > 0 ? `on (${s.sshKeys.length} key${s.sshKeys.length === 1 ? '' : 's'})` : 'off (no ssh_key in the settings file)',
     turnUser: s.turnUser,
     jamiDns,

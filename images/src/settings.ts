@@ -115,17 +115,16 @@ function hostname(raw: string): Parsed<string> {
 }
 
 function sshKey(raw: string): Parsed<string> {
-  const m = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) ([A-Za-z0-9+/]+={0,3})( [\x20-\x7e]*)?$/.exec(raw);
-  return m === null
-    ? { ok: false, error: 'is not an OpenSSH public key line (type, base64 key, optional comment)' }
-    : { ok: true, value: raw };
+  const m =
+    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) ([A-Za-z0-9+/]+={0,3})( [\x20-\x7e]*)?$/.exec(
+      raw,
+    );
+  return m === null ? { ok: false, error: 'is not an OpenSSH public key line (type, base64 key, optional comment)' } : { ok: true, value: raw };
 }
 
 function credential(raw: string): Parsed<string> {
   // coturn's "user=NAME:PASSWORD" line and a turn:// URL both have to carry it unquoted.
-  return /^[A-Za-z0-9._~-]{1,64}$/.test(raw)
-    ? { ok: true, value: raw }
-    : { ok: false, error: 'must be 1 to 64 letters, digits or . _ ~ -' };
+  return /^[A-Za-z0-9._~-]{1,64}$/.test(raw) ? { ok: true, value: raw } : { ok: false, error: 'must be 1 to 64 letters, digits or . _ ~ -' };
 }
 
 function range(raw: string): Parsed<{ first: string; last: string }> {
@@ -182,20 +181,60 @@ export function parseSettings(text: string): ParsedSettings {
       }
     };
     switch (key) {
-      case 'hostname': set(hostname(value), (v) => { settings.hostname = v; }); break;
-      case 'address': set(cidr(value), (v) => { settings.address = v; }); break;
-      case 'gateway': set(ipv4(value), (v) => { settings.gateway = v; }); break;
-      case 'dns': set(ipv4(value), (v) => { if (settings.dns.length < 4) settings.dns.push(v); }); break;
+      case 'hostname':
+        set(hostname(value), (v) => {
+          settings.hostname = v;
+        });
+        break;
+      case 'address':
+        set(cidr(value), (v) => {
+          settings.address = v;
+        });
+        break;
+      case 'gateway':
+        set(ipv4(value), (v) => {
+          settings.gateway = v;
+        });
+        break;
+      case 'dns':
+        set(ipv4(value), (v) => {
+          if (settings.dns.length < 4) settings.dns.push(v);
+        });
+        break;
       case 'ssh_key':
         if (settings.sshKeys.length >= MAX_SSH_KEYS) error(`${at}: more than ${MAX_SSH_KEYS} ssh_key lines; ignored`);
-        else set(sshKey(value), (v) => { settings.sshKeys.push(v); });
+        else
+          set(sshKey(value), (v) => {
+            settings.sshKeys.push(v);
+          });
         break;
-      case 'turn_user': set(credential(value), (v) => { settings.turnUser = v; }); break;
-      case 'turn_password': set(credential(value), (v) => { settings.turnPassword = v; }); break;
-      case 'dhcp_server': set(onOff(value), (v) => { settings.dhcpServer = v; }); break;
-      case 'dhcp_range': set(range(value), (v) => { settings.dhcpRange = v; }); break;
-      case 'jami_dns': set(onOff(value), (v) => { settings.jamiDns = v; }); break;
-      default: error(`${at}: unknown setting "${key.slice(0, 40)}"`);
+      case 'turn_user':
+        set(credential(value), (v) => {
+          settings.turnUser = v;
+        });
+        break;
+      case 'turn_password':
+        set(credential(value), (v) => {
+          settings.turnPassword = v;
+        });
+        break;
+      case 'dhcp_server':
+        set(onOff(value), (v) => {
+          settings.dhcpServer = v;
+        });
+        break;
+      case 'dhcp_range':
+        set(range(value), (v) => {
+          settings.dhcpRange = v;
+        });
+        break;
+      case 'jami_dns':
+        set(onOff(value), (v) => {
+          settings.jamiDns = v;
+        });
+        break;
+      default:
+        error(`${at}: unknown setting "${key.slice(0, 40)}"`);
     }
   });
   // Cross-field checks: a half-given setting is reported, and the defaults stay.
@@ -209,7 +248,7 @@ export function parseSettings(text: string): ParsedSettings {
     const first = parseIpv4(settings.dhcpRange.first)!;
     const last = parseIpv4(settings.dhcpRange.last)!;
     if (net === null || !inNet(first, net) || !inNet(last, net)) {
-      error('dhcp_range is not inside the box\'s own network (address=); the default range is used');
+      error("dhcp_range is not inside the box's own network (address=); the default range is used");
       settings.dhcpRange = null;
       applied.delete('dhcp_range');
     }

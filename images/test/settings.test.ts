@@ -55,7 +55,19 @@ test('every key is read; CRLF line ends, a BOM, spaces and comments are fine', (
 });
 
 test('bad lines are reported with their line number and ignored; good lines still apply', () => {
-  const r = parseSettings(['hostname=bad_name!', 'address=300.1.1.1/24', 'ssh_key=ssh-ed25519', 'dhcp_server=maybe', 'colour=blue', 'just words', 'turn_user=has space', 'hostname=second', 'jami_dns=on'].join('\n'));
+  const r = parseSettings(
+    [
+      'hostname=bad_name!',
+      'address=300.1.1.1/24',
+      'ssh_key=ssh-ed25519',
+      'dhcp_server=maybe',
+      'colour=blue',
+      'just words',
+      'turn_user=has space',
+      'hostname=second',
+      'jami_dns=on',
+    ].join('\n'),
+  );
   assert.equal(r.settings.hostname, 'lanbox');
   assert.equal(r.settings.address, null);
   assert.deepEqual(r.settings.sshKeys, []);
@@ -100,17 +112,25 @@ test('bounds: a huge file is refused whole, errors are capped, long values are r
 test('fuzz: any text parses without throwing, into valid settings and bounded errors (fixed seed)', () => {
   const line = fc.oneof(
     fc.string({ maxLength: 80 }),
-    fc.tuple(fc.constantFrom('hostname', 'address', 'gateway', 'dns', 'ssh_key', 'turn_user', 'turn_password', 'dhcp_server', 'dhcp_range', 'jami_dns', 'x'), fc.string({ maxLength: 60 })).map(([k, v]) => `${k}=${v}`),
+    fc
+      .tuple(
+        fc.constantFrom('hostname', 'address', 'gateway', 'dns', 'ssh_key', 'turn_user', 'turn_password', 'dhcp_server', 'dhcp_range', 'jami_dns', 'x'),
+        fc.string({ maxLength: 60 }),
+      )
+      .map(([k, v]) => `${k}=${v}`),
   );
   fc.assert(
-    fc.property(fc.array(line, { maxLength: 40 }).map((l) => l.join('\n')), (text) => {
-      const r = parseSettings(text);
-      assert.ok(r.errors.length <= MAX_ERRORS);
-      assert.match(r.settings.hostname, /^[a-z0-9-]{1,63}$/);
-      assert.ok(r.settings.sshKeys.every((k) => !k.includes('\n')));
-      assert.ok(/^[A-Za-z0-9._~-]+$/.test(r.settings.turnUser) && /^[A-Za-z0-9._~-]+$/.test(r.settings.turnPassword));
-      if (r.settings.dhcpServer) dhcpPlan(r.settings);
-    }),
+    fc.property(
+      fc.array(line, { maxLength: 40 }).map((l) => l.join('\n')),
+      (text) => {
+        const r = parseSettings(text);
+        assert.ok(r.errors.length <= MAX_ERRORS);
+        assert.match(r.settings.hostname, /^[a-z0-9-]{1,63}$/);
+        assert.ok(r.settings.sshKeys.every((k) => !k.includes('\n')));
+        assert.ok(/^[A-Za-z0-9._~-]+$/.test(r.settings.turnUser) && /^[A-Za-z0-9._~-]+$/.test(r.settings.turnPassword));
+        if (r.settings.dhcpServer) dhcpPlan(r.settings);
+      },
+    ),
     { numRuns: 2000, seed: 10 },
   );
 });

@@ -36,18 +36,36 @@ function parseArgs(argv: readonly string[], errors: string[]): ParsedArgs {
   const lists = new Map<keyof LanboxConfig, unknown[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
-    if (arg === '--help' || arg === '-h') { out.help = true; continue; }
-    if (arg === '--version') { out.version = true; continue; }
-    if (arg === '--selftest') { out.selftest = true; continue; }
-    if (arg === '--repair') { out.repair = true; continue; }
-    if (!arg.startsWith('--')) { errors.push(`argument ${preview(arg)}: unexpected (flags start with --)`); continue; }
+    if (arg === '--help' || arg === '-h') {
+      out.help = true;
+      continue;
+    }
+    if (arg === '--version') {
+      out.version = true;
+      continue;
+    }
+    if (arg === '--selftest') {
+      out.selftest = true;
+      continue;
+    }
+    if (arg === '--repair') {
+      out.repair = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) {
+      errors.push(`argument ${preview(arg)}: unexpected (flags start with --)`);
+      continue;
+    }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const inline = eq < 0 ? undefined : arg.slice(eq + 1);
     const takeValue = (): string | undefined => {
       if (inline !== undefined) return inline;
       const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) { errors.push(`--${name}: missing value`); return undefined; }
+      if (next === undefined || next.startsWith('--')) {
+        errors.push(`--${name}: missing value`);
+        return undefined;
+      }
       i++;
       return next;
     };
@@ -63,7 +81,10 @@ function parseArgs(argv: readonly string[], errors: string[]): ParsedArgs {
       continue;
     }
     const field = BY_FLAG.get(name);
-    if (!field) { errors.push(`--${clip(name)}: unknown flag (see --help)`); continue; }
+    if (!field) {
+      errors.push(`--${clip(name)}: unknown flag (see --help)`);
+      continue;
+    }
     if (field.kind === 'boolean') {
       if (inline !== undefined) errors.push(`--${name}: takes no value`);
       out.values[field.key] = true;
@@ -112,8 +133,14 @@ function readConfigFile(path: string, errors: string[]): Raw {
   let text: string;
   try {
     const buf = readRegularFile(path, MAX_CONFIG_BYTES + 1);
-    if (buf === null) { errors.push(`config file ${path}: not a regular file`); return {}; }
-    if (buf.length > MAX_CONFIG_BYTES) { errors.push(`config file ${path}: larger than ${MAX_CONFIG_BYTES} bytes`); return {}; }
+    if (buf === null) {
+      errors.push(`config file ${path}: not a regular file`);
+      return {};
+    }
+    if (buf.length > MAX_CONFIG_BYTES) {
+      errors.push(`config file ${path}: larger than ${MAX_CONFIG_BYTES} bytes`);
+      return {};
+    }
     text = buf.toString('utf8');
   } catch (err) {
     errors.push(`config file ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
@@ -134,7 +161,10 @@ function readConfigFile(path: string, errors: string[]): Raw {
   const known = new Set<string>(FIELDS.map((f) => f.key));
   for (const [k, v] of Object.entries(json)) {
     if (k === '$comment') continue;
-    if (!known.has(k)) { errors.push(`config file ${path}: unknown key ${preview(k)}`); continue; }
+    if (!known.has(k)) {
+      errors.push(`config file ${path}: unknown key ${preview(k)}`);
+      continue;
+    }
     raw[k as keyof LanboxConfig] = v;
   }
   return raw;
@@ -142,8 +172,14 @@ function readConfigFile(path: string, errors: string[]): Raw {
 
 function applyField(field: FieldSpec, raw: unknown, where: string, config: LanboxConfig, errors: string[]): void {
   if (field.kind === 'list') {
-    if (!Array.isArray(raw)) { errors.push(`${where}: must be a list`); return; }
-    if (raw.length > 32) { errors.push(`${where}: at most 32 entries`); return; }
+    if (!Array.isArray(raw)) {
+      errors.push(`${where}: must be a list`);
+      return;
+    }
+    if (raw.length > 32) {
+      errors.push(`${where}: at most 32 entries`);
+      return;
+    }
     const values: unknown[] = [];
     raw.forEach((item, i) => {
       const r = field.parse(item);
@@ -165,7 +201,8 @@ function crossCheck(config: LanboxConfig, errors: string[]): void {
   }
   if (config.push && config.pushPort !== 0) {
     if (config.pushPort === config.webPort) errors.push(`--push-port and --web-port: both are ${config.pushPort}; they must differ (or use --no-push)`);
-    if (config.proxy && config.pushPort === config.proxyPort) errors.push(`--push-port and --proxy-port: both are ${config.pushPort}; they must differ (or use --no-push)`);
+    if (config.proxy && config.pushPort === config.proxyPort)
+      errors.push(`--push-port and --proxy-port: both are ${config.pushPort}; they must differ (or use --no-push)`);
   }
 }
 

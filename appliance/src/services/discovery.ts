@@ -57,7 +57,10 @@ export function createDiscoveryService(components: { dht: DhtNode; box?: BoxComp
     status(): DiscoveryServiceStatus {
       const s = discovery.status();
       const c = s.counters;
-      const families = [s.ipv4.open ? `IPv4 ${s.ipv4.group} on ${s.ipv4.interfaces.join(', ') || 'no interface'}` : '', s.ipv6.open ? `IPv6 ${s.ipv6.group} on ${s.ipv6.interfaces.join(', ') || 'no interface'}` : '']
+      const families = [
+        s.ipv4.open ? `IPv4 ${s.ipv4.group} on ${s.ipv4.interfaces.join(', ') || 'no interface'}` : '',
+        s.ipv6.open ? `IPv6 ${s.ipv6.group} on ${s.ipv6.interfaces.join(', ') || 'no interface'}` : '',
+      ]
         .filter(Boolean)
         .join('; ');
       const summary =
@@ -75,7 +78,13 @@ export function createDiscoveryService(components: { dht: DhtNode; box?: BoxComp
         nearbyAccounts: s.nearbyAccounts.length,
         nodes: s.nearbyNodes,
         accounts: s.nearbyAccounts.map((a) => ({ accountId: a.accountId, displayName: a.displayName, family: a.family, lastSeen: a.lastSeen })),
-        dropped: { total: dropped, oversize: c.droppedOversize, rateLimited: c.droppedRateLimited, malformed: c.droppedMalformed, unexpected: c.droppedUnexpected },
+        dropped: {
+          total: dropped,
+          oversize: c.droppedOversize,
+          rateLimited: c.droppedRateLimited,
+          malformed: c.droppedMalformed,
+          unexpected: c.droppedUnexpected,
+        },
         counters: c,
       };
     },

@@ -135,7 +135,11 @@ export function createJamiDnsService(
         `answering Jami's names on UDP ${s.listening.port} (${families}); ` +
         `${devices['bootstrap.jami.net'] ?? 0} devices asked for bootstrap.jami.net in the last hour; ` +
         (s.upstream !== null ? `other names forwarded to ${s.upstream}` : 'other names refused (no upstream)') +
-        (ports === null ? '; no DHT proxy for dhtproxy.jami.net (the proxy is off)' : failedPorts.length > 0 ? `; the DHT proxy could not open TCP ${failedPorts.join(', ')}` : '; the DHT proxy answers on TCP 80-95') +
+        (ports === null
+          ? '; no DHT proxy for dhtproxy.jami.net (the proxy is off)'
+          : failedPorts.length > 0
+            ? `; the DHT proxy could not open TCP ${failedPorts.join(', ')}`
+            : '; the DHT proxy answers on TCP 80-95') +
         (defaultRoute ? '. WARNING: the box has a default route' : '');
       return {
         state: defaultRoute || failedPorts.length > 0 ? 'degraded' : 'ok',

@@ -12,9 +12,7 @@ import { createDhtProxy, type DhtProxy, type ProxyDb, type ProxyDht, type ProxyS
 import type { LanboxConfig } from '../config/schema.js';
 import type { ApplianceService, ServiceStatus, StoppedStatus } from './service.js';
 
-export type ProxyServiceStatus =
-  | (ServiceStatus & ProxyStatus & { probe: { probes: number; lastOkAt: string | null; error: string | null } })
-  | StoppedStatus;
+export type ProxyServiceStatus = (ServiceStatus & ProxyStatus & { probe: { probes: number; lastOkAt: string | null; error: string | null } }) | StoppedStatus;
 
 export interface ProxyApplianceService extends ApplianceService<ProxyServiceStatus> {
   port(): number | null;

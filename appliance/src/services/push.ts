@@ -18,7 +18,10 @@ export interface PushApplianceService extends ApplianceService<PushServiceStatus
 type Log = { debug(o: object, m?: string): void; info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
 
 export function createPushApplianceService(config: LanboxConfig, components: { logger: Log }): PushApplianceService {
-  const service: PushService = createPushService({ port: config.pushPort, ...(config.bind !== null ? { host: config.bind } : {}) }, { logger: components.logger });
+  const service: PushService = createPushService(
+    { port: config.pushPort, ...(config.bind !== null ? { host: config.bind } : {}) },
+    { logger: components.logger },
+  );
   let started = false;
   return {
     name: 'push',

@@ -4,7 +4,15 @@
  * through discovery's `lanbox` service and `--peer-box`, and hands every box it reaches to the DHT
  * so that the boxes' DHTs form one network.
  */
-import { createHttpClient, createLevelState, createMemoryState, createReplication, type Logger, type Replication, type ReplicationStatus } from '@lanbox/replication';
+import {
+  createHttpClient,
+  createLevelState,
+  createMemoryState,
+  createReplication,
+  type Logger,
+  type Replication,
+  type ReplicationStatus,
+} from '@lanbox/replication';
 import type { DhtNode } from '@lanbox/dht';
 import type { NameDatabase } from '@lanbox/nameserver';
 import type { LanboxConfig } from '../config/schema.js';

@@ -37,11 +37,7 @@ export interface ApplianceService<S extends ServiceStatus = ServiceStatus> {
 }
 
 /** A service switched off by configuration, or not built yet: reported, never started. */
-export function disabledService<E extends object = Record<never, never>>(
-  name: ServiceName,
-  reason: string,
-  extra?: E,
-): ApplianceService<DisabledStatus & E> {
+export function disabledService<E extends object = Record<never, never>>(name: ServiceName, reason: string, extra?: E): ApplianceService<DisabledStatus & E> {
   return {
     name,
     async start() {},

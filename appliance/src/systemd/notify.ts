@@ -47,8 +47,13 @@ function send(command: string, fields: string[], env: NodeJS.ProcessEnv, timeout
     const child = spawn(command, fields, { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs });
     let stderr = '';
     child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d: string) => { if (stderr.length < 1000) stderr += d; });
-    child.on('error', (err) => { logger?.warn({ err: err.message, fields }, 'systemd-notify could not run'); resolve(); });
+    child.stderr.on('data', (d: string) => {
+      if (stderr.length < 1000) stderr += d;
+    });
+    child.on('error', (err) => {
+      logger?.warn({ err: err.message, fields }, 'systemd-notify could not run');
+      resolve();
+    });
     child.on('close', (code) => {
       if (code !== 0) logger?.warn({ code, stderr: stderr.trim(), fields }, 'systemd-notify failed');
       resolve();
@@ -68,8 +73,7 @@ export function createSystemdNotifier(options: NotifierOptions = {}): SystemdNot
   const scheduler = options.scheduler ?? systemScheduler;
   let timer: ScheduledTask | null = null;
 
-  const notify = (fields: string[]) =>
-    enabled ? send(command, fields, env, timeoutMs, options.logger) : Promise.resolve();
+  const notify = (fields: string[]) => (enabled ? send(command, fields, env, timeoutMs, options.logger) : Promise.resolve());
 
   const stopWatchdog = () => {
     timer?.cancel();

@@ -32,7 +32,24 @@ const COUNTER_GROUPS = new Set(['counters', 'dropped', 'rejected', 'refused', 'l
 /** Counts over a sliding window, which go down as well as up. */
 const GAUGE_GROUPS = new Set(['history']);
 /** Counters outside those groups, besides names in the past tense (accepted, dropped, published…). */
-const COUNTER_LEAVES = new Set(['sent', 'requests', 'errors', 'notFound', 'tooLarge', 'polls', 'keepalives', 'checks', 'writes', 'gets', 'puts', 'retransmits', 'timeouts', 'probes', 'rateLimited', 'internalErrors']);
+const COUNTER_LEAVES = new Set([
+  'sent',
+  'requests',
+  'errors',
+  'notFound',
+  'tooLarge',
+  'polls',
+  'keepalives',
+  'checks',
+  'writes',
+  'gets',
+  'puts',
+  'retransmits',
+  'timeouts',
+  'probes',
+  'rateLimited',
+  'internalErrors',
+]);
 const PAST_TENSE = /[a-z](ed|Sent|Errors)$/;
 /** Current amounts whose name or place would otherwise make them counters. */
 const GAUGE_LEAVES = new Set(['pending', 'inFlight', 'blacklisted']);
@@ -162,7 +179,12 @@ export async function renderMetrics(doc: Record<string, unknown>): Promise<strin
       entry.metric.set(s.labels, s.value);
     }
   }
-  const state = new Gauge({ name: 'lanbox_service_state', help: 'Service state: 1 for the current one', labelNames: ['service', 'state'], registers: [registry] });
+  const state = new Gauge({
+    name: 'lanbox_service_state',
+    help: 'Service state: 1 for the current one',
+    labelNames: ['service', 'state'],
+    registers: [registry],
+  });
   for (const [name, v] of Object.entries(doc)) {
     if (v === null || typeof v !== 'object') continue;
     const s = v as { state?: unknown; summary?: unknown };
@@ -171,7 +193,12 @@ export async function renderMetrics(doc: Record<string, unknown>): Promise<strin
   }
   const app = doc.appliance as { version?: unknown; profile?: unknown } | undefined;
   if (app !== undefined) {
-    const info = new Gauge({ name: 'lanbox_info', help: 'Version and profile of the running appliance (always 1)', labelNames: ['version', 'profile'], registers: [registry] });
+    const info = new Gauge({
+      name: 'lanbox_info',
+      help: 'Version and profile of the running appliance (always 1)',
+      labelNames: ['version', 'profile'],
+      registers: [registry],
+    });
     info.set({ version: String(app.version ?? ''), profile: String(app.profile ?? '') }, 1);
   }
   return registry.metrics();

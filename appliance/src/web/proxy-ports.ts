@@ -85,9 +85,15 @@ export function createProxyPorts(
       for (const port of ports) if (port !== options.webPort) await listen(port);
       const bad = Object.keys(failed);
       if (bad.length > 0) {
-        components.logger.warn({ failed }, `the DHT proxy could not open ${bad.length} of Jami's fallback ports 80-95; phones that pick one of them cannot register through the box`);
+        components.logger.warn(
+          { failed },
+          `the DHT proxy could not open ${bad.length} of Jami's fallback ports 80-95; phones that pick one of them cannot register through the box`,
+        );
       } else {
-        components.logger.info({ ports: [...servers.keys()], sharedWithWeb: ports.includes(options.webPort ?? -1) ? options.webPort : null }, `the DHT proxy answers for ${JAMI_PROXY_HOST} on TCP 80-95`);
+        components.logger.info(
+          { ports: [...servers.keys()], sharedWithWeb: ports.includes(options.webPort ?? -1) ? options.webPort : null },
+          `the DHT proxy answers for ${JAMI_PROXY_HOST} on TCP 80-95`,
+        );
       }
     },
     async stop() {

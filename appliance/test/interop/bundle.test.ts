@@ -45,12 +45,16 @@ test('the build is one ESM file with classic-level and its dependencies beside i
 test('the bundle prints --help and rejects bad flags with exit 2, from any directory', async () => {
   const help = spawnAppliance(['--help'], { bundle, cwd });
   let out = '';
-  help.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  help.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
   assert.equal(await exitOf(help), 0);
   assert.match(out, /--turn turn:\/\/USER:PASSWORD@HOST:PORT/);
   const version = spawnAppliance(['--version'], { bundle, cwd });
   let v = '';
-  version.stdout?.setEncoding('utf8').on('data', (d: string) => { v += d; });
+  version.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    v += d;
+  });
   assert.equal(await exitOf(version), 0);
   assert.match(v, /^lanbox \d+\.\d+\.\d+\n$/);
   assert.equal(await exitOf(spawnAppliance(['--web-port', 'eighty'], { bundle, cwd })), 2);
@@ -59,7 +63,9 @@ test('the bundle prints --help and rejects bad flags with exit 2, from any direc
 test('--selftest: the bundle starts its services on loopback in a temp dir, checks itself and exits 0', async () => {
   const proc = spawnAppliance(['--selftest'], { bundle, cwd });
   let out = '';
-  proc.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
   assert.equal(await exitOf(proc), 0, out);
   const result = JSON.parse(out) as { selftest: string; nodeId: string; states: Record<string, string> };
   assert.equal(result.selftest, 'ok');
@@ -68,12 +74,23 @@ test('--selftest: the bundle starts its services on loopback in a temp dir, chec
 });
 
 /** A real dhtnode driven through its interactive prompt on stdin. */
-function startDhtnode(bootstrapPort: number): { proc: ChildProcess; output: () => string; send: (line: string) => void; expect: (re: RegExp, what: string) => Promise<string> } {
+function startDhtnode(bootstrapPort: number): {
+  proc: ChildProcess;
+  output: () => string;
+  send: (line: string) => void;
+  expect: (re: RegExp, what: string) => Promise<string>;
+} {
   const proc = spawn('dhtnode', ['-p', '0', '-b', `127.0.0.1:${bootstrapPort}`], { stdio: ['pipe', 'pipe', 'pipe'] });
-  cleanups.push(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
+  cleanups.push(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
   let out = '';
-  proc.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  proc.stderr?.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
   return {
     proc,
     output: () => out,
@@ -108,11 +125,15 @@ test('a real dhtnode joins the bundled appliance and stores a value; a fresh one
   const reader = startDhtnode(app.dhtPort);
   await reader.expect(/running on port \d+/, 'dhtnode B to start');
   // dhtnode answers "not found" while it has not bootstrapped yet, so ask until it finds it.
-  const found = await waitFor('dhtnode B to find the value', async () => {
-    reader.send('g lanbox-e2e');
-    await new Promise((r) => setTimeout(r, 1000));
-    return /data\(text\/plain\):"hello-from-dhtnode"/.exec(reader.output())?.[0];
-  }, 20000);
+  const found = await waitFor(
+    'dhtnode B to find the value',
+    async () => {
+      reader.send('g lanbox-e2e');
+      await new Promise((r) => setTimeout(r, 1000));
+      return /data\(text\/plain\):"hello-from-dhtnode"/.exec(reader.output())?.[0];
+    },
+    20000,
+  );
   assert.ok(found);
   reader.send('x');
   await exitOf(reader.proc);

@@ -64,7 +64,9 @@ interface Dhtnode {
 function dhtnodeInB(args: string[]): Dhtnode {
   // `ip netns exec` execs the command, so the pid is dhtnode's own.
   const proc = spawn('ip', ['netns', 'exec', B.ns, 'dhtnode', '-p', '0', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  cleanups.push(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
+  cleanups.push(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
   let out = '';
   let putAt: number | undefined;
   const onData = (d: string): void => {
@@ -103,11 +105,15 @@ test('a dhtnode -D with no bootstrap in another host finds the box over multicas
   // Host B: OpenDHT's own peer discovery is the only way this node can learn of anyone.
   const putter = dhtnodeInB(['-D']);
   const id = await waitFor('dhtnode -D to start', () => /OpenDHT node ([0-9a-f]{40})/.exec(putter.output())?.[1], 20_000);
-  const found = await waitFor('the box to hear dhtnode -D from host B and have it as a good DHT node', async () => {
-    const s = await boxStatus();
-    const heard = (s.discovery.nodes as Array<{ id: string; address: string }>).some((n) => n.id === id && n.address === B.ipv4);
-    return heard && s.dht.nodes.good >= 1 ? s : undefined;
-  }, 20000);
+  const found = await waitFor(
+    'the box to hear dhtnode -D from host B and have it as a good DHT node',
+    async () => {
+      const s = await boxStatus();
+      const heard = (s.discovery.nodes as Array<{ id: string; address: string }>).some((n) => n.id === id && n.address === B.ipv4);
+      return heard && s.dht.nodes.good >= 1 ? s : undefined;
+    },
+    20000,
+  );
   const foundAt = performance.now();
   assert.ok(found.discovery.counters.nodesHandedToDht >= 1);
 
@@ -115,11 +121,17 @@ test('a dhtnode -D with no bootstrap in another host finds the box over multicas
   const putDone = await waitFor('Put: success from dhtnode -D', putter.putSucceededAt, 15000);
   const sec = (at: number): string => ((at - started) / 1000).toFixed(2);
   const took = /Put: success, took (\S+ \S+?)\./.exec(putter.output())?.[1] ?? '?';
-  t.diagnostic(`box start to a dhtnode -D (no bootstrap) on the LAN storing through it: ${sec(putDone)} s (box ready at ${sec(readyAt)} s; dhtnode -D started then; the box had it as a good DHT node at ${sec(foundAt)} s; the put itself took ${took} by dhtnode's clock)`);
-  const stored = await waitFor('the value in the box', async () => {
-    const s = await boxStatus();
-    return s.dht.storage.values >= 1 ? s.dht.storage : undefined;
-  }, 20_000);
+  t.diagnostic(
+    `box start to a dhtnode -D (no bootstrap) on the LAN storing through it: ${sec(putDone)} s (box ready at ${sec(readyAt)} s; dhtnode -D started then; the box had it as a good DHT node at ${sec(foundAt)} s; the put itself took ${took} by dhtnode's clock)`,
+  );
+  const stored = await waitFor(
+    'the value in the box',
+    async () => {
+      const s = await boxStatus();
+      return s.dht.storage.values >= 1 ? s.dht.storage : undefined;
+    },
+    20_000,
+  );
   assert.equal(stored.keys, 1);
 
   // The putter is gone for good (no goodbye), so only the box can still hold the value.
@@ -129,11 +141,15 @@ test('a dhtnode -D with no bootstrap in another host finds the box over multicas
   const getter = dhtnodeInB(['-b', `${A.ipv4}:4222`]);
   await waitFor('plain dhtnode to start', () => (/running on port \d+/.test(getter.output()) ? true : undefined), 20_000);
   // dhtnode answers "not found" until it has bootstrapped, so ask again each second.
-  const got = await waitFor('the fresh dhtnode to get the value from the box', async () => {
-    getter.send(`g ${key}`);
-    await new Promise((r) => setTimeout(r, 1000));
-    return /Value\[id:[0-9a-f]+ data\(text\/plain\):"([^"]*)"\]/.exec(getter.output())?.[1];
-  }, 15000);
+  const got = await waitFor(
+    'the fresh dhtnode to get the value from the box',
+    async () => {
+      getter.send(`g ${key}`);
+      await new Promise((r) => setTimeout(r, 1000));
+      return /Value\[id:[0-9a-f]+ data\(text\/plain\):"([^"]*)"\]/.exec(getter.output())?.[1];
+    },
+    15000,
+  );
   assert.equal(got, value);
   getter.send('x');
   await exitOf(getter.proc);

@@ -82,7 +82,11 @@ test('starting on a full disk keeps the DHT up; the name server opens its store 
   assert.equal(st.storage.names.state, 'down');
   await rm(filler);
   // The name server's housekeeping (every 10 s) opens the store.
-  await waitFor('the names store to open', async () => ((await getJson(`${app.base}/api/status`)).body as any).storage.names.state === 'ok' || undefined, 40_000);
+  await waitFor(
+    'the names store to open',
+    async () => ((await getJson(`${app.base}/api/status`)).body as any).storage.names.state === 'ok' || undefined,
+    40_000,
+  );
   const [a] = [await makeAccount()];
   assert.equal((await requestFrom(app.webPort, 'POST', '/name/after-full', from(1), registrationBody(a!, 'after-full'))).status, 200);
   assert.equal(await app.stop(), 0);
@@ -139,7 +143,9 @@ test('a data dir of lanbox 0.1 (one db/ with sublevels) is moved into one store 
   await old.sublevel<string, string>('dht', { valueEncoding: 'utf8' }).put('dht:node-id', id);
   const a = await makeAccount();
   const body = JSON.parse(registrationBody(a, 'legacy')) as { signature: string };
-  await createLevelRegistry(old as never).insert([{ name: 'legacy', addr: a.addr, owner: a.addr, publickey: a.publickey, signature: body.signature, registeredAt: 1 }]);
+  await createLevelRegistry(old as never).insert([
+    { name: 'legacy', addr: a.addr, owner: a.addr, publickey: a.publickey, signature: body.signature, registeredAt: 1 },
+  ]);
   await old.close();
   const app = await start(dir);
   const st = (await getJson(`${app.base}/api/status`)).body as Record<string, any>;

@@ -43,13 +43,25 @@ async function appliance(files: Record<string, unknown>): Promise<RunningApplian
 
 test('settings-file errors and the DHCP refusal are on the page, and the card says it needs attention', async () => {
   const app = await appliance({
-    'box-status.json': { settingsFile: { path: '/boot/firmware/lanbox.txt', present: true, applied: ['address', 'dhcp_server'], errors: ['line 4: unknown setting "colour"'] }, address: '10.0.2.15/24 (static)', ssh: 'off (no ssh_key in the settings file)' },
-    'dhcp-status.json': { mode: 'refused', serving: false, reason: 'not serving: another DHCP server answers on eth0 (10.0.2.2)', checkedAt: new Date().toISOString(), otherServers: ['10.0.2.2'] },
+    'box-status.json': {
+      settingsFile: { path: '/boot/firmware/lanbox.txt', present: true, applied: ['address', 'dhcp_server'], errors: ['line 4: unknown setting "colour"'] },
+      address: '10.0.2.15/24 (static)',
+      ssh: 'off (no ssh_key in the settings file)',
+    },
+    'dhcp-status.json': {
+      mode: 'refused',
+      serving: false,
+      reason: 'not serving: another DHCP server answers on eth0 (10.0.2.2)',
+      checkedAt: new Date().toISOString(),
+      otherServers: ['10.0.2.2'],
+    },
   });
   const page = await browser.newPage();
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
   await page.goto(`${app.base}/`);
   const section = page.locator('section#image');
   await section.locator('table').waitFor({ timeout: 20_000 });

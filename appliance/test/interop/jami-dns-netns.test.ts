@@ -48,7 +48,10 @@ before(async () => {
   }
   for (const l of LANS) {
     await run('ip', ['link', 'add', l.boxIface, 'netns', BOX, 'type', 'veth', 'peer', 'name', l.clientIface, 'netns', l.client]);
-    for (const [ns, iface, v4, v6] of [[BOX, l.boxIface, l.box4, l.box6], [l.client, l.clientIface, l.client4, l.client6]] as const) {
+    for (const [ns, iface, v4, v6] of [
+      [BOX, l.boxIface, l.box4, l.box6],
+      [l.client, l.clientIface, l.client4, l.client6],
+    ] as const) {
       await inNs(ns, 'sysctl', '-qw', `net.ipv6.conf.${iface}.accept_dad=0`);
       await ipn(ns, 'addr', 'add', `${v4}/24`, 'dev', iface);
       await ipn(ns, '-6', 'addr', 'add', `${v6}/64`, 'dev', iface, 'nodad');
@@ -57,9 +60,27 @@ before(async () => {
   }
   // The upstream resolver, on the box's loopback: knows example.lan and (to show ns.jami.net is
   // forwarded when an upstream exists) ns.jami.net; refuses everything else (no servers of its own).
-  const dnsmasq = spawn('ip', ['netns', 'exec', BOX, 'dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--conf-file=/dev/null',
-    '--listen-address=127.0.0.1', '--bind-interfaces', `--port=${UPSTREAM_PORT}`, '--user=root', '--pid-file=',
-    '--address=/example.lan/10.9.9.9', '--address=/ns.jami.net/10.9.9.53'], { stdio: 'ignore' });
+  const dnsmasq = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      BOX,
+      'dnsmasq',
+      '--keep-in-foreground',
+      '--no-resolv',
+      '--no-hosts',
+      '--conf-file=/dev/null',
+      '--listen-address=127.0.0.1',
+      '--bind-interfaces',
+      `--port=${UPSTREAM_PORT}`,
+      '--user=root',
+      '--pid-file=',
+      '--address=/example.lan/10.9.9.9',
+      '--address=/ns.jami.net/10.9.9.53',
+    ],
+    { stdio: 'ignore' },
+  );
   cleanups.push(() => stopChild(dnsmasq));
 });
 
@@ -81,7 +102,20 @@ async function startBox(extra: string[]): Promise<RunningAppliance> {
     baseArgs: {
       webPort: 8080,
       dhtPort: 4222,
-      args: ['--data-dir', data.path, '--dht-port', '4222', '--web-port', '8080', '--proxy-port', '8081', '--no-discovery', '--turn', 'turn://ring:ring@127.0.0.1:3478', ...extra],
+      args: [
+        '--data-dir',
+        data.path,
+        '--dht-port',
+        '4222',
+        '--web-port',
+        '8080',
+        '--proxy-port',
+        '8081',
+        '--no-discovery',
+        '--turn',
+        'turn://ring:ring@127.0.0.1:3478',
+        ...extra,
+      ],
     },
   });
   cleanups.push(() => box.kill());
@@ -112,7 +146,7 @@ describe('Jami DNS mode on, two LANs', () => {
     await box?.stop();
   });
 
-  it('each Jami name, A and AAAA: the box address on the asking client\'s LAN', async () => {
+  it("each Jami name, A and AAAA: the box address on the asking client's LAN", async () => {
     for (const l of LANS) {
       for (const name of JAMI_NAMES) {
         const a = await dig(l.box4, 53, name, 'A', { ns: l.client });
@@ -145,29 +179,40 @@ describe('Jami DNS mode on, two LANs', () => {
     await ipn(BOX, 'addr', 'del', `${LAN2.box4}/24`, 'dev', LAN2.boxIface);
     await ipn(BOX, 'addr', 'add', '10.77.2.9/24', 'dev', LAN2.boxIface);
     try {
-      await waitFor('the new address in the answer', async () => {
-        const a = await dig('10.77.2.9', 53, 'bootstrap.jami.net', 'A', { ns: LAN2.client });
-        return a.records.join() === '10.77.2.9' ? true : undefined;
-      }, 20_000);
+      await waitFor(
+        'the new address in the answer',
+        async () => {
+          const a = await dig('10.77.2.9', 53, 'bootstrap.jami.net', 'A', { ns: LAN2.client });
+          return a.records.join() === '10.77.2.9' ? true : undefined;
+        },
+        20_000,
+      );
     } finally {
       await ipn(BOX, 'addr', 'del', '10.77.2.9/24', 'dev', LAN2.boxIface).catch(() => undefined);
       await ipn(BOX, 'addr', 'add', `${LAN2.box4}/24`, 'dev', LAN2.boxIface).catch(() => undefined);
     }
-    const back = await waitFor('the first address back in the answer', async () => {
-      const a = await dig(LAN2.box4, 53, 'bootstrap.jami.net', 'A', { ns: LAN2.client });
-      return a.records.join() === LAN2.box4 ? a : undefined;
-    }, 20_000);
+    const back = await waitFor(
+      'the first address back in the answer',
+      async () => {
+        const a = await dig(LAN2.box4, 53, 'bootstrap.jami.net', 'A', { ns: LAN2.client });
+        return a.records.join() === LAN2.box4 ? a : undefined;
+      },
+      20_000,
+    );
     assert.equal(back.status, 'NOERROR');
   });
 
   it('the DHT proxy answers on every TCP port 80-95, and on the web port for Host dhtproxy.jami.net', async () => {
     const st = await boxStatus();
-    assert.deepEqual([...st.dns.proxyPorts.listening].sort((x: number, y: number) => x - y), Array.from({ length: 16 }, (_, i) => 80 + i));
+    assert.deepEqual(
+      [...st.dns.proxyPorts.listening].sort((x: number, y: number) => x - y),
+      Array.from({ length: 16 }, (_, i) => 80 + i),
+    );
     assert.deepEqual(st.dns.proxyPorts.failed, {});
     // From a client, as Jami does after resolving dhtproxy.jami.net: GET /node/info on a random port of the range.
     // node:http (fetch does not let a request name its own Host header).
     const script =
-      "const [u,h]=process.argv.slice(1);const url=new URL(u);" +
+      'const [u,h]=process.argv.slice(1);const url=new URL(u);' +
       "require('node:http').get({host:url.hostname,port:url.port,path:url.pathname,headers:h?{host:h}:{}},(r)=>{let b='';r.on('data',(d)=>b+=d);r.on('end',()=>process.stdout.write(r.statusCode+' '+b))}).on('error',(e)=>process.stdout.write('error '+e.message))";
     const get = (url: string, host?: string) => inNs(LAN1.client, process.execPath, '-e', script, url, host ?? '');
     for (const port of [80, 87, 95]) {
@@ -206,13 +251,20 @@ describe('Jami DNS mode on, two LANs', () => {
     assert.equal(st.dns.state, 'ok');
     await ipn(BOX, 'route', 'add', 'default', 'via', LAN1.client4);
     try {
-      st = await waitFor('the default-route warning', async () => {
-        const s = await boxStatus();
-        return s.dns.defaultRoute === true ? s : undefined;
-      }, 30_000);
+      st = await waitFor(
+        'the default-route warning',
+        async () => {
+          const s = await boxStatus();
+          return s.dns.defaultRoute === true ? s : undefined;
+        },
+        30_000,
+      );
       assert.equal(st.dns.state, 'degraded');
       assert.match(st.dns.warning, /default route/);
-      assert.ok(box.logs.some((l) => l.level === 40 && /default route/.test(String(l.msg))), 'a warning in the log');
+      assert.ok(
+        box.logs.some((l) => l.level === 40 && /default route/.test(String(l.msg))),
+        'a warning in the log',
+      );
     } finally {
       await ipn(BOX, 'route', 'del', 'default').catch(() => undefined);
     }

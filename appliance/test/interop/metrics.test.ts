@@ -79,7 +79,8 @@ test('counters move when traffic arrives: name lookups, web requests, a real dht
   const lookups0 = value(before, 'lanbox_nameserver_lookups_by_name_total') ?? NaN;
   const requests0 = value(before, 'lanbox_appliance_web_requests_total') ?? NaN;
   const received0 = value(before, 'lanbox_dht_counters_received_total') ?? NaN;
-  const dhtRequests = (t: string) => (value(t, 'lanbox_dht_counters_requests_in_ping_total') ?? NaN) + (value(t, 'lanbox_dht_counters_requests_in_find_total') ?? NaN);
+  const dhtRequests = (t: string) =>
+    (value(t, 'lanbox_dht_counters_requests_in_ping_total') ?? NaN) + (value(t, 'lanbox_dht_counters_requests_in_find_total') ?? NaN);
   const requestsIn0 = dhtRequests(before);
   for (const name of ['nobody-here', 'alice', 'bob']) {
     const r = await fetch(`${app.base}/name/${name}`);

@@ -43,7 +43,9 @@ async function account(): Promise<Account> {
   const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
   return {
     key: privateKey,
-    addr: createHash('sha1').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex'),
+    addr: createHash('sha1')
+      .update(publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('hex'),
     publickey: Buffer.from(String(publicKey.export({ type: 'spki', format: 'pem' }))).toString('base64'),
   };
 }
@@ -93,7 +95,8 @@ async function register(site: Site, box: Box, a: Account, name: string): Promise
   return (await site.http('POST', box.url(`/name/${name}`), body(a, name))).status;
 }
 
-const upPeers = (s: Record<string, any>): number => (s.replication.peers as Array<{ state: string; id: string | null }>).filter((p) => p.state === 'up' && p.id !== null).length;
+const upPeers = (s: Record<string, any>): number =>
+  (s.replication.peers as Array<{ state: string; id: string | null }>).filter((p) => p.state === 'up' && p.id !== null).length;
 
 test('three boxes on one bridge: found by multicast, one registry, one DHT; split, healing, catch-up, rogue records', async (t) => {
   const site = await createSite(3);
@@ -123,7 +126,9 @@ test('three boxes on one bridge: found by multicast, one registry, one DHT; spli
     seen.push(performance.now());
     assert.equal(await nameOf(site, b, alice.addr), 'alice');
   }
-  t.diagnostic(`one new name: acknowledged by box 1 after ${(acked - t0).toFixed(0)} ms (boxes 2 and 3 reserved it, then stored it, before that); resolvable on box 2 after ${(seen[0]! - t0).toFixed(0)} ms and on box 3 after ${(seen[1]! - t0).toFixed(0)} ms (polled every 100 ms)`);
+  t.diagnostic(
+    `one new name: acknowledged by box 1 after ${(acked - t0).toFixed(0)} ms (boxes 2 and 3 reserved it, then stored it, before that); resolvable on box 2 after ${(seen[0]! - t0).toFixed(0)} ms and on box 3 after ${(seen[1]! - t0).toFixed(0)} ms (polled every 100 ms)`,
+  );
 
   // While every box is reachable, the same name is refused on another box.
   assert.equal(await register(site, two, mallory, 'alice'), 409);
@@ -137,7 +142,10 @@ test('three boxes on one bridge: found by multicast, one registry, one DHT; spli
   assert.equal(await owner(site, three, 'shared'), dave.addr);
   assert.equal(await register(site, three, erin, 'island'), 200);
   const beforeHeal = await Promise.all([one, two].map((b) => status(site, b)));
-  assert.ok(beforeHeal.every((s) => s.nameserver.names === 2), 'boxes 1 and 2 hold alice and shared');
+  assert.ok(
+    beforeHeal.every((s) => s.nameserver.names === 2),
+    'boxes 1 and 2 hold alice and shared',
+  );
 
   await site.linkUp(three.host);
   // Healing: every box answers the same owner (the earlier registration, see docs/multi-box.md).
@@ -169,10 +177,14 @@ test('three boxes on one bridge: found by multicast, one registry, one DHT; spli
   const page = await browser.newPage();
   await page.goto(three.url('/'));
   const section = page.locator('#boxes');
-  await waitFor('the page to list both other boxes as reachable and the conflict', async () => {
-    const text = await section.innerText();
-    return (text.match(/\breachable\b/g) ?? []).length >= 2 && text.includes('shared') && text.includes(dave.addr.slice(0, 12)) ? text : undefined;
-  }, 30_000);
+  await waitFor(
+    'the page to list both other boxes as reachable and the conflict',
+    async () => {
+      const text = await section.innerText();
+      return (text.match(/\breachable\b/g) ?? []).length >= 2 && text.includes('shared') && text.includes(dave.addr.slice(0, 12)) ? text : undefined;
+    },
+    30_000,
+  );
   await browser.close();
 
   // A box down for a while catches up after its restart.

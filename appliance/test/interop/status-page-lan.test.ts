@@ -48,7 +48,9 @@ let browser: BrowserContext;
 function spawnIn(ns: string, cmd: string, args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): ChildProcess {
   // `ip netns exec` execs the command, so the pid is the program's own.
   const proc = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: [stdin, 'ignore', 'ignore'] });
-  cleanups.push(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
+  cleanups.push(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
   return proc;
 }
 
@@ -59,12 +61,30 @@ before(async () => {
   const turnDir = await tempDir('lanbox-coturn-');
   cleanups.push(turnDir.remove);
   const conf = join(turnDir.path, 'turnserver.conf');
-  await writeFile(conf, [
-    `listening-ip=${A.ipv4}`, `relay-ip=${A.ipv4}`, 'listening-port=3478', 'min-port=49152', 'max-port=49199',
-    'fingerprint', 'lt-cred-mech', 'user=ring:ring', 'realm=ring', 'no-tls', 'no-dtls', 'no-cli', 'no-rfc5780',
-    `userdb=${join(turnDir.path, 'turndb')}`, `pidfile=${join(turnDir.path, 'turnserver.pid')}`,
-    `log-file=${join(turnDir.path, 'turn.log')}`, 'simple-log', 'no-stdout-log', '',
-  ].join('\n'));
+  await writeFile(
+    conf,
+    [
+      `listening-ip=${A.ipv4}`,
+      `relay-ip=${A.ipv4}`,
+      'listening-port=3478',
+      'min-port=49152',
+      'max-port=49199',
+      'fingerprint',
+      'lt-cred-mech',
+      'user=ring:ring',
+      'realm=ring',
+      'no-tls',
+      'no-dtls',
+      'no-cli',
+      'no-rfc5780',
+      `userdb=${join(turnDir.path, 'turndb')}`,
+      `pidfile=${join(turnDir.path, 'turnserver.pid')}`,
+      `log-file=${join(turnDir.path, 'turn.log')}`,
+      'simple-log',
+      'no-stdout-log',
+      '',
+    ].join('\n'),
+  );
   spawnIn(A.ns, '/usr/bin/turnserver', ['-c', conf]);
 
   // The box on its real defaults inside host A (web 8080, DHT 4222, discovery 8888, TURN 3478).
@@ -107,15 +127,21 @@ async function text(page: Page, selector: string): Promise<string> {
 test('on the LAN: the page lists the Jami account and DHT node heard, its QR code is the LAN address; screenshots', async () => {
   const page = await browser.newPage();
   const problems: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   await page.goto(PAGE);
 
   // On the page (at load, or by a later poll): the account by its announced name, the node by address.
-  const nearby = await waitFor('the account and the DHT node of host B on the page', async () => {
-    const t = await text(page, '#nearby');
-    return /Alice Example/.test(t) && t.includes(B.ipv4) ? t : undefined;
-  }, 60000);
+  const nearby = await waitFor(
+    'the account and the DHT node of host B on the page',
+    async () => {
+      const t = await text(page, '#nearby');
+      return /Alice Example/.test(t) && t.includes(B.ipv4) ? t : undefined;
+    },
+    60000,
+  );
   assert.match(nearby, /Jami accounts \(1\)\s+Name\s+Account\s+Last heard\s+Alice Example\s+093f14e12449…\s+\d+ s ago/);
   assert.match(nearby, new RegExp(`DHT nodes \\(\\d+\\)[\\s\\S]*${B.ipv4.replace(/\./g, '\\.')}:\\d+\\s+\\d+ s ago`));
   assert.match(await text(page, '#card-discovery'), /Local peer discovery\s+working\s+\d+ DHT nodes and 1 Jami accounts nearby/);
@@ -140,10 +166,17 @@ test('on the LAN: the page lists the Jami account and DHT node heard, its QR cod
 
   // The box goes away: the page says it cannot tell, instead of showing the last state as current.
   assert.equal(await app.stop(), 0);
-  await waitFor('the page to notice the box is gone', async () => (/\?\s+Unknown: this page cannot reach the box/.test(await text(page, '#answer')) ? true : undefined), 20000);
+  await waitFor(
+    'the page to notice the box is gone',
+    async () => (/\?\s+Unknown: this page cannot reach the box/.test(await text(page, '#answer')) ? true : undefined),
+    20000,
+  );
   assert.equal(await page.locator('#card-dht').getAttribute('data-state'), 'unknown');
   assert.match(await text(page, '#updated'), /not answering/);
   // The failed fetches are the only console errors (Chromium logs each refused connection).
-  assert.deepEqual(problems.filter((p) => !/Failed to load resource|ERR_CONNECTION_REFUSED/.test(p)), []);
+  assert.deepEqual(
+    problems.filter((p) => !/Failed to load resource|ERR_CONNECTION_REFUSED/.test(p)),
+    [],
+  );
   await page.close();
 });

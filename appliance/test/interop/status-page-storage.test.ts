@@ -36,7 +36,9 @@ test('the page shows damage and recovery of the names store, and its button repa
   const page = await browser.newPage();
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error' && !/401/.test(m.text())) problems.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/401/.test(m.text())) problems.push(m.text());
+  });
   await page.goto(`${app.base}/`);
   const section = page.locator('#storage');
   const text = (await section.innerText()).replace(/\s+/g, ' ');

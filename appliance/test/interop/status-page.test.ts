@@ -20,7 +20,6 @@ import { renderStatusPage } from '../../src/web/status-page.js';
 import { startCoturn, type Coturn } from '../../../packages/turn-monitor/test/helpers/coturn.js';
 import { makeAccounts, registrationBody } from '../../../packages/nameserver/test/helpers.js';
 
-
 let app: RunningAppliance;
 let coturn: Coturn;
 let browser: BrowserContext;
@@ -28,19 +27,22 @@ let userData: { path: string; remove: () => Promise<void> };
 let data: { path: string; remove: () => Promise<void> };
 
 /** Polled from here: the page's CSP forbids the eval that playwright's in-page predicates need. */
-const until = (check: () => Promise<boolean>, timeoutMs: number, what: string) =>
-  waitFor(what, async () => ((await check()) ? true : undefined), timeoutMs);
+const until = (check: () => Promise<boolean>, timeoutMs: number, what: string) => waitFor(what, async () => ((await check()) ? true : undefined), timeoutMs);
 
 /** A page that records CSP violations and console errors (checked at the end of each test). */
 async function openPage(width: number, height: number): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage();
   await page.setViewportSize({ width, height });
   const problems: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   await page.exposeFunction('reportCsp', (v: string) => problems.push(`CSP: ${v}`));
   // Browser-side code is passed as strings: this file is type-checked against Node's library only.
-  await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => window.reportCsp(e.violatedDirective + ' ' + e.blockedURI));" });
+  await page.addInitScript({
+    content: "document.addEventListener('securitypolicyviolation', (e) => window.reportCsp(e.violatedDirective + ' ' + e.blockedURI));",
+  });
   await page.goto(`${app.base}/`);
   return { page, problems };
 }
@@ -76,7 +78,12 @@ after(async () => {
 
 test('the values to type are those of the running configuration; cards, answer and sections render', async () => {
   const status = (await getJson(`${app.base}/api/status`)).body;
-  const clients = status.clients as { bootstrap: string[]; nameServer: string[]; proxy: string[]; turn: { addresses: string[]; username: string; password: string; realm: string } };
+  const clients = status.clients as {
+    bootstrap: string[];
+    nameServer: string[];
+    proxy: string[];
+    turn: { addresses: string[]; username: string; password: string; realm: string };
+  };
   const st = status;
   const dht = status.dht as { nodeId: string; ports: { udp4: number } };
   assert.equal(dht.ports.udp4, app.dhtPort);
@@ -98,14 +105,27 @@ test('the values to type are those of the running configuration; cards, answer a
   assert.equal(await page.locator('[data-node-id]').innerText(), dht.nodeId);
 
   const where = await page.locator('#where').innerText();
-  for (const label of ['Advanced settings', 'Enable local peer discovery', 'Local DHT node', 'Enable notifications', 'Bootstrap', 'TURN realm', 'only while Jami is open']) {
+  for (const label of [
+    'Advanced settings',
+    'Enable local peer discovery',
+    'Local DHT node',
+    'Enable notifications',
+    'Bootstrap',
+    'TURN realm',
+    'only while Jami is open',
+  ]) {
     assert.ok(where.includes(label), `platform steps mention "${label}"`);
   }
 
   // The script ran under the CSP: one card per service (and the box), state in words.
   // One card per member of /api/status with a state and a summary: services added later included.
-  const services = Object.entries(status).filter(([, v]) => typeof (v as { state?: unknown }).state === 'string' && typeof (v as { summary?: unknown }).summary === 'string').map(([k]) => k);
-  assert.ok(['dht', 'discovery', 'nameserver', 'proxy', 'push', 'turn', 'system', 'replication'].every((k) => services.includes(k)), services.join());
+  const services = Object.entries(status)
+    .filter(([, v]) => typeof (v as { state?: unknown }).state === 'string' && typeof (v as { summary?: unknown }).summary === 'string')
+    .map(([k]) => k);
+  assert.ok(
+    ['dht', 'discovery', 'nameserver', 'proxy', 'push', 'turn', 'system', 'replication'].every((k) => services.includes(k)),
+    services.join(),
+  );
   await until(async () => (await page.locator('#services .card').count()) === services.length, 10000, `${services.length} cards`);
   for (const k of services) assert.equal(await page.locator(`#card-${k}`).count(), 1, `card for ${k}`);
   assert.match(await page.locator('#card-dns').innerText(), /Jami DNS mode\s+turned off/);
@@ -118,7 +138,10 @@ test('the values to type are those of the running configuration; cards, answer a
   assert.match(await page.locator('#card-system').innerText(), /The box\s+(working|needs attention)\s+load/);
   assert.match(await page.locator('#answer').innerText(), /Is Jami working on this LAN\?\s+(Yes|Partly):/);
   assert.match(await page.locator('#names').innerText(), /Names\s+2 \(limit \d+\)[\s\S]*bob\s+\d+ s ago[\s\S]*alice/);
-  assert.match(await page.locator('#box').innerText(), /CPU load\s+[\d.]+ · [\d.]+ · [\d.]+ \(1, 5, 15 min\)[\s\S]*Free space\s+[\d.]+ [KMGT]?B free of[\s\S]*Temperature\s+\S/);
+  assert.match(
+    await page.locator('#box').innerText(),
+    /CPU load\s+[\d.]+ · [\d.]+ · [\d.]+ \(1, 5, 15 min\)[\s\S]*Free space\s+[\d.]+ [KMGT]?B free of[\s\S]*Temperature\s+\S/,
+  );
   assert.match(await page.locator('#nearby').innerText(), /Local peer discovery is turned off/);
   // With the box's proxy and push service: the ntfy URL to copy, and their health and counts.
   assert.match(settings, row('Push server \\(ntfy\\)', `http://127.0.0.1:${(st.push as { port: number }).port}`));
@@ -164,7 +187,7 @@ test('the page keeps polling: stopping coturn turns the TURN card red without a 
   assert.match(await page.locator('#card-turn').innerText(), /TURN\s+not working\s+turn:\/\/ring@127\.0\.0\.1:\d+: down \(tcp-connect/);
   assert.match(await page.locator('#answer').innerText(), /Partly: .*TURN needs attention/);
   assert.match(await page.locator('#turn-history').innerText(), /not working\s+from [\d.]+ (s|min) ago to now: tcp-connect/);
-  assert.equal(await page.locator('#turn-chart-0 rect[data-state="down"]').count() > 0, true, 'a red slice in the chart');
+  assert.equal((await page.locator('#turn-chart-0 rect[data-state="down"]').count()) > 0, true, 'a red slice in the chart');
 
   // With a red card and a long reason, still nothing wider than a phone screen.
   await page.setViewportSize({ width: 360, height: 760 });
@@ -181,14 +204,29 @@ test('services wired later show up from their /api/status members alone: DHT pro
     appliance: { statusAt: 1_800_000_000_000 },
     dht: { state: 'ok', summary: 'UDP 4222' },
     proxy: {
-      state: 'degraded', summary: '3 phone(s); requests do not reach the DHT: get answered 502', listening: true, clients: 3, listens: 5,
-      subscriptions: { total: 4, unifiedpush: 2, android: 1, ios: 1, none: 0 }, pushes: { sent: 7, failed: 1, refused: 2, undeliverable: 0, dropped: 0, encrypted: 6, inFlight: 0 },
+      state: 'degraded',
+      summary: '3 phone(s); requests do not reach the DHT: get answered 502',
+      listening: true,
+      clients: 3,
+      listens: 5,
+      subscriptions: { total: 4, unifiedpush: 2, android: 1, ios: 1, none: 0 },
+      pushes: { sent: 7, failed: 1, refused: 2, undeliverable: 0, dropped: 0, encrypted: 6, inFlight: 0 },
     },
     push: { state: 'ok', summary: '2 phone stream(s)', url: 'http://10.0.0.5:8082', subscribers: 2, topics: 2, published: 9, delivered: 8, cachedMessages: 1 },
   };
   const html = renderStatusPage({
-    hostname: 'lanbox', version: 'test', addresses: ['10.0.0.5'], dhtPort: 4222, nodeId: null, nameServerUrls: null, turn: null,
-    proxy: { addresses: ['10.0.0.5:8080'] }, ntfyUrls: ['http://10.0.0.5:8082'], discovery: true, pageUrl: 'http://10.0.0.5/', initialStatus: status,
+    hostname: 'lanbox',
+    version: 'test',
+    addresses: ['10.0.0.5'],
+    dhtPort: 4222,
+    nodeId: null,
+    nameServerUrls: null,
+    turn: null,
+    proxy: { addresses: ['10.0.0.5:8080'] },
+    ntfyUrls: ['http://10.0.0.5:8082'],
+    discovery: true,
+    pageUrl: 'http://10.0.0.5/',
+    initialStatus: status,
   });
   const page = await browser.newPage();
   await page.setContent(html);
@@ -217,11 +255,17 @@ test('Jami DNS mode on: the section says what it does, devices per name, the war
       const r = await dig('127.0.0.1', dnsPort, 'bootstrap.jami.net', type);
       assert.equal(r.status, 'NOERROR');
     }
-    const st = (await getJson(`http://127.0.0.1:${box.webPort}/api/status`)).body as { dns: { devicesLastHour: Record<string, number>; defaultRoute: boolean; warning: string | null } };
+    const st = (await getJson(`http://127.0.0.1:${box.webPort}/api/status`)).body as {
+      dns: { devicesLastHour: Record<string, number>; defaultRoute: boolean; warning: string | null };
+    };
     assert.equal(st.dns.devicesLastHour['bootstrap.jami.net'], 1);
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${box.webPort}/`);
-    await until(async () => /bootstrap\.jami\.net\s+1 device asked in the last hour/.test(await page.locator('#jami-dns').innerText()), 10000, 'devices per name');
+    await until(
+      async () => /bootstrap\.jami\.net\s+1 device asked in the last hour/.test(await page.locator('#jami-dns').innerText()),
+      10000,
+      'devices per name',
+    );
     const text = await page.locator('#jami-dns').innerText();
     assert.match(text, /\bon\s+The box answers DNS for bootstrap\.jami\.net, turn\.jami\.net and dhtproxy\.jami\.net/);
     assert.match(text, /config\.jami\.net\s+0 devices asked in the last hour/);

@@ -30,8 +30,20 @@ before(async () => {
     await mkdir(CACHE, { recursive: true });
     await rm(`${SYSROOT}.partial`, { recursive: true, force: true });
     // "extract": unpack nodejs and its dependencies only; nothing runs, so no binfmt is needed.
-    await run('mmdebstrap', ['--quiet', '--variant=extract', '--arch=arm64', '--include=nodejs', '--dpkgopt=path-exclude=/usr/share/doc/*',
-      'trixie', `${SYSROOT}.partial`, process.env.LANBOX_MIRROR ?? 'http://deb.debian.org/debian'], { timeout: 15 * 60_000, maxBuffer: 64 * 1024 * 1024 });
+    await run(
+      'mmdebstrap',
+      [
+        '--quiet',
+        '--variant=extract',
+        '--arch=arm64',
+        '--include=nodejs',
+        '--dpkgopt=path-exclude=/usr/share/doc/*',
+        'trixie',
+        `${SYSROOT}.partial`,
+        process.env.LANBOX_MIRROR ?? 'http://deb.debian.org/debian',
+      ],
+      { timeout: 15 * 60_000, maxBuffer: 64 * 1024 * 1024 },
+    );
     // Nothing ran, so the merged-/usr links (made by base-files' setup) are missing: the arm64
     // loader is looked up as /lib/ld-linux-aarch64.so.1.
     for (const dir of ['lib', 'bin', 'sbin']) {
@@ -47,7 +59,11 @@ after(async () => {
 
 /** Debian's arm64 node under qemu-user; -L makes the arm64 loader and libraries come from the sysroot. */
 async function arm64Node(args: string[], cwd: string): Promise<string> {
-  const { stdout } = await run(QEMU, ['-L', SYSROOT, join(SYSROOT, 'usr/bin/node'), ...args], { cwd, timeout: 10 * 60_000, env: { ...process.env, QEMU_LD_PREFIX: SYSROOT } });
+  const { stdout } = await run(QEMU, ['-L', SYSROOT, join(SYSROOT, 'usr/bin/node'), ...args], {
+    cwd,
+    timeout: 10 * 60_000,
+    env: { ...process.env, QEMU_LD_PREFIX: SYSROOT },
+  });
   return stdout;
 }
 
@@ -67,22 +83,25 @@ test('the bundle --selftest passes on arm64 (services start, LevelDB opens, the 
   for (const [service, state] of Object.entries(result.states)) assert.equal(state, 'ok', service);
 });
 
-test('classic-level\'s linux-arm64 prebuild writes a database that reads back after reopening', async () => {
+test("classic-level's linux-arm64 prebuild writes a database that reads back after reopening", async () => {
   const script = join(work, 'dist/level-check.mjs');
-  await writeFile(script, [
-    "import { createRequire } from 'node:module';",
-    'const require = createRequire(import.meta.url);',
-    "const { ClassicLevel } = require('./node_modules/classic-level');",
-    "const dir = process.argv[2];",
-    "let db = new ClassicLevel(dir, { valueEncoding: 'utf8' });",
-    "await db.put('name/alice', 'registered', { sync: true });",
-    'await db.close();',
-    "db = new ClassicLevel(dir, { valueEncoding: 'utf8' });",
-    "const v = await db.get('name/alice');",
-    'await db.close();',
-    "const binding = Object.keys(require.cache).find((k) => k.endsWith('.node')) ?? 'none';",
-    'console.log(JSON.stringify({ v, binding }));',
-  ].join('\n'));
+  await writeFile(
+    script,
+    [
+      "import { createRequire } from 'node:module';",
+      'const require = createRequire(import.meta.url);',
+      "const { ClassicLevel } = require('./node_modules/classic-level');",
+      'const dir = process.argv[2];',
+      "let db = new ClassicLevel(dir, { valueEncoding: 'utf8' });",
+      "await db.put('name/alice', 'registered', { sync: true });",
+      'await db.close();',
+      "db = new ClassicLevel(dir, { valueEncoding: 'utf8' });",
+      "const v = await db.get('name/alice');",
+      'await db.close();',
+      "const binding = Object.keys(require.cache).find((k) => k.endsWith('.node')) ?? 'none';",
+      'console.log(JSON.stringify({ v, binding }));',
+    ].join('\n'),
+  );
   const out = JSON.parse(await arm64Node([script, join(work, 'db')], join(work, 'dist'))) as { v: string; binding: string };
   assert.equal(out.v, 'registered');
   assert.ok(existsSync(join(work, 'db/CURRENT')), 'a LevelDB directory was written');

@@ -40,7 +40,10 @@ before(async () => {
   await run('ip', ['link', 'add', IF_BOX, 'netns', NS_BOX, 'type', 'veth', 'peer', 'name', IF_OTHER, 'netns', NS_OTHER]);
   await ns(NS_BOX, 'ip', 'addr', 'add', '10.77.0.1/24', 'dev', IF_BOX);
   await ns(NS_OTHER, 'ip', 'addr', 'add', '10.77.0.2/24', 'dev', IF_OTHER);
-  for (const [n, i] of [[NS_BOX, IF_BOX], [NS_OTHER, IF_OTHER]] as const) {
+  for (const [n, i] of [
+    [NS_BOX, IF_BOX],
+    [NS_OTHER, IF_OTHER],
+  ] as const) {
     await ns(n, 'ip', 'link', 'set', 'lo', 'up');
     await ns(n, 'ip', 'link', 'set', i, 'up');
   }
@@ -69,9 +72,25 @@ async function startGuard(netns: string, name: string, address: string, first: s
 }
 
 function startOtherServer(): ChildProcess {
-  const p = spawn('ip', ['netns', 'exec', NS_OTHER, '/usr/sbin/dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--port=0',
-    `--interface=${IF_OTHER}`, '--bind-interfaces', '--dhcp-range=10.77.0.200,10.77.0.250,255.255.255.0,1h',
-    `--dhcp-leasefile=${join(work, 'other.leases')}`, '--pid-file=', '--log-facility=-'], { stdio: 'ignore' });
+  const p = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      NS_OTHER,
+      '/usr/sbin/dnsmasq',
+      '--keep-in-foreground',
+      '--conf-file=/dev/null',
+      '--port=0',
+      `--interface=${IF_OTHER}`,
+      '--bind-interfaces',
+      '--dhcp-range=10.77.0.200,10.77.0.250,255.255.255.0,1h',
+      `--dhcp-leasefile=${join(work, 'other.leases')}`,
+      '--pid-file=',
+      '--log-facility=-',
+    ],
+    { stdio: 'ignore' },
+  );
   procs.push(p);
   return p;
 }
@@ -105,7 +124,7 @@ test('the box never serves while another DHCP server answers, serves when alone,
 
   // Seen from the other side: the box's dnsmasq answers a DISCOVER (a guard there refuses because of it).
   const otherStatus = await startGuard(NS_OTHER, 'other', '10.77.0.2', '10.77.0.200', '10.77.0.250');
-  const seen = await statusOf(otherStatus, (s) => s.mode === 'refused', 'the box\'s offers to be seen on the LAN');
+  const seen = await statusOf(otherStatus, (s) => s.mode === 'refused', "the box's offers to be seen on the LAN");
   assert.deepEqual(seen.otherServers, ['10.77.0.1']);
   procs.at(-1)!.kill('SIGTERM');
 

@@ -129,55 +129,112 @@ async function boot(name: string, disk: string, restricted: boolean): Promise<Vm
     `hostfwd=tcp:127.0.0.1:${ports.turn}-:3478`,
   ].join(',');
   // Spawned directly (no wrapper), so killing proc kills qemu; every wait below is bounded.
-  const proc = spawn('qemu-system-x86_64', [
-    // One vCPU: with two under multi-threaded TCG the guest kernel's live code patching (int3)
-    // raced and panicked early in boot once in a few runs; the box needs no second CPU.
-    '-M', 'q35', '-accel', 'tcg', '-smp', '1', '-m', '1024',
-    '-nographic', '-nodefaults', '-no-reboot',
-    '-serial', `file:${serialLog}`,
-    '-monitor', `unix:${monitor},server,nowait`,
-    '-kernel', `${image}.vmlinuz`, '-initrd', `${image}.initrd`,
-    // panic=1: a guest kernel panic reboots, which -no-reboot turns into qemu exiting: fail fast.
-    '-append', 'root=LABEL=LANBOXROOT ro console=ttyS0 panic=1',
-    '-drive', `file=${disk},format=raw,if=virtio`,
-    '-nic', `user,restrict=${restricted ? 'on' : 'off'},model=virtio-net-pci,${fwd}`,
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(
+    'qemu-system-x86_64',
+    [
+      // One vCPU: with two under multi-threaded TCG the guest kernel's live code patching (int3)
+      // raced and panicked early in boot once in a few runs; the box needs no second CPU.
+      '-M',
+      'q35',
+      '-accel',
+      'tcg',
+      '-smp',
+      '1',
+      '-m',
+      '1024',
+      '-nographic',
+      '-nodefaults',
+      '-no-reboot',
+      '-serial',
+      `file:${serialLog}`,
+      '-monitor',
+      `unix:${monitor},server,nowait`,
+      '-kernel',
+      `${image}.vmlinuz`,
+      '-initrd',
+      `${image}.initrd`,
+      // panic=1: a guest kernel panic reboots, which -no-reboot turns into qemu exiting: fail fast.
+      '-append',
+      'root=LABEL=LANBOXROOT ro console=ttyS0 panic=1',
+      '-drive',
+      `file=${disk},format=raw,if=virtio`,
+      '-nic',
+      `user,restrict=${restricted ? 'on' : 'off'},model=virtio-net-pci,${fwd}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
-  proc.stderr?.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4000) stderr += d; });
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    if (stderr.length < 4000) stderr += d;
+  });
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
   const vm = { name, proc, serialLog, monitor, ports, exited };
   vms.push(vm);
-  exited.then((code) => { if (code !== 0 && stderr !== '') process.stderr.write(`qemu ${name}: ${stderr}\n`); });
+  exited.then((code) => {
+    if (code !== 0 && stderr !== '') process.stderr.write(`qemu ${name}: ${stderr}\n`);
+  });
   return vm;
 }
 
 async function ssh(vm: Vm, key: string, command: string): Promise<string> {
-  const { stdout } = await run('ssh', [
-    '-i', key, '-p', String(vm.ports.ssh), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=20', '-o', 'LogLevel=ERROR', 'root@127.0.0.1', command,
-  ], { timeout: 90_000 });
+  const { stdout } = await run(
+    'ssh',
+    [
+      '-i',
+      key,
+      '-p',
+      String(vm.ports.ssh),
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=20',
+      '-o',
+      'LogLevel=ERROR',
+      'root@127.0.0.1',
+      command,
+    ],
+    { timeout: 90_000 },
+  );
   return stdout;
 }
 
 /** The box is ready: the web port answers and every enabled service says ok. */
 async function waitReady(vm: Vm): Promise<Record<string, any>> {
-  return waitFor(`${vm.name}: /api/status with every enabled service ok`, async () => {
-    const st = await getJson(`http://127.0.0.1:${vm.ports.web}/api/status`);
-    const services = ['dht', 'discovery', 'nameserver', 'proxy', 'turn'].map((k) => [k, st[k].state as string]);
-    return st.appliance.ready === true && services.every(([, s]) => s === 'ok' || s === 'disabled') ? st : undefined;
-  }, READY_TIMEOUT_MS, vm);
+  return waitFor(
+    `${vm.name}: /api/status with every enabled service ok`,
+    async () => {
+      const st = await getJson(`http://127.0.0.1:${vm.ports.web}/api/status`);
+      const services = ['dht', 'discovery', 'nameserver', 'proxy', 'turn'].map((k) => [k, st[k].state as string]);
+      return st.appliance.ready === true && services.every(([, s]) => s === 'ok' || s === 'disabled') ? st : undefined;
+    },
+    READY_TIMEOUT_MS,
+    vm,
+  );
 }
 
 async function qemuMonitor(vm: Vm, command: string): Promise<void> {
   await new Promise<void>((resolvePromise, reject) => {
-    const c = createConnection(vm.monitor, () => c.write(`${command}\n`, () => setTimeout(() => { c.end(); resolvePromise(); }, 500)));
+    const c = createConnection(vm.monitor, () =>
+      c.write(`${command}\n`, () =>
+        setTimeout(() => {
+          c.end();
+          resolvePromise();
+        }, 500),
+      ),
+    );
     c.on('error', reject);
   });
 }
 
 async function waitExit(vm: Vm, timeoutMs: number): Promise<number | null> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${vm.name}: qemu did not exit within ${timeoutMs} ms`)), timeoutMs); });
+  const timeout = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`${vm.name}: qemu did not exit within ${timeoutMs} ms`)), timeoutMs);
+  });
   // The timer is cleared as soon as qemu exits, so nothing keeps the test process alive afterwards.
   return Promise.race([vm.exited, timeout]).finally(() => clearTimeout(timer));
 }
@@ -266,19 +323,29 @@ test('boot 1 (settings file): ready, DHT with a real dhtnode, name server, TURN,
     // A real dhtnode bootstraps from the box (through the UDP forward) and stores a value through it.
     const dhtnode = spawn('dhtnode', ['-p', '0', '-b', `127.0.0.1:${vm.ports.dht}`], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
-    dhtnode.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    dhtnode.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
     try {
       await waitFor('dhtnode to start', async () => (/running on port \d+/.test(out) ? true : undefined), 30_000);
-      await waitFor('dhtnode in the box\'s routing table', async () => {
-        const dht = (await getJson(`http://127.0.0.1:${vm.ports.web}/api/status`)).dht;
-        return dht.nodes.ipv4.good + dht.nodes.ipv4.dubious >= 1 ? true : undefined;
-      }, 120_000);
-      const stored = await waitFor('a value stored on the box through dhtnode', async () => {
-        if (!/Put: success/.test(out)) dhtnode.stdin?.write('p lanbox-image-test hello-from-the-host\n');
-        await new Promise((r) => setTimeout(r, 3000));
-        const dht = (await getJson(`http://127.0.0.1:${vm.ports.web}/api/status`)).dht;
-        return /Put: success/.test(out) && dht.storage.values >= 1 ? dht.storage : undefined;
-      }, 180_000);
+      await waitFor(
+        "dhtnode in the box's routing table",
+        async () => {
+          const dht = (await getJson(`http://127.0.0.1:${vm.ports.web}/api/status`)).dht;
+          return dht.nodes.ipv4.good + dht.nodes.ipv4.dubious >= 1 ? true : undefined;
+        },
+        120_000,
+      );
+      const stored = await waitFor(
+        'a value stored on the box through dhtnode',
+        async () => {
+          if (!/Put: success/.test(out)) dhtnode.stdin?.write('p lanbox-image-test hello-from-the-host\n');
+          await new Promise((r) => setTimeout(r, 3000));
+          const dht = (await getJson(`http://127.0.0.1:${vm.ports.web}/api/status`)).dht;
+          return /Put: success/.test(out) && dht.storage.values >= 1 ? dht.storage : undefined;
+        },
+        180_000,
+      );
       assert.ok(stored.keys >= 1);
     } finally {
       dhtnode.kill('SIGKILL');
@@ -299,10 +366,14 @@ test('boot 1 (settings file): ready, DHT with a real dhtnode, name server, TURN,
     assert.ok('tcp-allocate' in server.steps, `TCP allocate from outside: ${JSON.stringify(server)}`);
 
     // Settings file: the bad line is reported, the rest applied; DHCP refused (qemu's server answers).
-    const image = await waitFor('the DHCP guard\'s verdict', async () => {
-      const b = (await getJson(`http://127.0.0.1:${vm.ports.web}/api/status`)).image;
-      return b.dhcp !== null && b.dhcp.mode !== 'waiting' ? b : undefined;
-    }, 180_000);
+    const image = await waitFor(
+      "the DHCP guard's verdict",
+      async () => {
+        const b = (await getJson(`http://127.0.0.1:${vm.ports.web}/api/status`)).image;
+        return b.dhcp !== null && b.dhcp.mode !== 'waiting' ? b : undefined;
+      },
+      180_000,
+    );
     assert.equal(image.state, 'degraded');
     assert.deepEqual(image.settingsFile.errors, ['line 5: unknown setting "no_such_setting"']);
     assert.deepEqual(image.settingsFile.applied.sort(), ['address', 'dhcp_server', 'ssh_key']);
@@ -315,7 +386,11 @@ test('boot 1 (settings file): ready, DHT with a real dhtnode, name server, TURN,
     const grown = await ssh(vm, keyFile, 'cat /var/lib/lanbox-image/root-grown');
     const g = /(\d+) -> (\d+) bytes/.exec(grown);
     assert.ok(g !== null && Number(g[2]) > Number(g[1]) + 200 * 1048576, grown);
-    const care = await ssh(vm, keyFile, 'findmnt -n -o OPTIONS /; findmnt -n -o FSTYPE /tmp; test -d /var/log/journal && echo persistent-journal || echo volatile-journal; stat -c %U /var/lib/lanbox; systemctl is-active coturn lanbox avahi-daemon systemd-networkd');
+    const care = await ssh(
+      vm,
+      keyFile,
+      'findmnt -n -o OPTIONS /; findmnt -n -o FSTYPE /tmp; test -d /var/log/journal && echo persistent-journal || echo volatile-journal; stat -c %U /var/lib/lanbox; systemctl is-active coturn lanbox avahi-daemon systemd-networkd',
+    );
     assert.match(care, /noatime/);
     assert.match(care, /^tmpfs$/m);
     assert.match(care, /^volatile-journal$/m);
@@ -335,11 +410,15 @@ test('boot 1 (settings file): ready, DHT with a real dhtnode, name server, TURN,
     const restartsBefore = Number(/NRestarts=(\d+)/.exec(before)![1]);
     await ssh(vm, keyFile, 'systemctl kill --signal=SIGSTOP lanbox');
     const stopped = Date.now();
-    const afterRestart = await waitFor('the watchdog to restart lanbox', async () => {
-      const now = await ssh(vm, keyFile, 'systemctl show -p MainPID -p NRestarts -p ActiveState lanbox');
-      const restarts = Number(/NRestarts=(\d+)/.exec(now)![1]);
-      return restarts > restartsBefore && /ActiveState=active/.test(now) && /MainPID=(\d+)/.exec(now)![1] !== pidBefore ? now : undefined;
-    }, WATCHDOG_RESTART_TIMEOUT_MS);
+    const afterRestart = await waitFor(
+      'the watchdog to restart lanbox',
+      async () => {
+        const now = await ssh(vm, keyFile, 'systemctl show -p MainPID -p NRestarts -p ActiveState lanbox');
+        const restarts = Number(/NRestarts=(\d+)/.exec(now)![1]);
+        return restarts > restartsBefore && /ActiveState=active/.test(now) && /MainPID=(\d+)/.exec(now)![1] !== pidBefore ? now : undefined;
+      },
+      WATCHDOG_RESTART_TIMEOUT_MS,
+    );
     t.diagnostic(`watchdog restart seen ${Math.round((Date.now() - stopped) / 1000)} s after SIGSTOP`);
     const journal = await ssh(vm, keyFile, 'journalctl -u lanbox -b --no-pager -o cat | grep -i watchdog | head -n 3');
     assert.match(journal, /[Ww]atchdog timeout/, journal);

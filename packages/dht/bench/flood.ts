@@ -105,7 +105,9 @@ async function main(): Promise<void> {
     console.log(`${r.target}, ${r.scenario} flood: ${r.sent} pings in ${r.seconds} s from ${r.sources} source(s) (${r.rate}/s offered, limit ${r.limit}/s)`);
     console.log(`  answers per second: ${r.answersPerSecond.join(' ')}`);
     console.log(`  RSS MiB over time:  ${r.rssSamplesMiB.join(' ')}`);
-    console.log(`  answers within ±${TOLERANCE * 100}% of the limit after the first second: ${r.withinLimit ? 'yes' : 'NO'}; RSS growth bounded (≤ ${MAX_RSS_GROWTH / 2 ** 20} MiB): ${r.rssBounded ? 'yes' : 'NO'}`);
+    console.log(
+      `  answers within ±${TOLERANCE * 100}% of the limit after the first second: ${r.withinLimit ? 'yes' : 'NO'}; RSS growth bounded (≤ ${MAX_RSS_GROWTH / 2 ** 20} MiB): ${r.rssBounded ? 'yes' : 'NO'}`,
+    );
   }
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = `${RESULTS_DIR}flood-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

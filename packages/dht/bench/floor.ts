@@ -61,7 +61,9 @@ async function measure(client: LoadClient, label: string, server: Server, prepar
     for (let i = 0; i < REPEATS; i++) answered += (await client.run(t, { workload: 'ping', count: REQUESTS, window: 2, maxSeconds: 60 })).replies;
     const after = times(server.pid);
     const us = (s: number): string => ((s * 1e6) / Math.max(1, answered)).toFixed(2).padStart(6);
-    console.log(`${label.padEnd(24)} user ${us(after.user - before.user)} µs  sys ${us(after.sys - before.sys)} µs  total ${us(after.user - before.user + after.sys - before.sys)} µs per ping (${answered} answered)`);
+    console.log(
+      `${label.padEnd(24)} user ${us(after.user - before.user)} µs  sys ${us(after.sys - before.sys)} µs  total ${us(after.user - before.user + after.sys - before.sys)} µs per ping (${answered} answered)`,
+    );
   } finally {
     await server.stop();
   }

@@ -23,9 +23,7 @@ let clock = 0;
 const reassembler = new Reassembler({}, { clock: { now: () => clock } });
 const sources = ['10.0.0.1:4222', '10.0.0.2:4222', '[fe80::1]:4222'];
 
-const perKind = new Map<FuzzKind, { n: number; accepted: number; crashes: number }>(
-  FUZZ_KINDS.map((k) => [k, { n: 0, accepted: 0, crashes: 0 }]),
-);
+const perKind = new Map<FuzzKind, { n: number; accepted: number; crashes: number }>(FUZZ_KINDS.map((k) => [k, { n: 0, accepted: 0, crashes: 0 }]));
 let crashes = 0;
 let reencodeMismatches = 0;
 let reassembled = 0;
@@ -71,7 +69,9 @@ for (const [kind, s] of perKind) {
 out.write(`crashes (exceptions): ${crashes}\n`);
 out.write(`accepted but not re-decodable after encode: ${reencodeMismatches}\n`);
 out.write(`reassembler: ${JSON.stringify({ ...reassembler.stats(), reassembledMessages: reassembled })}\n`);
-out.write(`time: ${elapsedMs.toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU, ${((elapsedMs * 1000) / count).toFixed(2)} µs/datagram\n`);
+out.write(
+  `time: ${elapsedMs.toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU, ${((elapsedMs * 1000) / count).toFixed(2)} µs/datagram\n`,
+);
 out.write(`peak RSS: ${(peakRss / 1024 / 1024).toFixed(1)} MiB\n`);
 for (const c of firstCrashes) out.write(`crash: ${c}\n`);
 process.exitCode = crashes === 0 && reencodeMismatches === 0 ? 0 : 1;

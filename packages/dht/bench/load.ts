@@ -387,7 +387,7 @@ export class LoadClient {
           const t = s.templates.ping!;
           const buf = Buffer.allocUnsafe(t.bytes.length);
           t.bytes.copy(buf);
-          buf.writeUInt32BE((tid++ >>> 0) || 1, t.tidAt);
+          buf.writeUInt32BE(tid++ >>> 0 || 1, t.tidAt);
           s.socket.send(buf, target.port, target.host);
           sent++;
         }

@@ -60,7 +60,11 @@ function summarise(file: string, workload: string): void {
   const pct = (n: number): string => `${((n * 100) / Math.max(1, busy)).toFixed(1)}%`.padStart(6);
   console.log(`\n## ${workload}: ${busy} busy samples (shares of busy time)`);
   console.log(
-    [...groups].filter(([g]) => g !== 'idle').sort((a, b) => b[1] - a[1]).map(([g, n]) => `${g} ${pct(n).trim()}`).join(', '),
+    [...groups]
+      .filter(([g]) => g !== 'idle')
+      .sort((a, b) => b[1] - a[1])
+      .map(([g, n]) => `${g} ${pct(n).trim()}`)
+      .join(', '),
   );
   for (const [name, n] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 18)) console.log(`${pct(n)}  ${name}`);
 }

@@ -27,7 +27,7 @@ const REQUESTS = quick ? 2_000 : 20_000;
  * already loses puts there). */
 const WINDOW = 2;
 const RUN_MAX_SECONDS = 60;
-const MEMORY_STEPS = quick ? (process.env.LBPF_STEPS ? process.env.LBPF_STEPS.split(",").map(Number) : [1_000, 10_000]) : [10_000, 100_000];
+const MEMORY_STEPS = quick ? (process.env.LBPF_STEPS ? process.env.LBPF_STEPS.split(',').map(Number) : [1_000, 10_000]) : [10_000, 100_000];
 /** Runs per workload (the median is reported: other processes on the machine add noise). */
 const REPEATS = 3;
 const WORKLOADS: Workload[] = ['ping', 'find', 'get', 'put', 'listen', 'mix'];
@@ -183,7 +183,10 @@ async function main(): Promise<void> {
     printTable(reports);
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = `${RESULTS_DIR}bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), quick, sources: SOURCES, requests: REQUESTS, repeats: REPEATS, window: WINDOW, reports }, null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify({ date: new Date().toISOString(), quick, sources: SOURCES, requests: REQUESTS, repeats: REPEATS, window: WINDOW, reports }, null, 2),
+    );
     console.log(`results: ${file}`);
   } finally {
     client.close();

@@ -68,13 +68,14 @@ export const NODE_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-size'
 
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
-  for (const c of live) if (c.pid !== undefined && c.exitCode === null) {
-    try {
-      process.kill(c.pid, 'SIGKILL');
-    } catch {
-      // gone
+  for (const c of live)
+    if (c.pid !== undefined && c.exitCode === null) {
+      try {
+        process.kill(c.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
     }
-  }
 });
 
 /** Starts our node; `rateLimit: false` disables its limits (like `dhtnode -U`). */
@@ -173,7 +174,9 @@ export async function idleAllServices(settleMs = 5000): Promise<number> {
   try {
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     // `ip netns exec` execs node, so the child's pid is the appliance's own.
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, APPLIANCE_BUNDLE, '--data-dir', dataDir, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, APPLIANCE_BUNDLE, '--data-dir', dataDir, '--log-level', 'info'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     live.add(child);
     child.on('exit', () => live.delete(child));
     child.stdout!.setEncoding('utf8');

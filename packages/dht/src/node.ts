@@ -7,13 +7,7 @@ import { lookup } from 'node:dns/promises';
 import { infoHashFromHex, randomId, randomIdWithPrefix, toHex } from './codec/infohash.js';
 import type { Family, InfoHash } from './codec/types.js';
 import { type ScheduledTask, systemClock, systemScheduler } from './clock.js';
-import type {
-  DhtNode,
-  DhtNodeComponents,
-  DhtNodeOptions,
-  DhtStatus,
-  Resolver,
-} from './node-types.js';
+import type { DhtNode, DhtNodeComponents, DhtNodeOptions, DhtStatus, Resolver } from './node-types.js';
 import { USER_AGENT } from './node-types.js';
 import { type CachedNode, loadState, saveId, saveRoutingCache, MAX_CACHED_NODES } from './persist/state.js';
 import { isMartian } from './routing/address-policy.js';
@@ -84,9 +78,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
   };
 
   const networkId = options.networkId ?? 0;
-  const transport =
-    components.transport ??
-    createUdpTransport({ port: options.port ?? 4222, bind4: options.bind4, bind6: options.bind6 });
+  const transport = components.transport ?? createUdpTransport({ port: options.port ?? 4222, bind4: options.bind4, bind6: options.bind6 });
   const tickIntervalMs = options.tickIntervalMs ?? 1000;
   const persistIntervalMs = options.persistIntervalMs ?? 5 * 60_000;
   const bootstrapList = bootstrapNodes(options.bootstrap ?? []);
@@ -169,10 +161,13 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
       },
       { transport, tables, rateLimiter, blacklist, counters, now, rng, random, logger, wake },
     );
-    const notify = createDelivery(createNotifier({ engine, tokens, tables, randomUint32, counters, maxTransactions: options.maxTransactions ?? 4096 }), (err) => {
-      localListenerErrors++;
-      logger?.warn({ err: String(err) }, 'dht: a listen callback threw');
-    });
+    const notify = createDelivery(
+      createNotifier({ engine, tokens, tables, randomUint32, counters, maxTransactions: options.maxTransactions ?? 4096 }),
+      (err) => {
+        localListenerErrors++;
+        logger?.warn({ err: String(err) }, 'dht: a listen callback threw');
+      },
+    );
     ops = new Operations({ engine, storage, tables, now, families, notify, randomUint32, scheduler, maxGetIds: Math.max(1, options.maxGetIds ?? 1024) });
     engine.setRequestHandler(
       createRequestHandler({
@@ -243,7 +238,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
     for (let i = 0; i < table.buckets.length; i++) {
       const bucket = table.buckets[i]!;
       if (bucket.lastReply >= t - BUCKET_STALE_MS) continue;
-      const pool = bucket.nodes.length > 0 ? bucket.nodes : (table.buckets[i + 1] ?? table.buckets[i - 1])?.nodes ?? [];
+      const pool = bucket.nodes.length > 0 ? bucket.nodes : ((table.buckets[i + 1] ?? table.buckets[i - 1])?.nodes ?? []);
       const live = pool.filter((p) => !p.isExpired());
       if (live.length === 0) continue;
       const peer = live[Math.floor(random() * live.length)]!;

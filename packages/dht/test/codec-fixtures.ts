@@ -9,9 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { MsgMap, type MsgValue } from '../src/codec/msgpack/reader.js';
 
 /** Copies of the project's captured OpenDHT 2.4.12 and 4.3.1 wire vectors (JSON + README). */
-export const VECTOR_DIRS = ['opendht-2.4', 'opendht-4.3'].map((d) =>
-  fileURLToPath(new URL(`./codec-vectors/${d}/`, import.meta.url)),
-);
+export const VECTOR_DIRS = ['opendht-2.4', 'opendht-4.3'].map((d) => fileURLToPath(new URL(`./codec-vectors/${d}/`, import.meta.url)));
 
 export interface Vector {
   dir: string;
@@ -29,7 +27,9 @@ export type Json = null | boolean | number | string | Json[] | { [k: string]: Js
 export function loadVectors(): Vector[] {
   const out: Vector[] = [];
   for (const dir of VECTOR_DIRS) {
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()) {
       const raw = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Omit<Vector, 'dir' | 'name' | 'bytes'>;
       out.push({ ...raw, dir, name: file.replace(/\.json$/, ''), bytes: Uint8Array.from(Buffer.from(raw.hex, 'hex')) });
     }

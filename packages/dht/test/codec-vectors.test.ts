@@ -122,7 +122,12 @@ function expectValues(actual: ValueList | undefined, expected: Json | undefined)
 
 function expectIds(actual: bigint[] | undefined, expected: Json | undefined, what: string): void {
   if (expected === undefined) assert.equal(actual, undefined, what);
-  else assert.deepEqual(actual, (expected as Json[]).map((x) => intOf(x)), what);
+  else
+    assert.deepEqual(
+      actual,
+      (expected as Json[]).map((x) => intOf(x)),
+      what,
+    );
 }
 
 function expectMessage(msg: Message, d: Json): void {
@@ -194,8 +199,7 @@ function expectMessage(msg: Message, d: Json): void {
         if (expected === undefined) assert.equal(actual, undefined, what);
         else expectBytes(actual, expected, what);
       };
-      const want = (w: Json | undefined) =>
-        w === undefined ? undefined : (w as number[]).map((f) => (f === 2 ? 4 : f === 10 ? 6 : f));
+      const want = (w: Json | undefined) => (w === undefined ? undefined : (w as number[]).map((f) => (f === 2 ? 4 : f === 10 ? 6 : f)));
       switch (req.type) {
         case 'ping':
           return;
@@ -298,7 +302,8 @@ describe('codec: OpenDHT wire vectors', () => {
         // Sending side: same sizes in the header, same part datagrams.
         assert.ok(needsFragmentation(last.values));
         const frag = fragmentValues(last.values);
-        const headerSizes = (header.kind === 'request' && 'values' in header.request ? header.request.values : header.kind === 'reply' ? header.reply.values : undefined);
+        const headerSizes =
+          header.kind === 'request' && 'values' in header.request ? header.request.values : header.kind === 'reply' ? header.reply.values : undefined;
         assert.deepEqual(headerSizes, { kind: 'fragmented', sizes: frag.sizes });
         assert.equal(frag.parts.length, parts.length);
         frag.parts.forEach((part, i) => {

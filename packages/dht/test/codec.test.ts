@@ -43,7 +43,12 @@ function mp(t: Tree): Uint8Array {
     }
     if (Array.isArray(x)) return x.map(toMsg);
     const keys = Object.keys(x);
-    return new MsgMap(keys, keys.map((k) => toMsg((x as Record<string, Tree>)[k]!)), 0, 0);
+    return new MsgMap(
+      keys,
+      keys.map((k) => toMsg((x as Record<string, Tree>)[k]!)),
+      0,
+      0,
+    );
   };
   const w = new Writer();
   writeValue(w, toMsg(t));
@@ -223,7 +228,17 @@ describe('decodeMessage: OpenDHT acceptance rules', () => {
     decodeFails(get({ s: [1] }), /s and w/);
     decodeFails(get({ w: [] }), /s and w/);
     decodeFails(get({ s: [1], w: [{ f: 9, v: 1 }] }), /unknown field/);
-    const ok = decodeOk(get({ s: [], w: [{ f: 1, v: 5 }, { f: 2, v: 8 }, { f: 5, v: 'text/plain' }, { f: 3, v: ID_A }] }));
+    const ok = decodeOk(
+      get({
+        s: [],
+        w: [
+          { f: 1, v: 5 },
+          { f: 2, v: 8 },
+          { f: 5, v: 'text/plain' },
+          { f: 3, v: ID_A },
+        ],
+      }),
+    );
     assert.ok(ok.kind === 'request' && ok.request.type === 'get');
     assert.deepEqual(ok.request.query?.where, [
       { field: 1, value: 5n },
@@ -312,7 +327,10 @@ describe('decodeMessage: OpenDHT acceptance rules', () => {
     const ownerNoSig = { id: 7, dat: { body: { seq: 0, owner: Uint8Array.of(1), type: 0, data: Uint8Array.of(1) } } };
     const m = decodeOk(mp({ a: { id: ID_B, h: ID_A, values: [good, noDat, ownerNoSig, 'junk'], token: Uint8Array.of(1) }, q: 'put', t: 1 }));
     assert.ok(m.kind === 'request' && m.request.type === 'put' && m.request.values.kind === 'inline');
-    assert.deepEqual(m.request.values.values.map((v) => v.id), [5n]);
+    assert.deepEqual(
+      m.request.values.values.map((v) => v.id),
+      [5n],
+    );
     decodeFails(mp({ a: { id: ID_B, h: ID_A, values: [100, good] }, q: 'put', t: 1 }), /mixed/);
     decodeFails(mp({ a: { id: ID_B, h: ID_A, values: [good, 100] }, q: 'put', t: 1 }), /mixed/);
     decodeFails(mp({ a: { id: ID_B, h: ID_A, values: 'x' }, q: 'put', t: 1 }), /values/);
@@ -343,13 +361,24 @@ describe('encodeMessage: OpenDHT key order', () => {
 
   it('orders requests, replies, errors and value parts as OpenDHT does', () => {
     const withNet = { ...env, networkId: 3, client: true };
-    const listen = encodeMessage({ ...withNet, kind: 'request', request: { type: 'listen', id: ID_A, key: ID_B, token: Uint8Array.of(1), socketId: 4, version: 1, query: { select: [], where: [] } } });
+    const listen = encodeMessage({
+      ...withNet,
+      kind: 'request',
+      request: { type: 'listen', id: ID_A, key: ID_B, token: Uint8Array.of(1), socketId: 4, version: 1, query: { select: [], where: [] } },
+    });
     assert.deepEqual(keysOf(listen), ['a', 'q', 't', 'y', 'v', 'n', 's']);
     assert.deepEqual(keysOf(listen, 'a'), ['id', 've', 'h', 'token', 'sid', 'q']);
     const reply = encodeMessage({
       ...env,
       kind: 'reply',
-      reply: { id: ID_A, seenAddress: '::1', nodes4: [{ id: ID_B, address: '10.0.0.1', port: 4222 }], nodes6: [], token: Uint8Array.of(1), fields: { fields: [1], values: [3n] } },
+      reply: {
+        id: ID_A,
+        seenAddress: '::1',
+        nodes4: [{ id: ID_B, address: '10.0.0.1', port: 4222 }],
+        nodes6: [],
+        token: Uint8Array.of(1),
+        fields: { fields: [1], values: [3n] },
+      },
     });
     assert.deepEqual(keysOf(reply), ['r', 't', 'y', 'v']);
     assert.deepEqual(keysOf(reply, 'r'), ['id', 'sa', 'n4', 'token', 'fileds']);
@@ -378,7 +407,10 @@ describe('node lists', () => {
     const n6 = encodeNodeList(6, nodes);
     const back6 = decodeNodeList(6, n6);
     assert.ok(back6.ok);
-    assert.deepEqual(back6.value.map((n) => n.address), ['::ffff:10.0.0.2', '::1']);
+    assert.deepEqual(
+      back6.value.map((n) => n.address),
+      ['::ffff:10.0.0.2', '::1'],
+    );
     assert.equal(decodeNodeList(4, new Uint8Array(27)).ok, false);
     assert.equal(decodeNodeList(6, new Uint8Array(39)).ok, false);
   });
@@ -413,7 +445,13 @@ describe('info hashes', () => {
 
 describe('values', () => {
   it('encodes canonically and accounts size like OpenDHT (owner not counted)', () => {
-    const v = makeValue({ id: 2n ** 64n - 1n, body: { seq: 1, owner: new Uint8Array(300), type: 3, data: new Uint8Array(10), userType: 'text/plain' }, signature: new Uint8Array(64), priority: 2, pushType: 'ab' });
+    const v = makeValue({
+      id: 2n ** 64n - 1n,
+      body: { seq: 1, owner: new Uint8Array(300), type: 3, data: new Uint8Array(10), userType: 'text/plain' },
+      signature: new Uint8Array(64),
+      priority: 2,
+      pushType: 'ab',
+    });
     assert.equal(valueSize(v), 10 + 64 + 10 + 2);
     const back = decodeValue(v.packed);
     assert.ok(back.ok);
@@ -459,12 +497,15 @@ describe('fragmentation and reassembly', () => {
     const big = mkValue(2n, 3000);
     const { sizes, parts } = fragmentValues([big, small]);
     assert.deepEqual(sizes, [big.packed.length, small.packed.length]);
-    assert.deepEqual(parts.map((p) => [p.index, p.offset, p.data.length]), [
-      [0, 0, 1280],
-      [0, 1280, 1280],
-      [0, 2560, big.packed.length - 2560],
-      [1, 0, small.packed.length],
-    ]);
+    assert.deepEqual(
+      parts.map((p) => [p.index, p.offset, p.data.length]),
+      [
+        [0, 0, 1280],
+        [0, 1280, 1280],
+        [0, 2560, big.packed.length - 2560],
+        [1, 0, small.packed.length],
+      ],
+    );
   });
 
   it('reassembles out-of-order parts and parts that came before the header', () => {
@@ -480,10 +521,23 @@ describe('fragmentation and reassembly', () => {
     for (const i of [2, 0]) assert.equal(r.push('x', partMsg(77, [parts[i]!])).status, 'pending');
     const done = r.push('x', partMsg(77, [parts[1]!]));
     assert.ok(done.status === 'complete');
-    assert.deepEqual(done.values.map((v) => hex(v.packed)), [hex(a.packed), hex(b.packed)]);
+    assert.deepEqual(
+      done.values.map((v) => hex(v.packed)),
+      [hex(a.packed), hex(b.packed)],
+    );
     assert.ok(done.message.kind === 'request' && done.message.request.type === 'put');
     assert.equal(done.message.request.values.kind, 'inline');
-    assert.deepEqual(r.stats(), { pending: 0, bufferedBytes: 0, earlyParts: 0, earlyBytes: 0, completed: 1, timedOut: 0, droppedHeaders: 0, droppedParts: 0, invalidValues: 0 });
+    assert.deepEqual(r.stats(), {
+      pending: 0,
+      bufferedBytes: 0,
+      earlyParts: 0,
+      earlyBytes: 0,
+      completed: 1,
+      timedOut: 0,
+      droppedHeaders: 0,
+      droppedParts: 0,
+      invalidValues: 0,
+    });
   });
 
   it('keys contexts by source and tid, ignores duplicates and refuses overlaps', () => {

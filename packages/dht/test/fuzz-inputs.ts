@@ -12,7 +12,48 @@ import { loadVectors } from './codec-fixtures.js';
 export type FuzzKind = 'random' | 'structured' | 'mutated' | 'truncated' | 'bitflip' | 'length-attack' | 'spliced';
 export const FUZZ_KINDS: readonly FuzzKind[] = ['random', 'structured', 'mutated', 'truncated', 'bitflip', 'length-attack', 'spliced'];
 
-const KEYS = ['a', 'q', 't', 'y', 'v', 'n', 's', 'r', 'e', 'p', 'u', 'id', 'h', 'target', 'token', 'vid', 'n4', 'n6', 'c', 'sa', 'values', 'fileds', 're', 'exp', 'w', 've', 'sid', 'f', 'o', 'd', 'dat', 'body', 'sig', 'seq', 'owner', 'to', 'type', 'data', 'utype', 'pt'];
+const KEYS = [
+  'a',
+  'q',
+  't',
+  'y',
+  'v',
+  'n',
+  's',
+  'r',
+  'e',
+  'p',
+  'u',
+  'id',
+  'h',
+  'target',
+  'token',
+  'vid',
+  'n4',
+  'n6',
+  'c',
+  'sa',
+  'values',
+  'fileds',
+  're',
+  'exp',
+  'w',
+  've',
+  'sid',
+  'f',
+  'o',
+  'd',
+  'dat',
+  'body',
+  'sig',
+  'seq',
+  'owner',
+  'to',
+  'type',
+  'data',
+  'utype',
+  'pt',
+];
 const QUERIES = ['ping', 'find', 'get', 'put', 'listen', 'refresh', 'update', 'q', 'r', 'e', 'p'];
 
 export class FuzzInputs {
@@ -95,7 +136,9 @@ export class FuzzInputs {
     const body = this.pick(['a', 'a', 'a', 'r', 'r', 'e', 'p', 'u']);
     const keys: MsgValue[] = [body, 't', 'y', 'q', 'v'];
     const values: MsgValue[] = [
-      body === 'p' ? new MsgMap([this.int(3)], [new MsgMap(['o', 'd'], [this.int(3000), this.bytes(this.int(50))], 0, 0)], 0, 0) : new MsgMap(innerKeys, innerValues, 0, 0),
+      body === 'p'
+        ? new MsgMap([this.int(3)], [new MsgMap(['o', 'd'], [this.int(3000), this.bytes(this.int(50))], 0, 0)], 0, 0)
+        : new MsgMap(innerKeys, innerValues, 0, 0),
       this.int(2 ** 32),
       this.pick(['q', 'r', 'e', 'p']),
       this.pick(QUERIES),

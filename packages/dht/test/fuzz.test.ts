@@ -80,7 +80,7 @@ describe('fuzz: reassembler stays bounded', () => {
       const tid = inputs.int(8);
       let msg: Message;
       if (inputs.int(4) === 0) {
-        const sizes = Array.from({ length: 1 + inputs.int(3) }, () => inputs.int(4) === 0 ? 70_000 + inputs.int(1000) : inputs.int(5000));
+        const sizes = Array.from({ length: 1 + inputs.int(3) }, () => (inputs.int(4) === 0 ? 70_000 + inputs.int(1000) : inputs.int(5000)));
         msg = {
           tid,
           networkId: 0,
@@ -116,8 +116,7 @@ describe('fuzz: reassembler stays bounded', () => {
 // Generated messages: encode then decode gives the message back.
 
 /** fc.record without null-prototype objects (the decoder builds plain objects; deepEqual compares prototypes). */
-const rec = ((model: object, options?: object) =>
-  fc.record(model as never, { ...(options ?? {}), noNullPrototype: true } as never)) as typeof fc.record;
+const rec = ((model: object, options?: object) => fc.record(model as never, { ...(options ?? {}), noNullPrototype: true } as never)) as typeof fc.record;
 
 const id20 = fc.uint8Array({ minLength: 20, maxLength: 20 }).filter((b) => b.some((x) => x !== 0));
 const bytes = (max: number) => fc.uint8Array({ maxLength: max });
@@ -127,18 +126,14 @@ const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
 
 const address4 = fc.uint8Array({ minLength: 4, maxLength: 4 }).map((b) => ipv4ToString(b));
 const address6 = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => ipv6ToString(b));
-const node = (addr: fc.Arbitrary<string>): fc.Arbitrary<NodeRecord> =>
-  rec({ id: fc.uint8Array({ minLength: 20, maxLength: 20 }), address: addr, port: u16 });
+const node = (addr: fc.Arbitrary<string>): fc.Arbitrary<NodeRecord> => rec({ id: fc.uint8Array({ minLength: 20, maxLength: 20 }), address: addr, port: u16 });
 
 const value: fc.Arbitrary<Value> = fc
   .oneof(
     rec(
       {
         id: u64,
-        body: rec(
-          { type: u16, data: bytes(200), userType: fc.string({ minLength: 1, maxLength: 20 }), to: id20 },
-          { requiredKeys: ['type', 'data'] },
-        ),
+        body: rec({ type: u16, data: bytes(200), userType: fc.string({ minLength: 1, maxLength: 20 }), to: id20 }, { requiredKeys: ['type', 'data'] }),
         priority: fc.integer({ min: 1, max: 100 }),
         pushType: fc.string({ minLength: 1, maxLength: 8 }),
       },
@@ -172,7 +167,10 @@ const ids = fc.array(u64, { maxLength: 4 });
 
 const request: fc.Arbitrary<Request> = fc.oneof(
   rec({ type: fc.constant('ping' as const), id: id20 }),
-  rec({ type: fc.constant('find' as const), id: id20, target: fc.uint8Array({ minLength: 20, maxLength: 20 }), want }, { requiredKeys: ['type', 'id', 'target'] }),
+  rec(
+    { type: fc.constant('find' as const), id: id20, target: fc.uint8Array({ minLength: 20, maxLength: 20 }), want },
+    { requiredKeys: ['type', 'id', 'target'] },
+  ),
   rec({ type: fc.constant('get' as const), id: id20, key: id20, query, want }, { requiredKeys: ['type', 'id'] }),
   rec(
     { type: fc.constant('put' as const), id: id20, key: id20, values: valueList, created: u32, token: bytes(64) },
@@ -200,30 +198,26 @@ const request: fc.Arbitrary<Request> = fc.oneof(
   ),
 );
 
-const fields: fc.Arbitrary<SelectedFields> = fc
-  .uniqueArray(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 5 })
-  .chain((f) => {
-    const sorted = [...f].sort((a, b) => a - b);
-    const cell = (field: number): fc.Arbitrary<bigint | number | Uint8Array | string> =>
-      field === 1 ? u64 : field === 3 ? bytes(40) : field === 5 ? fc.string({ maxLength: 10 }) : u16;
-    return fc
-      .array(fc.tuple(...sorted.map(cell)), { maxLength: 4 })
-      .map((rows) => ({ fields: sorted, values: rows.flat() }));
-  });
+const fields: fc.Arbitrary<SelectedFields> = fc.uniqueArray(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 5 }).chain((f) => {
+  const sorted = [...f].sort((a, b) => a - b);
+  const cell = (field: number): fc.Arbitrary<bigint | number | Uint8Array | string> =>
+    field === 1 ? u64 : field === 3 ? bytes(40) : field === 5 ? fc.string({ maxLength: 10 }) : u16;
+  return fc.array(fc.tuple(...sorted.map(cell)), { maxLength: 4 }).map((rows) => ({ fields: sorted, values: rows.flat() }));
+});
 
 const reply = rec(
-    {
-      id: id20,
-      seenAddress: fc.oneof(address4, address6),
-      nodes4: fc.array(node(address4), { minLength: 1, maxLength: 8 }),
-      nodes6: fc.array(node(address6), { minLength: 1, maxLength: 8 }),
-      token: bytes(64),
-      values: valueList,
-      fields,
-      valueId: u64,
-    },
-    { requiredKeys: ['id'] },
-  )
+  {
+    id: id20,
+    seenAddress: fc.oneof(address4, address6),
+    nodes4: fc.array(node(address4), { minLength: 1, maxLength: 8 }),
+    nodes6: fc.array(node(address6), { minLength: 1, maxLength: 8 }),
+    token: bytes(64),
+    values: valueList,
+    fields,
+    valueId: u64,
+  },
+  { requiredKeys: ['id'] },
+)
   // OpenDHT reads `values` in preference to `fileds`: a reply carries one or the other.
   .map((r) => {
     if (r.values !== undefined) delete r.fields;
@@ -244,17 +238,12 @@ const envelope = rec(
 const message: fc.Arbitrary<Message> = fc.oneof(
   fc.tuple(envelope, request).map(([e, request]) => ({ ...e, kind: 'request' as const, request })),
   fc.tuple(envelope, reply).map(([e, reply]) => ({ ...e, kind: 'reply' as const, reply })),
-  fc
-    .tuple(envelope, rec({ id: id20, code: u16, message: fc.string({ maxLength: 40 }) }))
-    .map(([e, error]) => ({ ...e, kind: 'error' as const, error })),
+  fc.tuple(envelope, rec({ id: id20, code: u16, message: fc.string({ maxLength: 40 }) })).map(([e, error]) => ({ ...e, kind: 'error' as const, error })),
   fc
     .tuple(envelope, rec({ id: id20, token: bytes(40), refreshed: ids, expired: ids }, { requiredKeys: ['id'] }))
     .map(([e, update]) => ({ ...e, kind: 'legacy-update' as const, update })),
   fc
-    .tuple(
-      envelope,
-      fc.uniqueArray(rec({ index: u32, offset: u32, data: bytes(100) }), { maxLength: 3, selector: (p) => p.index }),
-    )
+    .tuple(envelope, fc.uniqueArray(rec({ index: u32, offset: u32, data: bytes(100) }), { maxLength: 3, selector: (p) => p.index }))
     // Value parts carry no user agent.
     .map(([e, parts]) => {
       const { userAgent: _ua, ...rest } = e;

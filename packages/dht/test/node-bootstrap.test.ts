@@ -58,7 +58,11 @@ describe('bootstrap', () => {
       [{ host: 'box.lan', port: 0 }, /port 0 is not/],
       [{ host: '', port: 4222 }, /host is empty/],
     ] as const) {
-      assert.throws(() => createDhtNode({ port: 0, bootstrap: ['ok.lan:4222', bad] }), (err: unknown) => err instanceof BootstrapEntryError && why.test(err.message), String(bad));
+      assert.throws(
+        () => createDhtNode({ port: 0, bootstrap: ['ok.lan:4222', bad] }),
+        (err: unknown) => err instanceof BootstrapEntryError && why.test(err.message),
+        String(bad),
+      );
     }
   });
 
@@ -115,7 +119,13 @@ describe('"too far" check', () => {
       const tidT = p.request(4, { type: 'get', id: p.id, key });
       h.settle();
       const token = replyBody(replyOf(p.take(), tidT)).token!;
-      const tid = p.request(4, { type: 'put', id: p.id, key, values: { kind: 'inline', values: [makeValue({ id: 5n, body: { type: 0, data: text('x') } })] }, token });
+      const tid = p.request(4, {
+        type: 'put',
+        id: p.id,
+        key,
+        values: { kind: 'inline', values: [makeValue({ id: 5n, body: { type: 0, data: text('x') } })] },
+        token,
+      });
       h.settle();
       const answers = p.take().filter((r) => r.msg.tid === tid);
       if (rejectTooFar) assert.deepEqual(answers, []);
@@ -144,25 +154,50 @@ describe('listening through a remote node', () => {
         if (r.msg.kind !== 'request') continue;
         const req = r.msg.request;
         out.push({ tid: r.msg.tid, type: req.type, socketId: req.type === 'listen' ? req.socketId : undefined });
-        storer.send(4, { tid: r.msg.tid, networkId: 0, client: false, userAgent: 'o2', kind: 'reply', reply: { id: storer.id, seenAddress: h.nodeAddress[4], token } });
+        storer.send(4, {
+          tid: r.msg.tid,
+          networkId: 0,
+          client: false,
+          userAgent: 'o2',
+          kind: 'reply',
+          reply: { id: storer.id, seenAddress: h.nodeAddress[4], token },
+        });
       }
       h.settle();
       return out;
     };
     h.settle();
-    assert.deepEqual(answer().map((r) => r.type), ['find']);
+    assert.deepEqual(
+      answer().map((r) => r.type),
+      ['find'],
+    );
     const listens = answer();
     assert.equal(listens.length, 1);
     assert.equal(listens[0]!.type, 'listen');
     const sid = listens[0]!.socketId!;
     // The storer pushes a value: acknowledged, callback called (and its exception contained).
-    const tid = storer.request(4, { type: 'update', id: storer.id, socketId: sid, key, version: 1, values: { kind: 'inline', values: [makeValue({ id: 31n, body: { type: 0, data: text('pushed') } })] }, token });
+    const tid = storer.request(4, {
+      type: 'update',
+      id: storer.id,
+      socketId: sid,
+      key,
+      version: 1,
+      values: { kind: 'inline', values: [makeValue({ id: 31n, body: { type: 0, data: text('pushed') } })] },
+      token,
+    });
     h.settle();
     assert.deepEqual(replyBody(replyOf(storer.take(), tid)).id, h.node.id);
     assert.deepEqual(seen, [31n]);
     assert.equal(h.node.status().counters.internalErrors, 1);
     // An update for an unknown sid is acknowledged and ignored.
-    const tid2 = storer.request(4, { type: 'update', id: storer.id, socketId: sid + 1, key, version: 1, values: { kind: 'inline', values: [makeValue({ id: 32n, body: { type: 0, data: text('other') } })] } });
+    const tid2 = storer.request(4, {
+      type: 'update',
+      id: storer.id,
+      socketId: sid + 1,
+      key,
+      version: 1,
+      values: { kind: 'inline', values: [makeValue({ id: 32n, body: { type: 0, data: text('other') } })] },
+    });
     h.settle();
     replyOf(storer.take(), tid2);
     assert.deepEqual(seen, [31n]);
@@ -188,7 +223,10 @@ describe('get timeout', () => {
       return v;
     });
     await h.clock.advanceAsync(2_000, 50);
-    assert.deepEqual((await got).map((v) => v.id), [1n]);
+    assert.deepEqual(
+      (await got).map((v) => v.id),
+      [1n],
+    );
     assert.ok(resolvedAt >= 300 && resolvedAt < 400, `resolved after ${resolvedAt} ms`);
     await h.stop();
   });

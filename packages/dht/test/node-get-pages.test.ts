@@ -102,7 +102,10 @@ describe('get replies are capped', () => {
     const tid = p.request(4, { type: 'get', id: p.id, key, query: { select: [1], where: [] } });
     h.settle();
     const body = replyBody(replyOf(p.take(), tid));
-    assert.deepEqual([...(body.fields?.values ?? [])].sort((a, b) => Number(a) - Number(b)), values.map((v) => v.id));
+    assert.deepEqual(
+      [...(body.fields?.values ?? [])].sort((a, b) => Number(a) - Number(b)),
+      values.map((v) => v.id),
+    );
   });
 
   it('one value larger than the cap is still sent whole', async () => {
@@ -231,7 +234,10 @@ describe("our node's get is paginated", () => {
     reply(b, selB, { fields: { fields: [1, 4], values: [31n, 0, 32n, 0, 33n, 2] } });
     h.settle();
     const fromA = getRequestsIn(a.take());
-    assert.deepEqual(fromA.map((f) => f.request.query!.where[0]!.value), [31n, 32n, 33n]);
+    assert.deepEqual(
+      fromA.map((f) => f.request.query!.where[0]!.value),
+      [31n, 32n, 33n],
+    );
     // 31: answered; 32: a has lost it (empty answer); 33: a has seq 1.
     reply(a, fromA[0]!, { values: { kind: 'inline', values: [stored(31n)] } });
     reply(a, fromA[1]!, {});
@@ -306,7 +312,10 @@ describe('paginated get between our nodes', () => {
     await net.advance(30_000);
     const result = await got;
     assert.equal(result.length, 200);
-    assert.deepEqual(result.map((v) => v.id).sort((a, b) => Number(a - b)), values.map((v) => v.id));
+    assert.deepEqual(
+      result.map((v) => v.id).sort((a, b) => Number(a - b)),
+      values.map((v) => v.id),
+    );
     for (const v of result) assert.deepEqual(v.packed, values[Number(v.id) - 1000]!.packed);
     // Only one value per reply was ever needed.
     for (const node of net.nodes) {

@@ -27,7 +27,10 @@ describe('persistence', () => {
 
     // Restart with another rng and no bootstrap list: same id, table refilled from the cache.
     const transport2 = net.network.createTransport({ address4: '10.9.0.1', address6: 'fd09::1' });
-    const second = createDhtNode({}, { transport: transport2, db: dbi, clock: net.clock, scheduler: net.clock, rng: seededRng('persisted-2'), resolver: literalResolver });
+    const second = createDhtNode(
+      {},
+      { transport: transport2, db: dbi, clock: net.clock, scheduler: net.clock, rng: seededRng('persisted-2'), resolver: literalResolver },
+    );
     await second.start();
     assert.equal(Buffer.from(second.id).toString('hex'), id);
     await net.advance(2_000);
@@ -44,7 +47,15 @@ describe('persistence', () => {
     await db.put('dht:node-id', 'xyz');
     const state = await loadState(db);
     assert.deepEqual(state, { id: null, nodes: { 4: [], 6: [] } });
-    await db.put('dht:routing-cache', JSON.stringify({ 4: [{ id: 'ab'.repeat(20), address: '10.0.0.1', port: 4222 }, { id: 'bad', address: 1 }] }));
+    await db.put(
+      'dht:routing-cache',
+      JSON.stringify({
+        4: [
+          { id: 'ab'.repeat(20), address: '10.0.0.1', port: 4222 },
+          { id: 'bad', address: 1 },
+        ],
+      }),
+    );
     assert.equal((await loadState(db)).nodes[4].length, 1);
     await db.close();
   });

@@ -40,7 +40,10 @@ describe('in-memory testnet of 24 nodes', () => {
     ids.sort((a, b) => Buffer.compare(xor(a), xor(b)));
     const best4 = found.filter((n) => n.family === 4).map((n) => Buffer.from(n.id).toString('hex'));
     assert.equal(best4.length, 8);
-    assert.deepEqual(best4, ids.slice(0, 8).map((id) => Buffer.from(id).toString('hex')));
+    assert.deepEqual(
+      best4,
+      ids.slice(0, 8).map((id) => Buffer.from(id).toString('hex')),
+    );
   });
 
   it('a value put on one node is found from another, stored on the closest nodes', async () => {
@@ -87,7 +90,10 @@ describe('in-memory testnet of 24 nodes', () => {
     const get = net.nodes[20]!.get(key, { query: { select: [], where: [{ field: 1, value: 2n }] } });
     await net.advance(10_000);
     const values = await get;
-    assert.deepEqual(values.map((v) => v.id), [2n]);
+    assert.deepEqual(
+      values.map((v) => v.id),
+      [2n],
+    );
     const all = net.nodes[21]!.get(key);
     await net.advance(10_000);
     assert.deepEqual((await all).map((v) => v.id).sort(), [1n, 2n, 3n]);
@@ -138,7 +144,10 @@ describe('in-memory testnet of 24 nodes', () => {
     const get = net.nodes[14]!.get(key);
     const getPlain = net.nodes[14]!.get(plainKey);
     await net.advance(10_000);
-    assert.deepEqual((await get).map((v) => v.id), [1n]);
+    assert.deepEqual(
+      (await get).map((v) => v.id),
+      [1n],
+    );
     assert.deepEqual(await getPlain, []);
     net.nodes[6]!.cancelPut(key, 1n);
   });
@@ -190,7 +199,10 @@ describe('lossy in-memory network', () => {
     await net.advance(20_000);
     const get = net.nodes[15]!.get(key);
     await net.advance(20_000);
-    assert.deepEqual((await get).map((v) => v.id), [11n]);
+    assert.deepEqual(
+      (await get).map((v) => v.id),
+      [11n],
+    );
     const retransmissions = net.nodes.reduce((n, node) => n + node.status().counters.retransmissions, 0);
     assert.ok(retransmissions > 0);
   });

@@ -137,9 +137,15 @@ describe('routing table', () => {
     }
     const target = rng(20);
     const got = table.closest(target, 8, (p) => p.isGood(T0));
-    const expected = all.filter((p) => p.isGood(T0)).sort((a, b) => xorCompare(a.id, b.id, target)).slice(0, 8);
+    const expected = all
+      .filter((p) => p.isGood(T0))
+      .sort((a, b) => xorCompare(a.id, b.id, target))
+      .slice(0, 8);
     assert.equal(got.length, 8);
-    assert.deepEqual(got.map((p) => p.hex), expected.map((p) => p.hex));
+    assert.deepEqual(
+      got.map((p) => p.hex),
+      expected.map((p) => p.hex),
+    );
     assert.equal(table.counts(T0).total, all.length);
   });
 

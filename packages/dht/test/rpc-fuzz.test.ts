@@ -24,8 +24,25 @@ describe('node receive path under mutated datagrams', () => {
     const seeds: Uint8Array[] = requests.map((request, i) =>
       encodeMessage({ tid: 100 + i, networkId: 0, client: false, userAgent: 'o2', kind: 'request', request } as Message),
     );
-    seeds.push(encodeMessage({ tid: 7, networkId: 0, client: false, userAgent: 'o2', kind: 'reply', reply: { id: p.id, seenAddress: '10.0.0.1', nodes4: [{ id: key, address: '10.0.0.7', port: 4222 }], token, values: { kind: 'fragmented', sizes: [30] } } }));
-    seeds.push(encodeMessage({ tid: 7, networkId: 0, client: false, kind: 'value-part', parts: [{ index: 0, offset: 0, data: value.packed.subarray(0, 30) }] }));
+    seeds.push(
+      encodeMessage({
+        tid: 7,
+        networkId: 0,
+        client: false,
+        userAgent: 'o2',
+        kind: 'reply',
+        reply: {
+          id: p.id,
+          seenAddress: '10.0.0.1',
+          nodes4: [{ id: key, address: '10.0.0.7', port: 4222 }],
+          token,
+          values: { kind: 'fragmented', sizes: [30] },
+        },
+      }),
+    );
+    seeds.push(
+      encodeMessage({ tid: 7, networkId: 0, client: false, kind: 'value-part', parts: [{ index: 0, offset: 0, data: value.packed.subarray(0, 30) }] }),
+    );
     let state = 0x1234567;
     const rand = (n: number): number => {
       state = (Math.imul(state, 1103515245) + 12345) >>> 0;

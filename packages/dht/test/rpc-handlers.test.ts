@@ -125,12 +125,30 @@ describe('request handlers', () => {
     const key = sha1('created');
     const nowS = Math.floor(h.clock.now() / 1000);
     // Type 5 lives 1 min: with `c` an hour ahead unclamped it would live 61 min.
-    let tid = p.request(4, { type: 'put', id: p.id, key, values: { kind: 'inline', values: [makeValue({ id: 1n, body: { type: 5, data: text('ice') } })] }, token, created: nowS + 3600 });
+    let tid = p.request(4, {
+      type: 'put',
+      id: p.id,
+      key,
+      values: { kind: 'inline', values: [makeValue({ id: 1n, body: { type: 5, data: text('ice') } })] },
+      token,
+      created: nowS + 3600,
+    });
     h.settle();
     assert.equal(replyBody(replyOf(p.take(), tid)).valueId, 1n);
-    tid = p.request(4, { type: 'put', id: p.id, key, values: { kind: 'inline', values: [makeValue({ id: 2n, body: { type: 0, data: text('old') } })] }, token, created: nowS - 3600 });
+    tid = p.request(4, {
+      type: 'put',
+      id: p.id,
+      key,
+      values: { kind: 'inline', values: [makeValue({ id: 2n, body: { type: 0, data: text('old') } })] },
+      token,
+      created: nowS - 3600,
+    });
     h.settle();
-    assert.deepEqual(p.take().filter((r) => r.msg.tid === tid), [], 'no answer for a value not kept');
+    assert.deepEqual(
+      p.take().filter((r) => r.msg.tid === tid),
+      [],
+      'no answer for a value not kept',
+    );
     const ids = (): bigint[] => {
       const t = p.request(4, { type: 'get', id: p.id, key });
       h.settle();
@@ -147,7 +165,13 @@ describe('request handlers', () => {
     let tid = p.request(4, { type: 'put', id: p.id, values: { kind: 'inline', values: [makeValue({ id: 1n, body: { type: 0, data: text('x') } })] }, token });
     h.settle();
     assert.equal(errorOf(p.take(), tid).code, 203);
-    tid = p.request(4, { type: 'put', id: p.id, key: sha1('k0'), values: { kind: 'inline', values: [makeValue({ id: 0n, body: { type: 0, data: text('x') } })] }, token });
+    tid = p.request(4, {
+      type: 'put',
+      id: p.id,
+      key: sha1('k0'),
+      values: { kind: 'inline', values: [makeValue({ id: 0n, body: { type: 0, data: text('x') } })] },
+      token,
+    });
     h.settle();
     assert.equal(errorOf(p.take(), tid).code, 203);
     tid = p.request(4, { type: 'put', id: p.id, key: sha1('k0'), values: { kind: 'inline', values: [] }, token });
@@ -193,7 +217,14 @@ describe('request handlers', () => {
     const big = makeValue({ id: 9n, body: { type: 0, data: new Uint8Array(3000).fill(1), userType: 'application/octet-stream' } });
     // A fragmented put: header first, then the parts.
     const tid0 = 424242;
-    p.send(4, { tid: tid0, networkId: 0, client: false, userAgent: 'o2', kind: 'request', request: { type: 'put', id: p.id, key, values: { kind: 'fragmented', sizes: [big.packed.length] }, token } });
+    p.send(4, {
+      tid: tid0,
+      networkId: 0,
+      client: false,
+      userAgent: 'o2',
+      kind: 'request',
+      request: { type: 'put', id: p.id, key, values: { kind: 'fragmented', sizes: [big.packed.length] }, token },
+    });
     for (let offset = 0, index = 0; offset < big.packed.length; offset += 1280) {
       p.send(4, { tid: tid0, networkId: 0, client: false, kind: 'value-part', parts: [{ index, offset, data: big.packed.subarray(offset, offset + 1280) }] });
     }
@@ -206,7 +237,10 @@ describe('request handlers', () => {
     const head = replyBody(batch[0]!);
     assert.deepEqual(head.values, { kind: 'fragmented', sizes: [big.packed.length] });
     const parts = batch.slice(1).map((r) => (r.msg as Message & { kind: 'value-part' }).parts[0]!);
-    assert.deepEqual(parts.map((x) => x.offset), [0, 1280, 2560]);
+    assert.deepEqual(
+      parts.map((x) => x.offset),
+      [0, 1280, 2560],
+    );
     assert.deepEqual(Buffer.concat(parts.map((x) => x.data)), Buffer.from(big.packed));
     assert.ok(batch.every((r) => r.bytes.length <= 1400));
   });
@@ -294,7 +328,13 @@ describe('request handlers', () => {
     replyOf(p.take(), tid);
     const putter = await h.probe();
     const ptoken = tokenFor(h, putter);
-    putter.request(4, { type: 'put', id: putter.id, key, values: { kind: 'inline', values: [makeValue({ id: 8n, body: { type: 5, data: text('x') } })] }, token: ptoken });
+    putter.request(4, {
+      type: 'put',
+      id: putter.id,
+      key,
+      values: { kind: 'inline', values: [makeValue({ id: 8n, body: { type: 5, data: text('x') } })] },
+      token: ptoken,
+    });
     h.settle();
     const pushed = replyOf(p.take(), 31337);
     const body = replyBody(pushed);
@@ -366,7 +406,13 @@ describe('puts the node will not keep (issue 11, finding 3)', () => {
     const h = await createHarness({ rateLimit: null, storage: { maxKeys: 16, maxKeysPerSource: 4 } });
     const put = (probe: Probe, name: string, id: bigint): boolean => {
       const token = tokenFor(h, probe);
-      const tid = probe.request(4, { type: 'put', id: probe.id, key: sha1(name), values: { kind: 'inline', values: [makeValue({ id, body: { type: 0, data: text(name) } })] }, token });
+      const tid = probe.request(4, {
+        type: 'put',
+        id: probe.id,
+        key: sha1(name),
+        values: { kind: 'inline', values: [makeValue({ id, body: { type: 0, data: text(name) } })] },
+        token,
+      });
       h.settle();
       const answers = probe.take().filter((r) => r.msg.tid === tid);
       if (answers.length === 0) return false;
@@ -491,7 +537,8 @@ describe('tokens', () => {
     const p = await h.probe();
     const key = sha1('tok');
     const token = tokenFor(h, p);
-    const put = (id: bigint): number => p.request(4, { type: 'put', id: p.id, key, values: { kind: 'inline', values: [makeValue({ id, body: { type: 0, data: text('x') } })] }, token });
+    const put = (id: bigint): number =>
+      p.request(4, { type: 'put', id: p.id, key, values: { kind: 'inline', values: [makeValue({ id, body: { type: 0, data: text('x') } })] }, token });
     h.settle(14 * 60_000);
     p.take();
     let tid = put(1n);
@@ -587,7 +634,14 @@ describe('fragmented requests', () => {
       const from = port === 0 ? hog : await h.probe({ address4: hog.address4, address6: `fd00:3::${port}`, port: 7000 + port });
       const token = port === 0 ? htoken : tokenFor(h, from);
       for (let tid = 1; tid <= 100; tid++) {
-        from.send(4, { tid, networkId: 0, client: false, userAgent: 'o2', kind: 'request', request: { type: 'put', id: from.id, key, values: { kind: 'fragmented', sizes: [3000] }, token } });
+        from.send(4, {
+          tid,
+          networkId: 0,
+          client: false,
+          userAgent: 'o2',
+          kind: 'request',
+          request: { type: 'put', id: from.id, key, values: { kind: 'fragmented', sizes: [3000] }, token },
+        });
       }
     }
     h.settle();
@@ -595,7 +649,14 @@ describe('fragmented requests', () => {
     const token = tokenFor(h, p);
     const big = makeValue({ id: 21n, body: { type: 0, data: new Uint8Array(2000).fill(2) } });
     const tid = 777;
-    p.send(4, { tid, networkId: 0, client: false, userAgent: 'o2', kind: 'request', request: { type: 'put', id: p.id, key, values: { kind: 'fragmented', sizes: [big.packed.length] }, token } });
+    p.send(4, {
+      tid,
+      networkId: 0,
+      client: false,
+      userAgent: 'o2',
+      kind: 'request',
+      request: { type: 'put', id: p.id, key, values: { kind: 'fragmented', sizes: [big.packed.length] }, token },
+    });
     for (let offset = 0; offset < big.packed.length; offset += 1280) {
       p.send(4, { tid, networkId: 0, client: false, kind: 'value-part', parts: [{ index: 0, offset, data: big.packed.subarray(offset, offset + 1280) }] });
     }

@@ -79,5 +79,12 @@ export function listenersOn(storage: ValueStore, k: InfoHash): number {
 export function delivery(): { deliver: (list: Notification[]) => void; sent: Notification[]; errors: unknown[] } {
   const sent: Notification[] = [];
   const errors: unknown[] = [];
-  return { deliver: createDelivery((list) => sent.push(...list), (err) => errors.push(err)), sent, errors };
+  return {
+    deliver: createDelivery(
+      (list) => sent.push(...list),
+      (err) => errors.push(err),
+    ),
+    sent,
+    errors,
+  };
 }

@@ -55,7 +55,10 @@ describe('storage: remote listeners', () => {
     );
     const v2 = typed(2n, 3);
     const notes = remote(storage.put(k, v2, SRC).notifications);
-    assert.deepEqual(notes.map((n) => n.subscriber.socketId), [2, 3]);
+    assert.deepEqual(
+      notes.map((n) => n.subscriber.socketId),
+      [2, 3],
+    );
     assert.deepEqual(notes[0]?.event, { kind: 'values', values: [v2] });
     assert.deepEqual(notes[0]?.key, k);
     // Other keys are not told.
@@ -126,7 +129,10 @@ describe('storage: remote listeners', () => {
     storage.listen(k, b);
     assert.equal(storage.unlisten(k, a.node, 1), true);
     assert.equal(storage.unlisten(k, a.node, 1), false);
-    assert.deepEqual(remote(storage.put(k, plain(1n, 'x'), SRC).notifications).map((n) => n.subscriber.socketId), [2]);
+    assert.deepEqual(
+      remote(storage.put(k, plain(1n, 'x'), SRC).notifications).map((n) => n.subscriber.socketId),
+      [2],
+    );
     assert.equal(storage.stats().listeners, 1);
   });
 
@@ -182,7 +188,10 @@ describe('storage: local listeners', () => {
     const local = storage.listenLocal(k, textOnly, (e) => events.push(e));
     assert.equal(events.length, 0, 'storage calls no listener itself');
     deliver(local.notifications);
-    assert.deepEqual(events.map((e) => (e.kind === 'values' ? ids(e.values) : e.ids)), [[1n]]);
+    assert.deepEqual(
+      events.map((e) => (e.kind === 'values' ? ids(e.values) : e.ids)),
+      [[1n]],
+    );
     const v3 = plain(3n, 'c', { userType: 'text/plain' });
     deliver(storage.put(k, v3, SRC).notifications);
     deliver(storage.put(k, plain(4n, 'd'), SRC).notifications);

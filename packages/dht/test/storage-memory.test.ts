@@ -33,9 +33,7 @@ function used(): number {
 function measure(count: number, keyFor: (i: number) => Uint8Array): { perValue: number; packed: number } {
   const storage = createStorage({}, { clock: testClock() });
   // Inputs are built first so that only what the storage keeps is measured.
-  const values = Array.from({ length: count }, () =>
-    makeValue({ id: randomBytes(8).readBigUInt64BE() | 1n, body: { type: 0, data: randomBytes(64) } }),
-  );
+  const values = Array.from({ length: count }, () => makeValue({ id: randomBytes(8).readBigUInt64BE() | 1n, body: { type: 0, data: randomBytes(64) } }));
   const keys = Array.from({ length: count }, (_, i) => keyFor(i));
   const packed = values.reduce((n, v) => n + v.packed.length, 0) / count;
   const before = used();
@@ -51,9 +49,7 @@ function measure(count: number, keyFor: (i: number) => Uint8Array): { perValue: 
 
 /** Per-value memory of a straightforward store: packed bytes, id and expiry per value, by key. */
 function baseline(count: number, keyFor: (i: number) => Uint8Array): number {
-  const values = Array.from({ length: count }, () =>
-    makeValue({ id: randomBytes(8).readBigUInt64BE() | 1n, body: { type: 0, data: randomBytes(64) } }),
-  );
+  const values = Array.from({ length: count }, () => makeValue({ id: randomBytes(8).readBigUInt64BE() | 1n, body: { type: 0, data: randomBytes(64) } }));
   const keys = Array.from({ length: count }, (_, i) => Buffer.from(keyFor(i)).toString('latin1'));
   const map = new Map<string, Array<{ packed: Uint8Array; id: bigint; expires: number }>>();
   const before = used();
@@ -65,7 +61,10 @@ function baseline(count: number, keyFor: (i: number) => Uint8Array): number {
   const after = used();
   // Keep the inputs and the map alive until here, as `measure` does.
   assert.equal(values.length + keys.length, 2 * count);
-  assert.equal([...map.values()].reduce((n, list) => n + list.length, 0), count);
+  assert.equal(
+    [...map.values()].reduce((n, list) => n + list.length, 0),
+    count,
+  );
   return (after - before) / count;
 }
 

@@ -484,7 +484,15 @@ describe('storage: get and select', () => {
     assert.deepEqual(where(Field.seq, 7), [3n]);
     assert.deepEqual(where(Field.userType, new TextEncoder().encode('text/plain')), [1n]);
     assert.deepEqual(
-      ids(storage.get(k, { select: [], where: [{ field: Field.valueType, value: 0 }, { field: Field.seq, value: 7 }] })),
+      ids(
+        storage.get(k, {
+          select: [],
+          where: [
+            { field: Field.valueType, value: 0 },
+            { field: Field.seq, value: 7 },
+          ],
+        }),
+      ),
       [3n],
     );
     assert.deepEqual(where(Field.id, 99n), []);

@@ -51,7 +51,11 @@ describe('real UDP on loopback', () => {
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     const id = new Uint8Array(20).fill(0x42);
     const reply = new Promise<Buffer>((resolve) => socket.once('message', resolve));
-    socket.send(encodeMessage({ tid: 77, networkId: 0, client: false, userAgent: 'o2', kind: 'request', request: { type: 'ping', id } }), a.port(4)!, '127.0.0.1');
+    socket.send(
+      encodeMessage({ tid: 77, networkId: 0, client: false, userAgent: 'o2', kind: 'request', request: { type: 'ping', id } }),
+      a.port(4)!,
+      '127.0.0.1',
+    );
     const decoded = decodeMessage(await reply);
     socket.close();
     assert.ok(decoded.ok);
@@ -73,7 +77,10 @@ describe('real UDP on loopback', () => {
     assert.ok(acks >= 1);
     assert.equal(a.status().storage.values, 1);
     const got = await a.get(key);
-    assert.deepEqual(got.map((v) => v.id), [1234n]);
+    assert.deepEqual(
+      got.map((v) => v.id),
+      [1234n],
+    );
   });
 
   it('picks a port free for both families when asked for port 0, and keeps working with one family', async () => {

@@ -2,14 +2,7 @@
  * Builds the box's own announcement per family from the DHT's current node id and ports (and,
  * with box-to-box discovery, the box id and web port).
  */
-import {
-  DHT_SERVICE,
-  HASH_LENGTH,
-  LANBOX_SERVICE,
-  encodeAnnouncement,
-  encodeBoxService,
-  encodeDhtService,
-} from './codec/messages.js';
+import { DHT_SERVICE, HASH_LENGTH, LANBOX_SERVICE, encodeAnnouncement, encodeBoxService, encodeDhtService } from './codec/messages.js';
 import type { Family } from './transport/types.js';
 import type { BoxComponent, DhtComponent, Logger } from './types.js';
 

@@ -25,14 +25,7 @@ import { RoundSchedule } from './rounds.js';
 import { zeroCounters } from './counters.js';
 import { createUdpTransport } from './transport/udp.js';
 import type { Datagram, DiscoveryTransport, Family, LocalInterface } from './transport/types.js';
-import type {
-  Discovery,
-  DiscoveryComponents,
-  DiscoveryStatus,
-  FamilyStatus,
-  NearbyAccount,
-  NearbyNode,
-} from './types.js';
+import type { Discovery, DiscoveryComponents, DiscoveryStatus, FamilyStatus, NearbyAccount, NearbyNode } from './types.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
 const QUERY = encodeQuery();
@@ -73,9 +66,7 @@ export function createDiscovery(options: DiscoveryOptions, components: Discovery
 
   let running = false;
   let counters = zeroCounters();
-  const families = new Map<Family, FamilyState>(
-    FAMILIES.map((f) => [f, { open: false, opening: false, lastOpenAttempt: -Infinity, joined: new Map() }]),
-  );
+  const families = new Map<Family, FamilyState>(FAMILIES.map((f) => [f, { open: false, opening: false, lastOpenAttempt: -Infinity, joined: new Map() }]));
   let scan: InterfaceScan = { byFamily: new Map(), localAddresses: new Set() };
   const nodes = new NearbyList<NodeEntry>(opts.maxNearbyNodes, opts.nearbyTtlMs);
   const accounts = new NearbyList<AccountEntry>(opts.maxNearbyAccounts, opts.nearbyTtlMs);

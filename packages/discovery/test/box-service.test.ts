@@ -58,7 +58,10 @@ describe('lanbox service', () => {
 
     const announcement = lan.sent.map((d) => decodeMessage(d.data)).find((m) => m.ok && m.value.type === 'announcement' && m.value.services.length === 2);
     assert.ok(announcement?.ok && announcement.value.type === 'announcement');
-    assert.deepEqual(announcement.value.services.map((s) => s.name), ['dht', LANBOX_SERVICE]);
+    assert.deepEqual(
+      announcement.value.services.map((s) => s.name),
+      ['dht', LANBOX_SERVICE],
+    );
     assert.ok(decodeDhtService(announcement.value.services[0]!.value).ok);
     assert.equal(one.discovery.status().counters.boxesHeard, one.found.length);
     await one.discovery.stop();

@@ -40,7 +40,10 @@ describe('codec against the OpenDHT 2.4.12 captures', () => {
       assert.equal(msg.value.type, 'announcement');
       if (msg.value.type !== 'announcement') return;
       const decoded = v.decoded as Record<string, [{ bin_hex: string }, number | string, number?]>;
-      assert.deepEqual(msg.value.services.map((s) => s.name), Object.keys(decoded));
+      assert.deepEqual(
+        msg.value.services.map((s) => s.name),
+        Object.keys(decoded),
+      );
       for (const s of msg.value.services) {
         const expected = decoded[s.name];
         assert.ok(expected);
@@ -54,10 +57,7 @@ describe('codec against the OpenDHT 2.4.12 captures', () => {
         } else {
           const jami = decodeJamiService(s.value);
           assert.ok(jami.ok);
-          assert.deepEqual(
-            { id: hex(jami.value.accountId), name: jami.value.displayName },
-            { id: expected[0].bin_hex, name: expected[1] },
-          );
+          assert.deepEqual({ id: hex(jami.value.accountId), name: jami.value.displayName }, { id: expected[0].bin_hex, name: expected[1] });
         }
       }
     });
@@ -174,7 +174,11 @@ describe('discovery messages', () => {
   it('skips map entries with non-string keys', () => {
     const res = decodeMessage(unhex('82' + '0100' + 'a3646874' + '00'));
     assert.ok(res.ok && res.value.type === 'announcement');
-    if (res.ok && res.value.type === 'announcement') assert.deepEqual(res.value.services.map((s) => s.name), ['dht']);
+    if (res.ok && res.value.type === 'announcement')
+      assert.deepEqual(
+        res.value.services.map((s) => s.name),
+        ['dht'],
+      );
   });
 
   const id = 'c414' + '11'.repeat(20);
@@ -243,23 +247,25 @@ describe('fuzzing', () => {
   };
 
   it('never throws on random bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), (b) => decodeAll(b)), { numRuns: 5000, seed: 1 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 256 }), (b) => decodeAll(b)),
+      { numRuns: 5000, seed: 1 },
+    );
   });
 
   it('never throws on mutated vectors', () => {
     const seeds = vectors.map(payload);
     const mutated = fc
-      .tuple(
-        fc.constantFrom(...seeds),
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
-        fc.nat({ max: 80 }),
-      )
+      .tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat({ max: 80 }))
       .map(([seed, edits, cut]) => {
         const b = seed.slice(0, Math.max(1, seed.length - (cut % seed.length)));
         for (const [at, val] of edits) b[at % b.length] = val;
         return b;
       });
-    fc.assert(fc.property(mutated, (b) => decodeAll(b)), { numRuns: 5000, seed: 2 });
+    fc.assert(
+      fc.property(mutated, (b) => decodeAll(b)),
+      { numRuns: 5000, seed: 2 },
+    );
   });
 
   it('round-trips arbitrary dht and jami services', () => {
@@ -281,7 +287,10 @@ describe('fuzzing', () => {
         const msg = decodeMessage(bytes);
         assert.ok(msg.ok && msg.value.type === 'announcement');
         if (!msg.ok || msg.value.type !== 'announcement') return;
-        assert.deepEqual(msg.value.services.map((x) => x.name), ['dht', 'jami']);
+        assert.deepEqual(
+          msg.value.services.map((x) => x.name),
+          ['dht', 'jami'],
+        );
         const [dhtEntry, jamiEntry] = msg.value.services;
         const dht = decodeDhtService(dhtEntry?.value ?? null);
         const jami = decodeJamiService(jamiEntry?.value ?? null);

@@ -43,15 +43,17 @@ interface Setup {
   boxSent(from?: number): SentDatagram[];
 }
 
-async function setup(
-  options: DiscoveryOptions = {},
-  { families = [4, 6] as Family[], networkId = 0, random = 0x8000 } = {},
-): Promise<Setup> {
+async function setup(options: DiscoveryOptions = {}, { families = [4, 6] as Family[], networkId = 0, random = 0x8000 } = {}): Promise<Setup> {
   const lan = createMemoryLan();
   let now = 1_000_000;
   const added: Array<[Family, string, number]> = [];
   const ports: Record<Family, number | undefined> = { 4: 4222, 6: 4222 };
-  let ifaces = table({ eth0: [['10.0.0.1', 'IPv4'], ['fe80::1', 'IPv6']] });
+  let ifaces = table({
+    eth0: [
+      ['10.0.0.1', 'IPv4'],
+      ['fe80::1', 'IPv6'],
+    ],
+  });
   const discovery = createDiscovery(options, {
     dht: {
       nodeId: () => BOX_ID,
@@ -96,8 +98,7 @@ async function setup(
   };
 }
 
-const ourAnnouncement = (port: number): string =>
-  hex(encodeAnnouncement(new Map([['dht', encodeDhtService({ nodeId: BOX_ID, port, networkId: 0 })]])));
+const ourAnnouncement = (port: number): string => hex(encodeAnnouncement(new Map([['dht', encodeDhtService({ nodeId: BOX_ID, port, networkId: 0 })]])));
 
 describe('announcing', () => {
   it('sends a query then its dht announcement on each family at start, as OpenDHT does', async () => {
@@ -305,7 +306,10 @@ describe('hearing announcements', () => {
       }
     };
     tickFor(600);
-    assert.deepEqual(s.discovery.nearbyAccounts().map((a) => a.displayName), ['Alice Example']);
+    assert.deepEqual(
+      s.discovery.nearbyAccounts().map((a) => a.displayName),
+      ['Alice Example'],
+    );
     assert.equal(s.discovery.nearbyNodes().length, 1);
     answering = false;
     tickFor(150);
@@ -383,8 +387,14 @@ describe('bounds', () => {
       s.send(4, encodeAnnouncement(new Map([['dht', encodeDhtService({ nodeId: new Uint8Array(20).fill(i), port: 1000 + i, networkId: 0 })]])));
       s.send(4, encodeAnnouncement(new Map([['jami', encodeJamiService({ accountId: new Uint8Array(20).fill(i), displayName: `n${i}` })]])));
     }
-    assert.deepEqual(s.discovery.nearbyNodes().map((n) => n.port), [1001, 1002]);
-    assert.deepEqual(s.discovery.nearbyAccounts().map((a) => a.displayName), ['n1']);
+    assert.deepEqual(
+      s.discovery.nearbyNodes().map((n) => n.port),
+      [1001, 1002],
+    );
+    assert.deepEqual(
+      s.discovery.nearbyAccounts().map((a) => a.displayName),
+      ['n1'],
+    );
     const c = s.discovery.status().counters;
     assert.deepEqual([c.nearbyNodesRefused, c.nearbyAccountsRefused], [1, 2]);
     assert.equal(s.added.length, 3, 'the DHT still hears of every node; it has its own bounds');
@@ -396,7 +406,15 @@ describe('interfaces and families', () => {
     const s = await setup();
     await s.discovery.start();
     let mark = s.lan.sent.length;
-    s.setInterfaces(table({ eth0: [['10.0.0.1', 'IPv4'], ['fe80::1', 'IPv6']], wlan0: [['10.1.0.1', 'IPv4']] }));
+    s.setInterfaces(
+      table({
+        eth0: [
+          ['10.0.0.1', 'IPv4'],
+          ['fe80::1', 'IPv6'],
+        ],
+        wlan0: [['10.1.0.1', 'IPv4']],
+      }),
+    );
     s.advance(1000);
     s.discovery.tick();
     assert.deepEqual(s.discovery.status().ipv4.interfaces, ['eth0', 'wlan0']);
@@ -493,7 +511,12 @@ describe('failures', () => {
   async function flakySetup(fail: Failures, options: DiscoveryOptions = {}) {
     const lan = createMemoryLan();
     let now = 0;
-    let ifaces = table({ eth0: [['10.0.0.1', 'IPv4'], ['fe80::1', 'IPv6']] });
+    let ifaces = table({
+      eth0: [
+        ['10.0.0.1', 'IPv4'],
+        ['fe80::1', 'IPv6'],
+      ],
+    });
     const errors: string[] = [];
     const discovery = createDiscovery(options, {
       dht: {
@@ -541,7 +564,10 @@ describe('failures', () => {
     assert.equal(st.ipv6.open, true);
     assert.equal(st.ipv6.error, undefined);
     assert.deepEqual(st.ipv6.interfaces, ['eth0']);
-    assert.ok(s.lan.sent.slice(mark).some((d) => d.family === 6 && hex(d.data) === 'a171'), 'IPv6 query sent');
+    assert.ok(
+      s.lan.sent.slice(mark).some((d) => d.family === 6 && hex(d.data) === 'a171'),
+      'IPv6 query sent',
+    );
   });
 
   it('closes a socket whose retried open completes after stop()', async () => {

@@ -55,32 +55,17 @@ async function run(cmd: string, args: readonly string[], timeoutMs = 10_000): Pr
 }
 
 /** Runs a command inside a namespace and collects its output (never rejects on exit code). */
-export async function execIn(
-  ns: string,
-  cmd: string,
-  args: readonly string[],
-  options: { timeoutMs?: number; cwd?: string } = {},
-): Promise<ExecResult> {
+export async function execIn(ns: string, cmd: string, args: readonly string[], options: { timeoutMs?: number; cwd?: string } = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    execFile(
-      'ip',
-      ['netns', 'exec', ns, cmd, ...args],
-      { timeout: options.timeoutMs ?? 10_000, cwd: options.cwd },
-      (err, stdout, stderr) => {
-        if (err && typeof (err as NodeJS.ErrnoException).code === 'string') reject(err);
-        else resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
-      },
-    );
+    execFile('ip', ['netns', 'exec', ns, cmd, ...args], { timeout: options.timeoutMs ?? 10_000, cwd: options.cwd }, (err, stdout, stderr) => {
+      if (err && typeof (err as NodeJS.ErrnoException).code === 'string') reject(err);
+      else resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
   });
 }
 
 /** Starts a long-running command inside a namespace. Stop it with {@link stopProcess}. */
-export function spawnIn(
-  ns: string,
-  cmd: string,
-  args: readonly string[],
-  options: { cwd?: string } = {},
-): ChildProcess {
+export function spawnIn(ns: string, cmd: string, args: readonly string[], options: { cwd?: string } = {}): ChildProcess {
   return spawn('ip', ['netns', 'exec', ns, cmd, ...args], {
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -191,12 +176,7 @@ async function inNs(ns: string, ...args: string[]): Promise<void> {
  * they are usable at once). `route` adds 224.0.0.0/4 on the veth on that side (a namespace gets
  * it on one link only: a second identical route would be refused).
  */
-async function addLink(
-  tag: string,
-  n: number,
-  x: { ns: string; route: boolean },
-  y: { ns: string; route: boolean },
-): Promise<[LanHost, LanHost]> {
+async function addLink(tag: string, n: number, x: { ns: string; route: boolean }, y: { ns: string; route: boolean }): Promise<[LanHost, LanHost]> {
   const ends = [x, y].map((side, i) => ({
     ns: side.ns,
     route: side.route,

@@ -114,9 +114,24 @@ interface Pending {
 }
 
 const newCounters = (): JamiDnsCounters => ({
-  received: 0, answered: 0, noData: 0, nxdomain: 0, refused: 0, formerr: 0, notimp: 0,
-  forwarded: 0, relayed: 0, servfail: 0, forwardTimeouts: 0, pendingFull: 0,
-  tooLarge: 0, tooShort: 0, notAQuery: 0, rateLimited: 0, upstreamIgnored: 0, devicesEvicted: 0,
+  received: 0,
+  answered: 0,
+  noData: 0,
+  nxdomain: 0,
+  refused: 0,
+  formerr: 0,
+  notimp: 0,
+  forwarded: 0,
+  relayed: 0,
+  servfail: 0,
+  forwardTimeouts: 0,
+  pendingFull: 0,
+  tooLarge: 0,
+  tooShort: 0,
+  notAQuery: 0,
+  rateLimited: 0,
+  upstreamIgnored: 0,
+  devicesEvicted: 0,
 });
 
 const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();

@@ -7,14 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import * as packet from 'dns-packet';
-import {
-  boxAddressesFor,
-  createJamiDns,
-  createMemoryTransport,
-  decodeQuery,
-  decodeUpstreamReply,
-  hasDefaultRoute,
-} from '../src/index.js';
+import { boxAddressesFor, createJamiDns, createMemoryTransport, decodeQuery, decodeUpstreamReply, hasDefaultRoute } from '../src/index.js';
 import { query, TWO_LANS } from './queries.js';
 
 const SEED = 0x1d4e;
@@ -24,7 +17,9 @@ const seeds = [
   query('bootstrap.jami.net'),
   query('turn.jami.net', 'AAAA', { edns: true }),
   query('example.org', 'TXT'),
-  new Uint8Array(packet.encode({ id: 1, type: 'response', questions: [{ name: 'x.org', type: 'A' }], answers: [{ type: 'A', name: 'x.org', data: '1.2.3.4' }] })),
+  new Uint8Array(
+    packet.encode({ id: 1, type: 'response', questions: [{ name: 'x.org', type: 'A' }], answers: [{ type: 'A', name: 'x.org', data: '1.2.3.4' }] }),
+  ),
 ];
 
 /** A valid message with some bytes overwritten, truncated or extended. */
@@ -100,18 +95,36 @@ describe('fuzz', () => {
   });
 
   it('hasDefaultRoute never throws on any text', () => {
-    const line = fc.array(fc.constantFrom('00000000', '0003', 'eth0', 'lo', '00', '00000000000000000000000000000000', 'zz', '\t', ' ', '0001'), { maxLength: 12 }).map((w) => w.join(' '));
-    const table = fc.oneof(fc.string({ maxLength: 300 }), fc.array(line, { maxLength: 10 }).map((l) => l.join('\n')));
-    fc.assert(fc.property(table, table, (a, b) => typeof hasDefaultRoute(a, b) === 'boolean'), { seed: SEED, numRuns: RUNS });
+    const line = fc
+      .array(fc.constantFrom('00000000', '0003', 'eth0', 'lo', '00', '00000000000000000000000000000000', 'zz', '\t', ' ', '0001'), { maxLength: 12 })
+      .map((w) => w.join(' '));
+    const table = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc.array(line, { maxLength: 10 }).map((l) => l.join('\n')),
+    );
+    fc.assert(
+      fc.property(table, table, (a, b) => typeof hasDefaultRoute(a, b) === 'boolean'),
+      { seed: SEED, numRuns: RUNS },
+    );
   });
 
   it('boxAddressesFor never throws on any client address or interface table', () => {
-    const addr = fc.oneof(fc.string({ maxLength: 50 }), fc.ipV4(), fc.ipV6(), fc.ipV6().map((a) => `${a}%eth0`));
+    const addr = fc.oneof(
+      fc.string({ maxLength: 50 }),
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.ipV6().map((a) => `${a}%eth0`),
+    );
     const entry = fc.record({
       address: addr,
       family: fc.constantFrom('IPv4', 'IPv6', 4, 6, 'x'),
       internal: fc.boolean(),
-      cidr: fc.option(fc.oneof(fc.string({ maxLength: 20 }), fc.tuple(addr, fc.integer({ min: -5, max: 200 })).map(([a, n]) => `${a}/${n}`))),
+      cidr: fc.option(
+        fc.oneof(
+          fc.string({ maxLength: 20 }),
+          fc.tuple(addr, fc.integer({ min: -5, max: 200 })).map(([a, n]) => `${a}/${n}`),
+        ),
+      ),
     });
     const table = fc.dictionary(fc.constantFrom('eth0', 'wlan0', 'lo'), fc.array(entry, { maxLength: 4 }));
     fc.assert(
@@ -129,9 +142,12 @@ describe('default route', () => {
     const v4Header = 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n';
     const v4Default = 'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n';
     const v4Lan = 'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n';
-    const v6Default = '00000000000000000000000000000000 00 00000000000000000000000000000000 00 fd000000000000000000000000000001 00000400 00000003 00000000 00000003     eth0\n';
-    const v6Unreachable = '00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo\n';
-    const v6Lan = 'fd000000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n';
+    const v6Default =
+      '00000000000000000000000000000000 00 00000000000000000000000000000000 00 fd000000000000000000000000000001 00000400 00000003 00000000 00000003     eth0\n';
+    const v6Unreachable =
+      '00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo\n';
+    const v6Lan =
+      'fd000000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n';
     assert.equal(hasDefaultRoute(v4Header + v4Default + v4Lan, v6Unreachable), true);
     assert.equal(hasDefaultRoute(v4Header + v4Lan, v6Lan + v6Unreachable), false);
     assert.equal(hasDefaultRoute(v4Header + v4Lan, v6Default), true);

@@ -17,7 +17,7 @@ async function setup(options: Partial<JamiDnsOptions> = {}, table: InterfaceTabl
     transport,
     clock: { now: () => now },
     interfaces: () => interfaces,
-    rng: () => Uint8Array.of(0xab, (seq++) & 0xff),
+    rng: () => Uint8Array.of(0xab, seq++ & 0xff),
   });
   await dns.start();
   const ask = (bytes: Uint8Array, from: Endpoint = phone1) => {
@@ -215,7 +215,11 @@ describe('bounds', () => {
     twoQuestions[5] = 2;
     const truncated = query('bootstrap.jami.net', 'A', { id: 6 }).slice(0, 20);
     const dotInLabel = Uint8Array.of(0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 18, ...Buffer.from('bootstrap.jami.net'), 0, 0, 1, 0, 1);
-    for (const [bytes, id] of [[twoQuestions, 5], [truncated, 6], [dotInLabel, 7]] as const) {
+    for (const [bytes, id] of [
+      [twoQuestions, 5],
+      [truncated, 6],
+      [dotInLabel, 7],
+    ] as const) {
       const sent = t.ask(bytes);
       assert.equal(sent.length, 1);
       const r = decode(sent[0]!.bytes);

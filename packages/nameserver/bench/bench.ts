@@ -30,7 +30,10 @@ async function serve(dataDir: string): Promise<void> {
   process.on('message', () => {
     http.closeAllConnections();
     http.close();
-    void ns.close().then(() => db.close()).then(() => process.disconnect());
+    void ns
+      .close()
+      .then(() => db.close())
+      .then(() => process.disconnect());
   });
 }
 
@@ -43,7 +46,9 @@ interface Account {
 async function makeAccount(): Promise<Account> {
   const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', { modulusLength: KEY_BITS });
   const pem = Buffer.concat([Buffer.from(String(publicKey.export({ type: 'spki', format: 'pem' }))), Buffer.of(0)]);
-  const addr = createHash('sha1').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  const addr = createHash('sha1')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
   return { key: privateKey, addr, publickey: pem.toString('base64') };
 }
 
@@ -54,10 +59,20 @@ function body(a: Account, name: string): string {
 
 function call(agent: Agent, port: number, method: string, path: string, payload?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {} }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent,
+        headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {},
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -104,7 +119,8 @@ async function main(): Promise<void> {
     const registered = seq.done + par.done;
     const lookups = await measure(LOOKUPS, 16, async (i) => {
       const j = i % registered;
-      const path = i % 2 === 0 ? `/name/bench-${j < seq.done ? j : half + (j - seq.done)}` : `/addr/${accounts[j < seq.done ? j : half + (j - seq.done)]!.addr}`;
+      const path =
+        i % 2 === 0 ? `/name/bench-${j < seq.done ? j : half + (j - seq.done)}` : `/addr/${accounts[j < seq.done ? j : half + (j - seq.done)]!.addr}`;
       check(await call(agent, port, 'GET', path), 'lookup');
     });
     const misses = await measure(Math.min(LOOKUPS, 5000), 16, async (i) => {

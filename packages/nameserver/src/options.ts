@@ -76,7 +76,16 @@ export function resolveOptions(options: NameServerOptions): ResolvedOptions {
   if (resolved.pathPrefix !== '' && !/^(\/[a-z0-9._~-]+)+$/.test(resolved.pathPrefix)) {
     problems.push('pathPrefix must be empty or like "/ns" (lowercase, no trailing slash)');
   }
-  for (const key of ['maxBodyBytes', 'registrationsPerWindow', 'rateWindowMs', 'maxTrackedClients', 'maxNames', 'maxPendingRegistrations', 'minKeyBits', 'maxKeyBits'] as const) {
+  for (const key of [
+    'maxBodyBytes',
+    'registrationsPerWindow',
+    'rateWindowMs',
+    'maxTrackedClients',
+    'maxNames',
+    'maxPendingRegistrations',
+    'minKeyBits',
+    'maxKeyBits',
+  ] as const) {
     if (!Number.isSafeInteger(resolved[key]) || resolved[key] < 1) problems.push(`${key} must be a positive integer`);
   }
   if (resolved.minKeyBits > resolved.maxKeyBits) problems.push('minKeyBits must not exceed maxKeyBits');

@@ -61,7 +61,10 @@ describe('name codec', () => {
       }),
       RUNS,
     );
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (s) => void decodeNameSegment(encodeURIComponent(s))), RUNS);
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (s) => void decodeNameSegment(encodeURIComponent(s))),
+      RUNS,
+    );
   });
 });
 
@@ -72,21 +75,30 @@ describe('id, base64 and PEM codecs', () => {
       assert.deepEqual(decodeHexId(form), { ok: true, value: id }, form);
     }
     for (const bad of ['', id.slice(1), `${id}0`, `0x${id}0`, `jami:${id.replace('e', 'g')}`, ` ${id}`]) assert.equal(decodeHexId(bad).ok, false, bad);
-    fc.assert(fc.property(fc.string({ maxLength: 60 }), (s) => {
-      const r = decodeHexId(s);
-      if (r.ok) assert.match(r.value, /^[0-9a-f]{40}$/);
-    }), RUNS);
+    fc.assert(
+      fc.property(fc.string({ maxLength: 60 }), (s) => {
+        const r = decodeHexId(s);
+        if (r.ok) assert.match(r.value, /^[0-9a-f]{40}$/);
+      }),
+      RUNS,
+    );
   });
 
   it('base64: strict, bounded', () => {
     assert.deepEqual(decodeBase64('AAEC', 10), { ok: true, value: Buffer.of(0, 1, 2) });
     for (const bad of ['', 'AAE', 'AA=C', 'AA E', 'AAEC=', '****', 'AB==', 'AAB=']) assert.equal(decodeBase64(bad, 10).ok, false, bad);
     assert.deepEqual(decodeBase64('AAAAAAAA', 3), { ok: false, error: 'too large' });
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
-      const text = Buffer.from(bytes).toString('base64');
-      if (bytes.length > 0) assert.deepEqual(decodeBase64(text, 64), { ok: true, value: Buffer.from(bytes) });
-    }), RUNS);
-    fc.assert(fc.property(fc.string({ maxLength: 80 }), (s) => void decodeBase64(s, 64)), RUNS);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const text = Buffer.from(bytes).toString('base64');
+        if (bytes.length > 0) assert.deepEqual(decodeBase64(text, 64), { ok: true, value: Buffer.from(bytes) });
+      }),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (s) => void decodeBase64(s, 64)),
+      RUNS,
+    );
   });
 
   it('PEM: with or without the trailing NUL; never throws on mutations', () => {
@@ -98,8 +110,14 @@ describe('id, base64 and PEM codecs', () => {
     assert.ok(withNul.ok && without.ok);
     assert.deepEqual(withNul.value, without.value);
     assert.equal(decodePublicKeyPem(Buffer.from('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')).ok, false);
-    fc.assert(fc.property(mutated(pem), (m) => void decodePublicKeyPem(m)), RUNS);
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (m) => void decodePublicKeyPem(m)), RUNS);
+    fc.assert(
+      fc.property(mutated(pem), (m) => void decodePublicKeyPem(m)),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (m) => void decodePublicKeyPem(m)),
+      RUNS,
+    );
   });
 
   it('the account key of vector 03 hashes to its addr', () => {
@@ -111,7 +129,7 @@ describe('id, base64 and PEM codecs', () => {
 });
 
 describe('registration body codec', () => {
-  it('decodes jamid\'s body', () => {
+  it("decodes jamid's body", () => {
     const r = decodeRegistration(BODY);
     assert.ok(r.ok);
     assert.equal(r.value.addr, '3133a4cb6724463566115d8087b9ec9c2b9461d6');
@@ -119,8 +137,14 @@ describe('registration body codec', () => {
   });
 
   it('never throws on random or mutated bodies; mutated proofs never pass the identity check unless unchanged', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => void decodeRegistration(b)), RUNS);
-    fc.assert(fc.property(fc.json({ maxDepth: 2 }), (j) => void decodeRegistration(Buffer.from(j))), RUNS);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => void decodeRegistration(b)),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.json({ maxDepth: 2 }), (j) => void decodeRegistration(Buffer.from(j))),
+      RUNS,
+    );
     const original = decodeRegistration(BODY);
     assert.ok(original.ok);
     fc.assert(
@@ -128,7 +152,8 @@ describe('registration body codec', () => {
         const r = decodeRegistration(m);
         if (!r.ok) return;
         const result = checkIdentity({ name: 'e2e-a-i9c7g9', ...r.value }, BOUNDS);
-        const sameProof = r.value.addr === original.value.addr && r.value.publickey === original.value.publickey && r.value.signature === original.value.signature;
+        const sameProof =
+          r.value.addr === original.value.addr && r.value.publickey === original.value.publickey && r.value.signature === original.value.signature;
         if (!sameProof) assert.equal(result.ok, false);
       }),
       { ...RUNS, numRuns: 300 },
@@ -137,7 +162,7 @@ describe('registration body codec', () => {
 });
 
 describe('route codec', () => {
-  it('maps jamid\'s requests', () => {
+  it("maps jamid's requests", () => {
     assert.deepEqual(decodeRoute('GET', '/name/Alice', ''), { ok: true, value: { kind: 'lookup-name', name: 'alice' } });
     assert.deepEqual(decodeRoute('POST', '/name/alice', ''), { ok: true, value: { kind: 'register', name: 'alice' } });
     assert.deepEqual(decodeRoute('GET', '/addr/0x' + 'a'.repeat(40), ''), { ok: true, value: { kind: 'lookup-addr', addr: 'a'.repeat(40) } });
@@ -152,7 +177,9 @@ describe('route codec', () => {
     const methods = fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'HEAD', '');
     const paths = fc.oneof(
       fc.string({ maxLength: 120 }),
-      fc.array(fc.oneof(fc.constantFrom('name', 'addr', 'publickey', 'owner', '%', '%41', ''), fc.string({ maxLength: 40 })), { maxLength: 5 }).map((s) => '/' + s.join('/')),
+      fc
+        .array(fc.oneof(fc.constantFrom('name', 'addr', 'publickey', 'owner', '%', '%41', ''), fc.string({ maxLength: 40 })), { maxLength: 5 })
+        .map((s) => '/' + s.join('/')),
     );
     fc.assert(
       fc.property(methods, paths, (method, path) => {
@@ -185,11 +212,23 @@ describe('record and export codecs', () => {
 
   it('never throws on random or mutated stored values and exports', () => {
     const stored = Buffer.from(encodeRecord(record));
-    fc.assert(fc.property(mutated(stored), (m) => void decodeStoredRecord(m.toString('utf8'))), RUNS);
-    fc.assert(fc.property(fc.string({ maxLength: 200 }), (s) => void decodeStoredRecord(s)), RUNS);
-    fc.assert(fc.property(fc.anything({ maxDepth: 3 }), (v) => void decodeExport(v)), RUNS);
+    fc.assert(
+      fc.property(mutated(stored), (m) => void decodeStoredRecord(m.toString('utf8'))),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (s) => void decodeStoredRecord(s)),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.anything({ maxDepth: 3 }), (v) => void decodeExport(v)),
+      RUNS,
+    );
     const file = Buffer.from(JSON.stringify({ format: 'lanbox-nameserver', version: 1, exportedAt: 1, names: [record, record] }));
-    fc.assert(fc.property(mutated(file), (m) => void decodeExport(m.toString('utf8'))), RUNS);
+    fc.assert(
+      fc.property(mutated(file), (m) => void decodeExport(m.toString('utf8'))),
+      RUNS,
+    );
   });
 
   it('counts malformed export entries instead of failing the whole file', () => {
@@ -201,6 +240,9 @@ describe('record and export codecs', () => {
   });
 
   it('lookup-answer check never throws on arbitrary JSON', () => {
-    fc.assert(fc.property(fc.anything({ maxDepth: 2 }), fc.string({ maxLength: 10 }), (v, n) => void checkLookupAnswer(n, v)), RUNS);
+    fc.assert(
+      fc.property(fc.anything({ maxDepth: 2 }), fc.string({ maxLength: 10 }), (v, n) => void checkLookupAnswer(n, v)),
+      RUNS,
+    );
   });
 });

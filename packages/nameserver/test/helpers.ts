@@ -40,11 +40,7 @@ export function signName(account: Account, name: string): string {
 export const OWNER = '477d7a39fbfb90016b403e9a344b96fb6ccb1383';
 
 /** A registration body formatted byte for byte like jamid's (fixed field order, no spaces). */
-export function registrationBody(
-  account: Account,
-  name: string,
-  fields: Partial<Record<'addr' | 'owner' | 'signature' | 'publickey', string>> = {},
-): string {
+export function registrationBody(account: Account, name: string, fields: Partial<Record<'addr' | 'owner' | 'signature' | 'publickey', string>> = {}): string {
   const addr = fields.addr ?? account.addr;
   const owner = fields.owner ?? OWNER;
   const signature = fields.signature ?? signName(account, name);

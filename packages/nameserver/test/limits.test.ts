@@ -8,11 +8,14 @@ import { httpRequest, makeAccounts, registrationBody, startHarness, type HttpAns
 /** A request from another loopback source address (Linux routes all of 127/8 to lo). */
 function requestFrom(localAddress: string, port: number, path: string, body: string): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path, localAddress, headers: { 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path, localAddress, headers: { 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

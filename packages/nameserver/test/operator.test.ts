@@ -25,16 +25,16 @@ describe('operator functions', () => {
   it('exports every registration and another box imports them, verified', async () => {
     const exported = await h.server.exportNames();
     assert.equal(exported.format, EXPORT_FORMAT);
-    assert.deepEqual(exported.names.map((r) => r.name), ['user-0', 'user-1', 'user-2']);
+    assert.deepEqual(
+      exported.names.map((r) => r.name),
+      ['user-0', 'user-1', 'user-2'],
+    );
     const other = await startHarness();
     try {
       const result = await other.server.importNames(JSON.stringify(exported));
       assert.deepEqual(result, { imported: 3, unchanged: 0, conflicts: [], invalid: 0, overLimit: 0 });
       for (const [i, a] of accounts.slice(0, 3).entries()) {
-        assert.equal(
-          (await httpRequest(other.port, 'GET', `/name/user-${i}`)).body,
-          (await httpRequest(h.port, 'GET', `/name/user-${i}`)).body,
-        );
+        assert.equal((await httpRequest(other.port, 'GET', `/name/user-${i}`)).body, (await httpRequest(h.port, 'GET', `/name/user-${i}`)).body);
         assert.equal((await httpRequest(other.port, 'GET', `/addr/${a.addr}`)).body, `{"name":"user-${i}"}`);
       }
       assert.deepEqual(await other.server.importNames(exported), { imported: 0, unchanged: 3, conflicts: [], invalid: 0, overLimit: 0 });
@@ -163,7 +163,10 @@ describe('storage', () => {
       assert.equal(s.names, 1);
       assert.equal(s.corruptRecords, 1);
       assert.equal(s.state, 'degraded');
-      assert.deepEqual((await reopened.exportNames()).names.map((r) => r.name), ['intact']);
+      assert.deepEqual(
+        (await reopened.exportNames()).names.map((r) => r.name),
+        ['intact'],
+      );
     } finally {
       await h.stop();
     }

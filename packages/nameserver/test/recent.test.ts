@@ -16,7 +16,10 @@ describe('status().recent: the latest registrations for the status page', () => 
         assert.equal((await httpRequest(h.port, 'POST', `/name/name-${i}`, registrationBody(a, `name-${i}`))).status, 200);
       }
       const names = (r: readonly { name: string }[]) => r.map((x) => x.name);
-      const expected = accounts.map((_, i) => `name-${i}`).reverse().slice(0, RECENT_NAMES);
+      const expected = accounts
+        .map((_, i) => `name-${i}`)
+        .reverse()
+        .slice(0, RECENT_NAMES);
       assert.deepEqual(names(h.server.status().recent), expected);
       const first = h.server.status().recent[0];
       assert.equal(first?.addr, accounts[accounts.length - 1]?.addr);
@@ -30,8 +33,14 @@ describe('status().recent: the latest registrations for the status page', () => 
     // A restart rebuilds the list from what is stored (now including the older names again).
     const again = await startHarness({}, db);
     try {
-      const expected = accounts.map((_, i) => `name-${i}`).reverse().slice(1, RECENT_NAMES + 1);
-      assert.deepEqual(again.server.status().recent.map((x) => x.name), expected);
+      const expected = accounts
+        .map((_, i) => `name-${i}`)
+        .reverse()
+        .slice(1, RECENT_NAMES + 1);
+      assert.deepEqual(
+        again.server.status().recent.map((x) => x.name),
+        expected,
+      );
     } finally {
       await again.stop();
     }

@@ -46,8 +46,20 @@ describe('registration: proof of key ownership', () => {
       reason: 'addr-mismatch',
       body: () => registrationBody(alice, 'alice', { addr: alice.addr.replace(/^./, (c) => (c === '0' ? '1' : '0')) }),
     },
-    { what: 'addr too short', status: 400, error: 'invalid addr', reason: 'invalid-addr', body: () => registrationBody(alice, 'alice', { addr: alice.addr.slice(1) }) },
-    { what: 'addr not hex', status: 400, error: 'invalid addr', reason: 'invalid-addr', body: () => registrationBody(alice, 'alice', { addr: 'g'.repeat(40) }) },
+    {
+      what: 'addr too short',
+      status: 400,
+      error: 'invalid addr',
+      reason: 'invalid-addr',
+      body: () => registrationBody(alice, 'alice', { addr: alice.addr.slice(1) }),
+    },
+    {
+      what: 'addr not hex',
+      status: 400,
+      error: 'invalid addr',
+      reason: 'invalid-addr',
+      body: () => registrationBody(alice, 'alice', { addr: 'g'.repeat(40) }),
+    },
     { what: 'owner empty', status: 400, error: 'no owner', reason: 'invalid-owner', body: () => registrationBody(alice, 'alice', { owner: '' }) },
     { what: 'owner malformed', status: 400, error: 'no owner', reason: 'invalid-owner', body: () => registrationBody(alice, 'alice', { owner: 'xyz' }) },
     {
@@ -194,11 +206,14 @@ describe('registration: proof of key ownership', () => {
     assert.equal(JSON.parse((await httpRequest(h.port, 'GET', '/name/contested')).body).addr, `0x${winner?.addr}`);
   });
 
-  it('serves the reference server\'s per-field routes', async () => {
+  it("serves the reference server's per-field routes", async () => {
     const record = JSON.parse((await httpRequest(h.port, 'GET', '/name/alice')).body) as Record<string, string>;
     assert.deepEqual(JSON.parse((await httpRequest(h.port, 'GET', '/name/alice/publickey')).body), { name: 'alice', publickey: record['publickey'] });
     assert.deepEqual(JSON.parse((await httpRequest(h.port, 'GET', '/name/alice/signature')).body), { name: 'alice', signature: record['signature'] });
-    assert.deepEqual(JSON.parse((await httpRequest(h.port, 'GET', '/name/alice/owner')).body), { name: 'alice', owner: '0x477d7a39fbfb90016b403e9a344b96fb6ccb1383' });
+    assert.deepEqual(JSON.parse((await httpRequest(h.port, 'GET', '/name/alice/owner')).body), {
+      name: 'alice',
+      owner: '0x477d7a39fbfb90016b403e9a344b96fb6ccb1383',
+    });
     const missing = await httpRequest(h.port, 'GET', '/name/nobody/owner');
     assert.equal(missing.status, 404);
     assert.equal(missing.body, '{"error":"name not registered"}');

@@ -30,7 +30,10 @@ describe('canonical RSA SPKI', () => {
 
   it('gives the same Jami ID and key size as the OpenSSL path', () => {
     for (const der of keys) {
-      const pem = `-----BEGIN PUBLIC KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').trim()}\n-----END PUBLIC KEY-----\n`;
+      const pem = `-----BEGIN PUBLIC KEY-----\n${der
+        .toString('base64')
+        .replace(/(.{64})/g, '$1\n')
+        .trim()}\n-----END PUBLIC KEY-----\n`;
       const fast = decodeAccountKey(Buffer.from(pem).toString('base64'));
       assert.ok(fast.ok);
       const slow = createPublicKey({ key: der, format: 'der', type: 'spki' });

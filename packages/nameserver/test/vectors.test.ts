@@ -89,7 +89,7 @@ describe('probe vectors (answers crafted by the capture harness)', () => {
     }
   });
 
-  it('an honest registration under a probe name is served with the probes\' status and fields, and clients accept it', async () => {
+  it("an honest registration under a probe name is served with the probes' status and fields, and clients accept it", async () => {
     const h = await startHarness();
     try {
       const account = await makeAccount();

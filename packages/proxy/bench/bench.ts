@@ -88,13 +88,18 @@ async function startDhtnode(): Promise<Target> {
   children.push(peer);
   await waitLine(peer, /running on port/, 20_000);
   const proxyPort = 20_000 + Math.floor(Math.random() * 10_000);
-  const c = spawn('/usr/bin/dhtnode', ['-p', String(await freeUdpPort()), '-b', `127.0.0.1:${peerPort}`, '--proxyserver', String(proxyPort)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const c = spawn('/usr/bin/dhtnode', ['-p', String(await freeUdpPort()), '-b', `127.0.0.1:${peerPort}`, '--proxyserver', String(proxyPort)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   children.push(c);
   await waitLine(c, /running on port/, 20_000);
   // Wait until the proxy answers node info.
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const ok = await call(proxyPort, 'GET', '/node/info').then((r) => r.status === 200, () => false);
+    const ok = await call(proxyPort, 'GET', '/node/info').then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error('dhtnode proxy did not answer');
     await sleep(200);
@@ -288,7 +293,12 @@ async function pushRates(target: Target): Promise<{ publishesPerSec: number; end
   ecdh.generateKeys();
   const keys = `${ecdh.getPublicKey().toString('base64url')}|${randomBytes(16).toString('base64url')}`;
   for (const t of topics) {
-    const r = await call(target.proxyPort, 'SUBSCRIBE', `/key/${key}`, JSON.stringify({ key: `http://127.0.0.1:${pushPort}/${t}?up=1`, client_id: t, session_id: 's', platform: 'unifiedpush', topic: keys }));
+    const r = await call(
+      target.proxyPort,
+      'SUBSCRIBE',
+      `/key/${key}`,
+      JSON.stringify({ key: `http://127.0.0.1:${pushPort}/${t}?up=1`, client_id: t, session_id: 's', platform: 'unifiedpush', topic: keys }),
+    );
     if (r.status !== 200) throw new Error(`subscribe ${r.status} ${r.body}`);
   }
   await sleep(500);

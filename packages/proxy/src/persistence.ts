@@ -23,20 +23,36 @@ export const persist = (ctx: ProxyContext, op: () => Promise<void>): Promise<boo
 };
 export const saveSub = (ctx: ProxyContext, s: Subscription) => {
   const rec: StoredSubscription = {
-    token: s.token, key: s.keyHex, clientId: s.clientId, sessionId: s.sessionId, platform: s.platform,
-    topic: s.topic, address: s.address, expiresAt: s.expiresAt, pushAt: s.pushAt, refreshPushed: s.refreshPushed,
+    token: s.token,
+    key: s.keyHex,
+    clientId: s.clientId,
+    sessionId: s.sessionId,
+    platform: s.platform,
+    topic: s.topic,
+    address: s.address,
+    expiresAt: s.expiresAt,
+    pushAt: s.pushAt,
+    refreshPushed: s.refreshPushed,
   };
   return persist(ctx, () => ctx.db!.put(...subscriptionRecord(rec)));
 };
-export const dropSub = (ctx: ProxyContext, s: Subscription) => persist(ctx, () => ctx.db!.del(subscriptionRecord({ token: s.token, key: s.keyHex, clientId: s.clientId } as StoredSubscription)[0]));
+export const dropSub = (ctx: ProxyContext, s: Subscription) =>
+  persist(ctx, () => ctx.db!.del(subscriptionRecord({ token: s.token, key: s.keyHex, clientId: s.clientId } as StoredSubscription)[0]));
 export const savePut = (ctx: ProxyContext, p: PermanentPut) => {
   const rec: StoredPut = {
-    key: p.keyHex, packed: Buffer.from(p.value.packed).toString('base64'), id: p.value.id.toString(), address: p.address,
-    expiresAt: p.expiresAt, pushAt: p.pushAt, refreshPushed: p.refreshPushed, ...(p.push ? { push: p.push } : {}),
+    key: p.keyHex,
+    packed: Buffer.from(p.value.packed).toString('base64'),
+    id: p.value.id.toString(),
+    address: p.address,
+    expiresAt: p.expiresAt,
+    pushAt: p.pushAt,
+    refreshPushed: p.refreshPushed,
+    ...(p.push ? { push: p.push } : {}),
   };
   return persist(ctx, () => ctx.db!.put(...putRecord(rec)));
 };
-export const dropPut = (ctx: ProxyContext, p: PermanentPut) => persist(ctx, () => ctx.db!.del(putRecord({ key: p.keyHex, id: p.value.id.toString() } as StoredPut)[0]));
+export const dropPut = (ctx: ProxyContext, p: PermanentPut) =>
+  persist(ctx, () => ctx.db!.del(putRecord({ key: p.keyHex, id: p.value.id.toString() } as StoredPut)[0]));
 
 export const restore = async (ctx: ProxyContext) => {
   const db = ctx.db;
@@ -49,7 +65,14 @@ export const restore = async (ctx: ProxyContext) => {
       continue;
     }
     const key = keyFromParam(r.key);
-    addSubscription(ctx, { token: r.token, clientId: r.clientId, sessionId: r.sessionId, platform: r.platform as Platform, topic: r.topic, refresh: false }, r.key, key, r.address, r);
+    addSubscription(
+      ctx,
+      { token: r.token, clientId: r.clientId, sessionId: r.sessionId, platform: r.platform as Platform, topic: r.topic, refresh: false },
+      r.key,
+      key,
+      r.address,
+      r,
+    );
     ctx.counters.persist.restoredSubscriptions++;
   }
   for (const r of state.puts) {
@@ -59,7 +82,16 @@ export const restore = async (ctx: ProxyContext) => {
     }
     const key = keyFromParam(r.key);
     const value = r.value;
-    const p: PermanentPut = { keyHex: r.key, key, value, address: r.address, expiresAt: r.expiresAt, pushAt: r.pushAt, refreshPushed: r.refreshPushed, ...(r.push ? { push: r.push } : {}) };
+    const p: PermanentPut = {
+      keyHex: r.key,
+      key,
+      value,
+      address: r.address,
+      expiresAt: r.expiresAt,
+      pushAt: r.pushAt,
+      refreshPushed: r.refreshPushed,
+      ...(r.push ? { push: r.push } : {}),
+    };
     putsAt(ctx, r.key).set(value.id, p);
     ctx.putCount++;
     slot(ctx, r.address).puts++;

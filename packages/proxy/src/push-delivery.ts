@@ -17,7 +17,8 @@ export const allowed = (ctx: ProxyContext, token: string): boolean => {
 };
 /** Why a subscription cannot be served, or null. */
 export const refusal = (ctx: ProxyContext, platform: Platform, token: string): string | null => {
-  if (platform === 'unifiedpush' && !allowed(ctx, token)) return 'push endpoint not allowed on this box (no open relay); point the ntfy app at the box or add the endpoint to the push allow-list';
+  if (platform === 'unifiedpush' && !allowed(ctx, token))
+    return 'push endpoint not allowed on this box (no open relay); point the ntfy app at the box or add the endpoint to the push allow-list';
   return null;
 };
 
@@ -25,7 +26,8 @@ export const pump = (ctx: ProxyContext) => {
   while (ctx.counters.pushes.inFlight < ctx.o.maxPushesInFlight && ctx.pushQueue.length > 0) {
     const req = ctx.pushQueue.shift()!;
     ctx.counters.pushes.inFlight++;
-    void ctx.transport(req)
+    void ctx
+      .transport(req)
       .catch(() => 0)
       .then((status) => {
         ctx.counters.pushes.inFlight--;
@@ -90,5 +92,20 @@ export const pushValues = (ctx: ProxyContext, sub: Subscription, values: Value[]
   if (sub.platform === 'none') return;
   const ids = values.map((v) => v.id);
   const high = !expired && values.some((v) => !v.priority);
-  deliver(ctx, sub.platform, sub.token, sub.topic, valueNotification(sub.keyHex, sub.clientId, sub.sessionId, ctx.now(), ids, values.map((v) => v.pushType ?? ''), expired), high);
+  deliver(
+    ctx,
+    sub.platform,
+    sub.token,
+    sub.topic,
+    valueNotification(
+      sub.keyHex,
+      sub.clientId,
+      sub.sessionId,
+      ctx.now(),
+      ids,
+      values.map((v) => v.pushType ?? ''),
+      expired,
+    ),
+    high,
+  );
 };

@@ -7,7 +7,14 @@ import { deliver, pushValues } from './push-delivery.js';
 import type { StoredSubscription } from './store.js';
 import { unwatchIfIdle, watch } from './watches.js';
 
-export const addSubscription = (ctx: ProxyContext, b: SubscribeBody, keyHex: string, key: Uint8Array, address: string, restored?: StoredSubscription): Subscription => {
+export const addSubscription = (
+  ctx: ProxyContext,
+  b: SubscribeBody,
+  keyHex: string,
+  key: Uint8Array,
+  address: string,
+  restored?: StoredSubscription,
+): Subscription => {
   const t = ctx.now();
   const sub: Subscription = {
     id: `${b.token}\0${keyHex}\0${b.clientId}`,
@@ -81,7 +88,14 @@ export const renewAndExpire = (ctx: ProxyContext) => {
         dropPut(ctx, p);
       } else if (p.push !== undefined && t >= p.pushAt && !p.refreshPushed) {
         p.refreshPushed = true;
-        deliver(ctx, platformOf(p.push.platform), p.push.token, p.push.topic, timeoutNotification(p.keyHex, p.push.clientId, p.push.sessionId, p.value.id), false);
+        deliver(
+          ctx,
+          platformOf(p.push.platform),
+          p.push.token,
+          p.push.topic,
+          timeoutNotification(p.keyHex, p.push.clientId, p.push.sessionId, p.value.id),
+          false,
+        );
         void savePut(ctx, p);
       }
     }

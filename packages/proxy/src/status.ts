@@ -12,7 +12,17 @@ export interface ProxyStatus {
   keysWatched: number;
   subscriptions: { total: number; unifiedpush: number; android: number; ios: number; none: number };
   permanentPuts: number;
-  requests: { total: number; get: number; put: number; listen: number; subscribe: number; unsubscribe: number; info: number; other: number; notImplemented: number };
+  requests: {
+    total: number;
+    get: number;
+    put: number;
+    listen: number;
+    subscribe: number;
+    unsubscribe: number;
+    info: number;
+    other: number;
+    notImplemented: number;
+  };
   pushes: {
     sent: number;
     failed: number;

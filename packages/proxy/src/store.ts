@@ -51,7 +51,12 @@ export async function loadState(db: ProxyDb): Promise<{ subscriptions: StoredSub
       continue;
     }
     if (k.startsWith('sub:')) {
-      if ([r.token, r.key, r.clientId, r.sessionId, r.platform, r.topic, r.address].every(isStr) && isNum(r.expiresAt) && isNum(r.pushAt) && /^[0-9a-f]{40}$/.test(r.key as string)) {
+      if (
+        [r.token, r.key, r.clientId, r.sessionId, r.platform, r.topic, r.address].every(isStr) &&
+        isNum(r.expiresAt) &&
+        isNum(r.pushAt) &&
+        /^[0-9a-f]{40}$/.test(r.key as string)
+      ) {
         subscriptions.push({ ...(r as unknown as StoredSubscription), refreshPushed: r.refreshPushed === true });
       } else unreadable++;
     } else if (k.startsWith('put:')) {

@@ -42,7 +42,11 @@ test('value JSON round-trips exactly: 64-bit ids, bytes, user types with any cha
 });
 
 test('decoders never throw on arbitrary input', () => {
-  const text = fc.oneof(fc.string({ maxLength: 400, unit: 'binary' }), fc.json(), fc.jsonValue().map((j) => JSON.stringify(j)));
+  const text = fc.oneof(
+    fc.string({ maxLength: 400, unit: 'binary' }),
+    fc.json(),
+    fc.jsonValue().map((j) => JSON.stringify(j)),
+  );
   fc.assert(
     fc.property(text, (s) => {
       const j = parseJson(s);
@@ -64,13 +68,27 @@ test('decoders never throw on arbitrary input', () => {
 });
 
 const METHODS = ['GET', 'POST', 'SUBSCRIBE', 'UNSUBSCRIBE', 'OPTIONS', 'PUT', 'LISTEN', 'STATS', 'HEAD', 'DELETE', 'G\u00c9T', ''];
-const PATHS = ['/', '/node/info', '/node/stats', '/node/pingPush', '/key/', '/key/x/listen', '/key/00112233445566778899aabbccddeeff00112233', '//', '/%00', '/key/a/b/c'];
+const PATHS = [
+  '/',
+  '/node/info',
+  '/node/stats',
+  '/node/pingPush',
+  '/key/',
+  '/key/x/listen',
+  '/key/00112233445566778899aabbccddeeff00112233',
+  '//',
+  '/%00',
+  '/key/a/b/c',
+];
 
 const token = fc.string({ minLength: 1, maxLength: 20 }).map((x) => x.replace(/[^A-Za-z0-9-]/g, 'x'));
 const safe = fc.string({ maxLength: 60 }).map((x) => x.replace(/[^\x20-\x7e]/g, ' '));
 const requestArb = fc.record({
   method: fc.oneof({ arbitrary: fc.constantFrom(...METHODS), weight: 5 }, { arbitrary: fc.string({ maxLength: 12, unit: 'binary' }), weight: 1 }),
-  path: fc.oneof({ arbitrary: fc.constantFrom(...PATHS), weight: 4 }, { arbitrary: fc.string({ maxLength: 200, unit: 'binary' }).map((x) => `/${x}`), weight: 1 }),
+  path: fc.oneof(
+    { arbitrary: fc.constantFrom(...PATHS), weight: 4 },
+    { arbitrary: fc.string({ maxLength: 200, unit: 'binary' }).map((x) => `/${x}`), weight: 1 },
+  ),
   version: fc.oneof({ arbitrary: fc.constant('HTTP/1.1'), weight: 6 }, { arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/9.9', ''), weight: 1 }),
   headers: fc.array(
     fc.oneof(

@@ -26,10 +26,7 @@ export async function startBox(
   const clock = opts.manualClock ? createManualClock(Date.now()) : undefined;
   const dht =
     opts.dht ??
-    createDhtNode(
-      { port: 0, bind4: '127.0.0.1', bind6: null, bootstrap: opts.bootstrap ?? [], rateLimit: null },
-      clock ? { clock, scheduler: clock } : {},
-    );
+    createDhtNode({ port: 0, bind4: '127.0.0.1', bind6: null, bootstrap: opts.bootstrap ?? [], rateLimit: null }, clock ? { clock, scheduler: clock } : {});
   if (opts.dht === undefined) await dht.start();
   const proxy = createDhtProxy({ port: 0, host: '127.0.0.1', ...options }, { dht, ...(clock ? { clock } : {}), ...components });
   await proxy.start();

@@ -51,14 +51,17 @@ test('subscriptions: bounded per address, a renewal push at 22 h, gone at 24 h',
   const pushes: PushRequest[] = [];
   const box = await startBox(
     { maxSubscriptionsPerAddress: 2, allowedPushOrigins: ['http://127.0.0.1:9'] },
-    { pushTransport: async (r) => {
-      pushes.push(r);
-      return 200;
-    } },
+    {
+      pushTransport: async (r) => {
+        pushes.push(r);
+        return 200;
+      },
+    },
     { manualClock: true },
   );
   try {
-    const body = (n: number) => JSON.stringify({ key: `http://127.0.0.1:9/up${n}?up=1`, client_id: 'acct', session_id: 'sess', platform: 'unifiedpush', topic: '' });
+    const body = (n: number) =>
+      JSON.stringify({ key: `http://127.0.0.1:9/up${n}?up=1`, client_id: 'acct', session_id: 'sess', platform: 'unifiedpush', topic: '' });
     assert.equal((await http(box.port, 'SUBSCRIBE', `/key/${KEY}`, body(1))).body, '{}\n');
     assert.equal((await http(box.port, 'SUBSCRIBE', `/key/${KEY}`, body(2))).status, 200);
     assert.equal((await http(box.port, 'SUBSCRIBE', `/key/${KEY}`, body(3))).status, 503);
@@ -69,10 +72,13 @@ test('subscriptions: bounded per address, a renewal push at 22 h, gone at 24 h',
     box.proxy.tick();
     await eventually(() => (pushes.length >= 2 ? true : undefined), 5000, 'renewal pushes');
     const data = pushes.map((p) => JSON.parse(Buffer.from(p.body).toString()) as Record<string, string>);
-    assert.deepEqual(data.map((d) => [d.timeout, d.to, d.s]), [
-      [KEY, 'acct', 'sess'],
-      [KEY, 'acct', 'sess'],
-    ]);
+    assert.deepEqual(
+      data.map((d) => [d.timeout, d.to, d.s]),
+      [
+        [KEY, 'acct', 'sess'],
+        [KEY, 'acct', 'sess'],
+      ],
+    );
     await box.clock!.advanceAsync(2 * 3600_000, 600_000);
     box.proxy.tick();
     assert.equal(box.proxy.status().subscriptions.total, 0);
@@ -90,24 +96,35 @@ test('permanent puts: the refresh is deduplicated, a renewal push names the valu
   const db = new MemoryLevel<string, string>();
   const box = await startBox(
     { allowedPushOrigins: ['http://127.0.0.1:9'] },
-    { pushTransport: async (r) => {
-      pushes.push(r);
-      return 200;
-    }, db },
+    {
+      pushTransport: async (r) => {
+        pushes.push(r);
+        return 200;
+      },
+      db,
+    },
     { manualClock: true },
   );
   try {
-    const body = JSON.stringify({ data: 'cA==', type: 0, permanent: { key: 'http://127.0.0.1:9/upP?up=1', client_id: 'acct', session_id: 's1', platform: 'unifiedpush', topic: '' } });
+    const body = JSON.stringify({
+      data: 'cA==',
+      type: 0,
+      permanent: { key: 'http://127.0.0.1:9/upP?up=1', client_id: 'acct', session_id: 's1', platform: 'unifiedpush', topic: '' },
+    });
     const first = await http(box.port, 'POST', `/key/${KEY}`, body);
     assert.equal(first.status, 200);
     const again = await http(box.port, 'POST', `/key/${KEY}`, body.replace('"s1"', '"s2"'));
     assert.equal(again.body, first.body);
     assert.equal(box.proxy.status().permanentPuts, 1);
     const id = (JSON.parse(first.body) as { id: string }).id;
-    await eventually(async () => {
-      for await (const [k] of db.iterator()) if (k === `put:${KEY}:${id}`) return true;
-      return undefined;
-    }, 5000, 'put persisted');
+    await eventually(
+      async () => {
+        for await (const [k] of db.iterator()) if (k === `put:${KEY}:${id}`) return true;
+        return undefined;
+      },
+      5000,
+      'put persisted',
+    );
     await box.clock!.advanceAsync(22 * 3600_000 + 1000, 600_000);
     box.proxy.tick();
     await eventually(() => (pushes.length >= 1 ? true : undefined), 5000, 'renewal push');
@@ -117,10 +134,14 @@ test('permanent puts: the refresh is deduplicated, a renewal push names the valu
     await box.clock!.advanceAsync(2 * 3600_000, 600_000);
     box.proxy.tick();
     assert.equal(box.proxy.status().permanentPuts, 0);
-    await eventually(async () => {
-      for await (const [k] of db.iterator()) if (k.startsWith('put:')) return undefined;
-      return true;
-    }, 5000, 'record removed');
+    await eventually(
+      async () => {
+        for await (const [k] of db.iterator()) if (k.startsWith('put:')) return undefined;
+        return true;
+      },
+      5000,
+      'record removed',
+    );
   } finally {
     await box.stop();
   }
@@ -129,7 +150,8 @@ test('permanent puts: the refresh is deduplicated, a renewal push names the valu
 test('permanent puts per address are bounded', async () => {
   const box = await startBox({ maxPermanentPutsPerAddress: 2 });
   try {
-    for (const d of ['YQ==', 'Yg==']) assert.equal((await http(box.port, 'POST', `/key/${KEY}`, JSON.stringify({ data: d, type: 0, permanent: true }))).status, 200);
+    for (const d of ['YQ==', 'Yg=='])
+      assert.equal((await http(box.port, 'POST', `/key/${KEY}`, JSON.stringify({ data: d, type: 0, permanent: true }))).status, 200);
     assert.equal((await http(box.port, 'POST', `/key/${KEY}`, JSON.stringify({ data: 'Yw==', type: 0, permanent: true }))).status, 503);
     assert.equal(box.proxy.status().refused.permanentPuts, 1);
   } finally {
@@ -147,7 +169,12 @@ test('a subscription or permanent put is acknowledged only once stored: a failin
   };
   const box = await startBox({ allowedPushOrigins: ['http://127.0.0.1:9'] }, { db: failing });
   try {
-    const sub = await http(box.port, 'SUBSCRIBE', `/key/${KEY}`, JSON.stringify({ key: 'http://127.0.0.1:9/upX?up=1', client_id: 'c', session_id: 's', platform: 'unifiedpush', topic: '' }));
+    const sub = await http(
+      box.port,
+      'SUBSCRIBE',
+      `/key/${KEY}`,
+      JSON.stringify({ key: 'http://127.0.0.1:9/upX?up=1', client_id: 'c', session_id: 's', platform: 'unifiedpush', topic: '' }),
+    );
     assert.equal(sub.status, 503);
     const put = await http(box.port, 'POST', `/key/${KEY}`, JSON.stringify({ data: 'YQ==', type: 0, permanent: true }));
     assert.equal(put.status, 503);

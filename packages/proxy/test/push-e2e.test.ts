@@ -92,7 +92,9 @@ async function ntfySubscribe(topics: string, since: string): Promise<LineStream>
 }
 
 function messageLines(s: LineStream) {
-  return s.lines.map((l) => JSON.parse(l) as { event: string; id: string; topic: string; message: string; encoding?: string }).filter((m) => m.event === 'message');
+  return s.lines
+    .map((l) => JSON.parse(l) as { event: string; id: string; topic: string; message: string; encoding?: string })
+    .filter((m) => m.event === 'message');
 }
 
 async function putFromAnotherDevice(dht: DhtNode, id: bigint, text: string) {
@@ -109,7 +111,12 @@ function decrypt(message: { message: string; encoding?: string }) {
 test('a value on the DHT wakes the phone: encrypted with its keys, and plain for an old client', async () => {
   const stream = await ntfySubscribe(`${encTopic},${plainTopic}`, 'none');
   const sub = (topic: string, t: string) =>
-    http(box.proxy.port()!, 'SUBSCRIBE', `/key/${key}`, `${JSON.stringify({ key: `http://127.0.0.1:${pushPort}/${topic}?up=1`, client_id: 'acct1', session_id: 'sessAbc1', platform: 'unifiedpush', topic: t })} `);
+    http(
+      box.proxy.port()!,
+      'SUBSCRIBE',
+      `/key/${key}`,
+      `${JSON.stringify({ key: `http://127.0.0.1:${pushPort}/${topic}?up=1`, client_id: 'acct1', session_id: 'sessAbc1', platform: 'unifiedpush', topic: t })} `,
+    );
   const first = await sub(encTopic, keys.topic);
   assert.equal(first.status, 200, first.body);
   assert.equal(first.body, '{}\n');
@@ -158,21 +165,45 @@ test('a message published while the phone was away is replayed from the cache', 
   const deadline = Date.now() + 5000;
   while (box.push.status().published < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const polled = await http(pushPort, 'GET', `/${encTopic}/json?poll=1&since=all`);
-  const ids = polled.body.split('\n').filter((l) => l !== '').map((l) => decrypt(JSON.parse(l) as { message: string; encoding?: string }).ids);
+  const ids = polled.body
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => decrypt(JSON.parse(l) as { message: string; encoding?: string }).ids);
   assert.ok(ids.includes('779'), ids.join(','));
 });
 
 test('no open relay: any other endpoint is refused by default and counted', async () => {
   const before = box.proxy.status().pushes.refused;
-  for (const endpoint of ['http://192.0.2.7:8080/upAAAAAAAAAAAA?up=1', `http://127.0.0.1:${pushPort + 1}/upBBBBBBBBBBBB?up=1`, 'https://ntfy.sh/upCCCCCCCCCCCC?up=1', 'file:///etc/passwd', 'not a url']) {
-    const r = await http(box.proxy.port()!, 'SUBSCRIBE', `/key/${key}`, JSON.stringify({ key: endpoint, client_id: 'x', session_id: 's', platform: 'unifiedpush', topic: '' }));
+  for (const endpoint of [
+    'http://192.0.2.7:8080/upAAAAAAAAAAAA?up=1',
+    `http://127.0.0.1:${pushPort + 1}/upBBBBBBBBBBBB?up=1`,
+    'https://ntfy.sh/upCCCCCCCCCCCC?up=1',
+    'file:///etc/passwd',
+    'not a url',
+  ]) {
+    const r = await http(
+      box.proxy.port()!,
+      'SUBSCRIBE',
+      `/key/${key}`,
+      JSON.stringify({ key: endpoint, client_id: 'x', session_id: 's', platform: 'unifiedpush', topic: '' }),
+    );
     assert.equal(r.status, 403, endpoint);
     assert.match(JSON.parse(r.body).err, /not allowed/);
   }
   // A permanent put carrying such an endpoint, and a ping, are refused the same way.
-  const put = await http(box.proxy.port()!, 'POST', `/key/${key}`, JSON.stringify({ data: 'eA==', type: 0, permanent: { key: 'http://192.0.2.7/up', client_id: 'x', session_id: 's', platform: 'unifiedpush', topic: '' } }));
+  const put = await http(
+    box.proxy.port()!,
+    'POST',
+    `/key/${key}`,
+    JSON.stringify({ data: 'eA==', type: 0, permanent: { key: 'http://192.0.2.7/up', client_id: 'x', session_id: 's', platform: 'unifiedpush', topic: '' } }),
+  );
   assert.equal(put.status, 403);
-  const ping = await http(box.proxy.port()!, 'POST', '/node/pingPush', JSON.stringify({ key: 'http://192.0.2.7/up', client_id: 'x', platform: 'unifiedpush', topic: '' }));
+  const ping = await http(
+    box.proxy.port()!,
+    'POST',
+    '/node/pingPush',
+    JSON.stringify({ key: 'http://192.0.2.7/up', client_id: 'x', platform: 'unifiedpush', topic: '' }),
+  );
   assert.equal(ping.status, 403);
   assert.equal(box.proxy.status().pushes.refused, before + 7);
   assert.equal(box.proxy.status().subscriptions.unifiedpush, 2);

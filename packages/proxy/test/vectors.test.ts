@@ -65,7 +65,10 @@ const byName = new Map(all.map((v) => [v.name, v]));
 const withoutNul = (s: string) => s.replace(/\\u0000/g, '');
 const lines = (s: string) => s.split('\n').filter((l) => l !== '');
 const keyParam = (target: string) => {
-  const path = target.split('?')[0]!.split('/').filter((x) => x !== '');
+  const path = target
+    .split('?')[0]!
+    .split('/')
+    .filter((x) => x !== '');
   return path[0] === 'key' ? path[1] : path[0];
 };
 
@@ -111,10 +114,12 @@ for (const v of all.filter(isServerExchange)) {
     const pushes: PushRequest[] = [];
     const box = await startBox(
       { host: '::', allowedPushOrigins: ['http://127.0.0.1:8090'], iosBundleId: 'com.example.bundle' },
-      { pushTransport: async (r) => {
-      pushes.push(r);
-      return 200;
-    } },
+      {
+        pushTransport: async (r) => {
+          pushes.push(r);
+          return 200;
+        },
+      },
       { manualClock: true },
     );
     try {
@@ -158,7 +163,8 @@ for (const v of all.filter(isServerExchange)) {
       }
 
       const body = expected.body.text ?? '';
-      const carriesValues = expected.status === 200 && body.startsWith('{"') && !body.startsWith('{"ipv4"') && !body.startsWith('{"id"') && !body.startsWith('{"listenCount"');
+      const carriesValues =
+        expected.status === 200 && body.startsWith('{"') && !body.startsWith('{"ipv4"') && !body.startsWith('{"id"') && !body.startsWith('{"listenCount"');
       if (carriesValues && v.request.method !== 'POST') await seed(box, v.request.target, body);
 
       const host = v.name === 'identity_get_ipv6_loopback' ? '::1' : '127.0.0.1';
@@ -223,10 +229,12 @@ test('push captures: our proxy sends the same notifications for the same subscri
   const pushes: PushRequest[] = [];
   const box = await startBox(
     { host: '::', allowedPushOrigins: ['http://127.0.0.1:8090'], iosBundleId: 'com.example.bundle', pushGateway: 'http://127.0.0.1:8090' },
-    { pushTransport: async (r) => {
-      pushes.push(r);
-      return 200;
-    } },
+    {
+      pushTransport: async (r) => {
+        pushes.push(r);
+        return 200;
+      },
+    },
     { manualClock: true },
   );
   try {
@@ -250,7 +258,7 @@ test('push captures: our proxy sends the same notifications for the same subscri
       const want = JSON.parse(v.request.body.text!) as Record<string, unknown>;
       if (v.name.startsWith('unifiedpush_')) {
         // 2.4.12 dropped the endpoint's port (the capture went to port 80); we keep it.
-        const ours = decoded.filter((d) => d.url === 'http://127.0.0.1:8090/up/abc123?x=1' && ('exp' in want) === ('exp' in d.json));
+        const ours = decoded.filter((d) => d.url === 'http://127.0.0.1:8090/up/abc123?x=1' && 'exp' in want === 'exp' in d.json);
         assert.ok(ours.length > 0, v.name);
         for (const k of ['key', 'to', 's']) assert.equal(ours[0]!.json[k], want[k], `${v.name} ${k}`);
         continue;
@@ -260,7 +268,13 @@ test('push captures: our proxy sends the same notifications for the same subscri
       const ours = decoded
         .filter((d) => d.url === 'http://127.0.0.1:8090/api/push')
         .map((d) => (d.json.notifications as Array<Record<string, unknown>>)[0]!)
-        .filter((o) => o.platform === n.platform && (o.data as Record<string, unknown>).to === wd.to && o.priority === n.priority && ('exp' in (o.data as object)) === 'exp' in wd);
+        .filter(
+          (o) =>
+            o.platform === n.platform &&
+            (o.data as Record<string, unknown>).to === wd.to &&
+            o.priority === n.priority &&
+            'exp' in (o.data as object) === 'exp' in wd,
+        );
       assert.ok(ours.length > 0, `${v.name}: no matching push among ${JSON.stringify(decoded).slice(0, 400)}`);
       const o = ours[0]!;
       for (const k of Object.keys(n)) {

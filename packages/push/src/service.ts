@@ -50,7 +50,6 @@ export const TOPIC = /^[-_A-Za-z0-9]{1,64}$/;
 const ID_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-
 const clientOf = (socket: Socket): string => (socket.remoteAddress ?? '?').replace(/^::ffff:/, '');
 
 export function createPushService(options: PushServiceOptions = {}, components: PushServiceComponents = {}): PushService {
@@ -130,7 +129,15 @@ export function createPushService(options: PushServiceOptions = {}, components: 
       return json(res, 413, { code: 41301, http: 413, error: 'message too large' });
     }
     const t = now();
-    const m: Message = { id: newId(), time: Math.floor(t / 1000), expires: Math.floor((t + o.cacheDurationMs) / 1000), event: 'message', topic, message: '', bytes: 0 };
+    const m: Message = {
+      id: newId(),
+      time: Math.floor(t / 1000),
+      expires: Math.floor((t + o.cacheDurationMs) / 1000),
+      event: 'message',
+      topic,
+      message: '',
+      bytes: 0,
+    };
     // UnifiedPush bodies (encrypted Web Push) are binary: kept byte-exact, as base64.
     let text: string | null = null;
     try {

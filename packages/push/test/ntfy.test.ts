@@ -23,7 +23,12 @@ before(async () => {
 });
 after(() => svc.stop());
 
-function call(method: string, path: string, body?: Uint8Array | string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; type?: string }> {
+function call(
+  method: string,
+  path: string,
+  body?: Uint8Array | string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; type?: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
       let text = '';
@@ -92,10 +97,13 @@ test('publish and subscribe over two topics: open line, live messages, UTF-8 kep
   const bin = await call('PUT', '/upBBBBBBBBBBBB', binary, { 'Content-Encoding': 'aes128gcm' });
   assert.equal(bin.status, 200);
   await s.wait(3);
-  assert.deepEqual(s.lines.slice(1).map((l) => [l.event, l.topic, l.message, l.encoding]), [
-    ['message', 'upAAAAAAAAAAAA', '{"key":"abc"} ', undefined],
-    ['message', 'upBBBBBBBBBBBB', Buffer.from(binary).toString('base64'), 'base64'],
-  ]);
+  assert.deepEqual(
+    s.lines.slice(1).map((l) => [l.event, l.topic, l.message, l.encoding]),
+    [
+      ['message', 'upAAAAAAAAAAAA', '{"key":"abc"} ', undefined],
+      ['message', 'upBBBBBBBBBBBB', Buffer.from(binary).toString('base64'), 'base64'],
+    ],
+  );
   assert.equal(s.lines[1]!.expires! - s.lines[1]!.time, 12 * 3600);
   s.close();
 });
@@ -108,7 +116,10 @@ test('since=<id> replays what came after that message; poll=1 returns the cache 
   await call('POST', '/upCCCCCCCCCCCC', 'three');
   const s = await stream(`/upCCCCCCCCCCCC/json?since=${a.id}`);
   await s.wait(3);
-  assert.deepEqual(s.lines.map((l) => l.message ?? l.event), ['open', 'two', 'three']);
+  assert.deepEqual(
+    s.lines.map((l) => l.message ?? l.event),
+    ['open', 'two', 'three'],
+  );
   s.close();
   const none = await stream('/upCCCCCCCCCCCC/json?since=none');
   await none.wait(1);
@@ -116,12 +127,24 @@ test('since=<id> replays what came after that message; poll=1 returns the cache 
   assert.equal(none.lines.length, 1);
   none.close();
   const poll = await call('GET', '/upCCCCCCCCCCCC/json?poll=1');
-  assert.deepEqual(poll.body.trim().split('\n').map((l) => (JSON.parse(l) as Line).message), ['one', 'two', 'three']);
+  assert.deepEqual(
+    poll.body
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as Line).message),
+    ['one', 'two', 'three'],
+  );
   const since = await call('GET', `/upCCCCCCCCCCCC/json?poll=1&since=${Math.floor(now / 1000)}`);
-  assert.deepEqual(since.body.trim().split('\n').map((l) => (JSON.parse(l) as Line).message), ['three']);
+  assert.deepEqual(
+    since.body
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as Line).message),
+    ['three'],
+  );
 });
 
-test('a quiet stream gets keepalive lines well inside the app\'s 77 s read timeout', async () => {
+test("a quiet stream gets keepalive lines well inside the app's 77 s read timeout", async () => {
   const s = await stream('/upDDDDDDDDDDDD/json');
   await s.wait(1);
   now += 31_000;
@@ -135,7 +158,13 @@ test('a quiet stream gets keepalive lines well inside the app\'s 77 s read timeo
 test('messages expire from the cache after 12 hours; per-topic count is bounded', async () => {
   for (const m of ['1', '2', '3', '4']) await call('POST', '/upEEEEEEEEEEEE', m);
   const kept = await call('GET', '/upEEEEEEEEEEEE/json?poll=1');
-  assert.deepEqual(kept.body.trim().split('\n').map((l) => (JSON.parse(l) as Line).message), ['2', '3', '4']);
+  assert.deepEqual(
+    kept.body
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as Line).message),
+    ['2', '3', '4'],
+  );
   now += 12 * 3600_000 + 1000;
   svc.tick();
   assert.equal((await call('GET', '/upEEEEEEEEEEEE/json?poll=1')).body, '');

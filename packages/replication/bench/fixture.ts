@@ -58,10 +58,22 @@ export async function writeFixture(path: string, count: number, bits: number): P
       const d = modInverse(E, lambda);
       const key = createPrivateKey({
         format: 'jwk',
-        key: { kty: 'RSA', n: b64url(p * q), e: b64url(E), d: b64url(d), p: b64url(p), q: b64url(q), dp: b64url(d % (p - 1n)), dq: b64url(d % (q - 1n)), qi: b64url(modInverse(q, p)) },
+        key: {
+          kty: 'RSA',
+          n: b64url(p * q),
+          e: b64url(E),
+          d: b64url(d),
+          p: b64url(p),
+          q: b64url(q),
+          dp: b64url(d % (p - 1n)),
+          dq: b64url(d % (q - 1n)),
+          qi: b64url(modInverse(q, p)),
+        },
       });
       const pub = createPublicKey(key);
-      const addr = createHash('sha1').update(pub.export({ type: 'spki', format: 'der' })).digest('hex');
+      const addr = createHash('sha1')
+        .update(pub.export({ type: 'spki', format: 'der' }))
+        .digest('hex');
       const name = benchName(written);
       const signature = sign('sha512', Buffer.from(name), { key, padding: constants.RSA_PKCS1_PADDING }).toString('base64');
       const publickey = Buffer.from(String(pub.export({ type: 'spki', format: 'pem' }))).toString('base64');

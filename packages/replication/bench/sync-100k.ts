@@ -28,8 +28,12 @@ const FIXTURE = process.env['BENCH_FIXTURE'] ?? join(tmpdir(), `lanbox-bench-nam
 const BOX_A = 'a'.repeat(40);
 const BOX_B = 'b'.repeat(40);
 
-type Msg = { kind: 'ready'; port: number; indexMs: number } | { kind: 'synced'; ms: number; cpuMs: number; names: number; received: number }
-  | { kind: 'cpu'; cpuMs: number } | { kind: 'count'; names: number } | { kind: 'done' };
+type Msg =
+  | { kind: 'ready'; port: number; indexMs: number }
+  | { kind: 'synced'; ms: number; cpuMs: number; names: number; received: number }
+  | { kind: 'cpu'; cpuMs: number }
+  | { kind: 'count'; names: number }
+  | { kind: 'done' };
 
 /** One box in this process: name server + replication on a LevelDB, served on loopback. */
 async function serve(dir: string, boxId: string, peerPort: number | undefined): Promise<void> {
@@ -63,7 +67,13 @@ async function serve(dir: string, boxId: string, peerPort: number | undefined): 
         await replication.syncAll();
         const used = process.cpuUsage(cpu);
         const st = replication.status();
-        send({ kind: 'synced', ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000, names: nameserver.status().names, received: st.peers[0]?.received ?? 0 });
+        send({
+          kind: 'synced',
+          ms: performance.now() - start,
+          cpuMs: (used.user + used.system) / 1000,
+          names: nameserver.status().names,
+          received: st.peers[0]?.received ?? 0,
+        });
       } else if (m.kind === 'cpu') {
         const used = process.cpuUsage();
         send({ kind: 'cpu', cpuMs: (used.user + used.system) / 1000 });
@@ -83,7 +93,10 @@ async function serve(dir: string, boxId: string, peerPort: number | undefined): 
 }
 
 function child(dir: string, boxId: string, peerPort?: number) {
-  const proc = fork(fileURLToPath(import.meta.url), ['serve', dir, boxId, String(peerPort ?? '')], { stdio: 'inherit', execArgv: [...process.execArgv, ...(process.env['BENCH_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_PROF']] : [])] });
+  const proc = fork(fileURLToPath(import.meta.url), ['serve', dir, boxId, String(peerPort ?? '')], {
+    stdio: 'inherit',
+    execArgv: [...process.execArgv, ...(process.env['BENCH_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_PROF']] : [])],
+  });
   const next = (kind: Msg['kind'], timeoutMs = 600_000) =>
     new Promise<Msg>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no ${kind} within ${timeoutMs} ms`)), timeoutMs);

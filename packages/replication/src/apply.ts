@@ -12,7 +12,13 @@ import { applyRemoval, verifyTombstone } from './removals.js';
 const MAX_REFUSED = 10_000;
 
 /** Verifies a batch outside the lock, then applies it under the lock in one registry write. */
-export async function applyBatch(ctx: ReplicationContext, records: readonly unknown[], removals: readonly unknown[], source: string, peer: Peer | undefined): Promise<{ accepted: number; refused: number; bad: number }> {
+export async function applyBatch(
+  ctx: ReplicationContext,
+  records: readonly unknown[],
+  removals: readonly unknown[],
+  source: string,
+  peer: Peer | undefined,
+): Promise<{ accepted: number; refused: number; bad: number }> {
   const { counters, opts, refused } = ctx;
   const now = ctx.clock.now();
   let bad = 0;
@@ -40,7 +46,8 @@ export async function applyBatch(ctx: ReplicationContext, records: readonly unkn
     } else goodRemovals.push(t.value);
   }
   if (bad > 0 && ctx.limits.bad(source, bad, now)) ctx.logger?.warn({ source }, 'box blocked: too many records failing verification');
-  if (ctx.access === undefined || (goodRecords.length === 0 && goodRemovals.length === 0)) return { accepted: 0, refused: records.length + removals.length, bad };
+  if (ctx.access === undefined || (goodRecords.length === 0 && goodRemovals.length === 0))
+    return { accepted: 0, refused: records.length + removals.length, bad };
   const a = ctx.access;
   let accepted = 0;
   await a.exclusive(async (tx) => {

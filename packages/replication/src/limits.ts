@@ -3,7 +3,11 @@
 class Bucket {
   tokens: number;
   at: number;
-  constructor(readonly rate: number, readonly burst: number, now: number) {
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+    now: number,
+  ) {
     this.tokens = burst;
     this.at = now;
   }
@@ -99,6 +103,12 @@ export class SourceLimits {
   }
 
   snapshot(now: number): Array<{ address: string; requests: number; throttled: number; badRecords: number; blocked: boolean }> {
-    return [...this.#sources].map(([address, s]) => ({ address, requests: s.requests, throttled: s.throttled, badRecords: s.badRecords, blocked: s.blockedUntil > now }));
+    return [...this.#sources].map(([address, s]) => ({
+      address,
+      requests: s.requests,
+      throttled: s.throttled,
+      badRecords: s.badRecords,
+      blocked: s.blockedUntil > now,
+    }));
   }
 }

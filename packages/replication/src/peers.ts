@@ -6,7 +6,20 @@ import { API_PREFIX, type Peer, type ReplicationContext } from './context.js';
 import type { PeerAddress } from './transport/client.js';
 
 export function newPeer(host: string, port: number, source: Peer['source'], id: string | null): Peer {
-  return { id, host, port, source, state: 'unknown', lastContact: null, lastSync: null, lastError: null, nextSyncAt: 0, syncing: null, dhtPort: null, received: 0 };
+  return {
+    id,
+    host,
+    port,
+    source,
+    state: 'unknown',
+    lastContact: null,
+    lastSync: null,
+    lastError: null,
+    nextSyncAt: 0,
+    syncing: null,
+    dhtPort: null,
+    received: 0,
+  };
 }
 
 export function headers(ctx: ReplicationContext): Record<string, string> {
@@ -14,7 +27,14 @@ export function headers(ctx: ReplicationContext): Record<string, string> {
   return { 'x-lanbox-box': ctx.self, ...(port !== undefined ? { 'x-lanbox-port': String(port) } : {}) };
 }
 
-export async function call(ctx: ReplicationContext, peer: PeerAddress, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = ctx.opts.requestTimeoutMs): Promise<unknown> {
+export async function call(
+  ctx: ReplicationContext,
+  peer: PeerAddress,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  timeoutMs = ctx.opts.requestTimeoutMs,
+): Promise<unknown> {
   const res = await ctx.client.request(peer, method, `${API_PREFIX}${path}`, body, headers(ctx), timeoutMs);
   if (res.status !== 200) throw new Error(`${method} ${path}: HTTP ${res.status}`);
   return res.body;

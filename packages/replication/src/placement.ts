@@ -60,7 +60,12 @@ async function addrHolder(tx: RegistryWriter, pending: Pending, addr: string): P
 }
 
 /** Places one verified record under the write lock; losers are removed (and kept if acknowledged here). */
-export async function place(ctx: ReplicationContext, tx: RegistryWriter, pending: Pending, r: WireRecord): Promise<'accepted' | 'unchanged' | 'lost' | 'removed' | 'full'> {
+export async function place(
+  ctx: ReplicationContext,
+  tx: RegistryWriter,
+  pending: Pending,
+  r: WireRecord,
+): Promise<'accepted' | 'unchanged' | 'lost' | 'removed' | 'full'> {
   const { counters, self } = ctx;
   if (removedBy(ctx, r)) return 'removed';
   const digest = recordDigest(r);

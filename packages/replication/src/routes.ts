@@ -40,7 +40,13 @@ async function route(ctx: ReplicationContext, req: IncomingMessage, res: ServerR
   const { opts, index, counters, limits, clock } = ctx;
   const method = req.method ?? 'GET';
   if (method === 'GET' && path === '/hello') {
-    return reply(res, 200, { box: ctx.self, webPort: ctx.components.self.webPort() ?? 0, dhtPort: ctx.components.self.dhtPort(), root: index.root(), count: index.size });
+    return reply(res, 200, {
+      box: ctx.self,
+      webPort: ctx.components.self.webPort() ?? 0,
+      dhtPort: ctx.components.self.dhtPort(),
+      root: index.root(),
+      count: index.size,
+    });
   }
   if (method === 'GET' && path === '/buckets') return reply(res, 200, { buckets: index.bucketDigests() });
   const bucket = /^\/bucket\/(\d{1,3})$/.exec(path);

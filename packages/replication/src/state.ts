@@ -55,7 +55,9 @@ export function createLevelState(db: NameDatabase): ReplicationState {
     peers: () =>
       all(peers, (v) => {
         const p = v as Partial<StoredPeer>;
-        return typeof p.id === 'string' && typeof p.host === 'string' && typeof p.port === 'number' ? { id: p.id, host: p.host, port: p.port, lastSync: typeof p.lastSync === 'number' ? p.lastSync : null } : undefined;
+        return typeof p.id === 'string' && typeof p.host === 'string' && typeof p.port === 'number'
+          ? { id: p.id, host: p.host, port: p.port, lastSync: typeof p.lastSync === 'number' ? p.lastSync : null }
+          : undefined;
       }),
     putPeer: (p) => peers.put(p.id, JSON.stringify(p)),
     tombstones: () =>

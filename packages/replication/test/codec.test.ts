@@ -2,7 +2,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeBatch, decodeBuckets, decodeEntries, decodeHello, decodeKeys, decodeReserve, decodeTombstone, decodeWireRecord, parseJson, type WireRecord } from '../src/codec/wire.js';
+import {
+  decodeBatch,
+  decodeBuckets,
+  decodeEntries,
+  decodeHello,
+  decodeKeys,
+  decodeReserve,
+  decodeTombstone,
+  decodeWireRecord,
+  parseJson,
+  type WireRecord,
+} from '../src/codec/wire.js';
 import { beats } from '../src/conflict.js';
 import { DigestIndex, recordDigest } from '../src/digest.js';
 
@@ -32,9 +43,15 @@ const record: fc.Arbitrary<WireRecord> = fc.record({
 describe('wire codecs', () => {
   it('never throw on any JSON value or text', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.jsonValue(), fc.string().map((s) => parseJson(s))), (v) => {
-        for (const decode of DECODERS) decode(v);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.jsonValue(),
+          fc.string().map((s) => parseJson(s)),
+        ),
+        (v) => {
+          for (const decode of DECODERS) decode(v);
+        },
+      ),
       { seed: 15, numRuns: 3000 },
     );
   });
@@ -79,7 +96,7 @@ describe('digest index', () => {
         const one = new DigestIndex();
         const two = new DigestIndex();
         for (const r of records) one.set(r.name, recordDigest(r));
-        const shuffled = [...records].sort((x, y) => ((recordDigest(x).charCodeAt(seed % 16) ?? 0) - (recordDigest(y).charCodeAt(seed % 16) ?? 0)));
+        const shuffled = [...records].sort((x, y) => (recordDigest(x).charCodeAt(seed % 16) ?? 0) - (recordDigest(y).charCodeAt(seed % 16) ?? 0));
         for (const r of shuffled) two.set(r.name, recordDigest({ ...r, registeredAt: r.registeredAt + 1 }));
         for (const r of shuffled) two.set(r.name, recordDigest(r));
         assert.equal(one.root(), two.root());

@@ -21,7 +21,9 @@ export interface Account {
 
 export async function makeAccount(): Promise<Account> {
   const { privateKey, publicKey } = await generate('rsa', { modulusLength: 2048 });
-  const addr = createHash('sha1').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  const addr = createHash('sha1')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
   return { privateKey, addr, publickey: Buffer.from(String(publicKey.export({ type: 'spki', format: 'pem' }))).toString('base64') };
 }
 

@@ -15,7 +15,13 @@ describe('three boxes', () => {
     const first = await startBox(1, net, { siteKey: SITE_KEY });
     const second = await startBox(2, net, { siteKey: SITE_KEY, peers: [{ host: '127.0.0.1', port: first.port }] });
     // Box 3 knows only box 2; box 1 learns of box 3 when box 3 (or box 2) gets in touch.
-    const third = await startBox(3, net, { siteKey: SITE_KEY, peers: [{ host: '127.0.0.1', port: second.port }, { host: '127.0.0.1', port: first.port }] });
+    const third = await startBox(3, net, {
+      siteKey: SITE_KEY,
+      peers: [
+        { host: '127.0.0.1', port: second.port },
+        { host: '127.0.0.1', port: first.port },
+      ],
+    });
     boxes = [first, second, third];
     await eventually('every box knows the two others', () =>
       boxes.every((b) => b.replication.status().peers.filter((p) => p.state === 'up' && p.id !== null).length === 2),
@@ -53,7 +59,8 @@ describe('three boxes', () => {
     assert.equal(await lookup(three, 'shared'), d.addr);
     net.up(three, one);
     net.up(three, two);
-    for (const b of boxes) assert.equal(await eventually('one owner for "shared"', async () => ((await lookup(b, 'shared')) === c.addr ? true : undefined)), true);
+    for (const b of boxes)
+      assert.equal(await eventually('one owner for "shared"', async () => ((await lookup(b, 'shared')) === c.addr ? true : undefined)), true);
     const st = three.replication.status();
     assert.equal(st.conflicts.length, 1);
     assert.equal(st.conflicts[0]?.lost.addr, d.addr);
@@ -91,7 +98,10 @@ describe('three boxes', () => {
     const one = boxes[0]!;
     const forged = JSON.parse(registration(f!, 'rogue', Buffer.alloc(256, 7).toString('base64'))) as Record<string, unknown>;
     const record = { name: 'rogue', ...forged, registeredAt: 1 };
-    const res = await fetch(one.url('/api/replication/v1/push'), { method: 'POST', body: JSON.stringify({ records: [record, { ...record, name: 'rogue2' }] }) });
+    const res = await fetch(one.url('/api/replication/v1/push'), {
+      method: 'POST',
+      body: JSON.stringify({ records: [record, { ...record, name: 'rogue2' }] }),
+    });
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { accepted: 0, refused: 2, bad: 2 });
     assert.equal(await lookup(one, 'rogue'), undefined);

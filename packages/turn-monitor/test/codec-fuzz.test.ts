@@ -55,7 +55,10 @@ function exercise(bytes: Uint8Array): void {
 
 describe('codec fuzzing', () => {
   it('random bytes never make the decoder or attribute readers throw', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => exercise(bytes)), RUNS);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => exercise(bytes)),
+      RUNS,
+    );
   });
 
   it('random bodies behind a valid header never throw', () => {
@@ -145,13 +148,23 @@ describe('codec fuzzing', () => {
 
   it('server URL parsing and stored-summary validation never throw', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.webUrl(), fc.string().map((s) => `turn://${s}`)), (text) => {
-        const r = parseTurnUrl(text);
-        // The display URL never carries the password.
-        if (r.ok) assert.ok(!r.value.url.includes(`:${encodeURIComponent(r.value.password)}@`) && !r.value.url.includes(':***@'));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.webUrl(),
+          fc.string().map((s) => `turn://${s}`),
+        ),
+        (text) => {
+          const r = parseTurnUrl(text);
+          // The display URL never carries the password.
+          if (r.ok) assert.ok(!r.value.url.includes(`:${encodeURIComponent(r.value.password)}@`) && !r.value.url.includes(':***@'));
+        },
+      ),
       RUNS,
     );
-    fc.assert(fc.property(fc.jsonValue(), (v) => void validateSummary(v)), RUNS);
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => void validateSummary(v)),
+      RUNS,
+    );
   });
 });

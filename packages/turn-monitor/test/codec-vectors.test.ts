@@ -93,10 +93,7 @@ describe('RFC 5769 test vectors', () => {
       value: { family: 'IPv6', address: '2001:db8:1234:5678:11:2233:4455:6677', port: 32853 },
     });
     assertTrailer(SAMPLE_IPV6_RESPONSE, SHORT_TERM_PASSWORD, true);
-    const encoded = encodeXorAddress(
-      { family: 'IPv6', address: '2001:db8:1234:5678:11:2233:4455:6677', port: 32853 },
-      m.transactionId,
-    );
+    const encoded = encodeXorAddress({ family: 'IPv6', address: '2001:db8:1234:5678:11:2233:4455:6677', port: 32853 }, m.transactionId);
     assert.deepEqual(Buffer.from(encoded as Uint8Array), SAMPLE_IPV6_RESPONSE.subarray(40, 60));
   });
 

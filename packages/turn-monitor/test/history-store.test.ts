@@ -14,12 +14,18 @@ describe('history', () => {
     assert.equal(h.size, 5);
     let s = h.summary();
     assert.deepEqual([s.checks, s.ok, s.down, s.degraded], [5, 3, 2, 0]);
-    assert.deepEqual(s.recent.map((e) => e.at), [5000, 6000, 7000]);
+    assert.deepEqual(
+      s.recent.map((e) => e.at),
+      [5000, 6000, 7000],
+    );
     assert.equal(s.lastOkAt, 6000);
     assert.equal(s.lastFailureAt, 7000);
     h.prune(15_500);
     s = h.summary();
-    assert.deepEqual(s.recent.map((e) => e.at), [6000, 7000]);
+    assert.deepEqual(
+      s.recent.map((e) => e.at),
+      [6000, 7000],
+    );
     h.prune(100_000);
     assert.equal(h.summary().checks, 0);
     assert.equal(h.summary().lastOkAt, 6000, 'last-ok time outlives the window');
@@ -42,11 +48,18 @@ describe('history', () => {
     assert.deepEqual(at(30), { ok: 0, degraded: 0, down: 4, error: 'tcp-connect: refused at 30750' });
     assert.deepEqual(at(31), { ok: 0, degraded: 0, down: 4, error: 'tcp-connect: refused at 31750' });
     assert.deepEqual(at(59), { ok: 4, degraded: 0, down: 0, error: null });
-    assert.equal(tl.buckets.reduce((n, b) => n + b.ok + b.down + b.degraded, 0), 192, 'every check from 12 s to 59.75 s');
+    assert.equal(
+      tl.buckets.reduce((n, b) => n + b.ok + b.down + b.degraded, 0),
+      192,
+      'every check from 12 s to 59.75 s',
+    );
     // Later, with no new checks, the slices move on and old ones are empty.
     const later = h.summary(100_000).timeline;
     assert.equal(later.buckets.filter((b) => b.ok + b.down > 0).length, 8, 'only 52..60 s remain in the window');
-    assert.equal(new ServerHistory(48_000, 10, 3).summary().timeline.buckets.every((b) => b.ok + b.down + b.degraded === 0), true);
+    assert.equal(
+      new ServerHistory(48_000, 10, 3).summary().timeline.buckets.every((b) => b.ok + b.down + b.degraded === 0),
+      true,
+    );
   });
 
   it('at the default cadence 24 h stay within the default bound', () => {

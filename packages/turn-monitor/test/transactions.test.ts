@@ -51,7 +51,10 @@ describe('transactions', () => {
     const { promise } = binding(tx);
     timers.advance(3000);
     await assert.rejects(promise, (e: unknown) => e instanceof TurnRequestError && e.kind === 'timeout');
-    assert.deepEqual(channel.sent.map((s) => s.at), [0, 250, 750, 1750]);
+    assert.deepEqual(
+      channel.sent.map((s) => s.at),
+      [0, 250, 750, 1750],
+    );
     assert.ok(channel.sent.every((s) => Buffer.from(s.bytes).equals(Buffer.from(channel.sent[0]?.bytes as Uint8Array))));
     assert.equal(tx.stats.retransmits, 3);
     assert.equal(timers.pending, 0);

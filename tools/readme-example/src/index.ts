@@ -35,10 +35,14 @@ export async function extractReadmeExample(packageDir: string): Promise<ReadmeEx
     source,
     typeErrors() {
       const problems: string[] = [];
-      const config = ts.getParsedCommandLineOfConfigFile(join(packageDir, 'tsconfig.json'), {}, {
-        ...ts.sys,
-        onUnRecoverableConfigFileDiagnostic: (d) => problems.push(ts.flattenDiagnosticMessageText(d.messageText, '\n')),
-      });
+      const config = ts.getParsedCommandLineOfConfigFile(
+        join(packageDir, 'tsconfig.json'),
+        {},
+        {
+          ...ts.sys,
+          onUnRecoverableConfigFileDiagnostic: (d) => problems.push(ts.flattenDiagnosticMessageText(d.messageText, '\n')),
+        },
+      );
       if (!config) return problems.length > 0 ? problems : ['tsconfig.json could not be read'];
       const program = ts.createProgram([file], config.options);
       return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));

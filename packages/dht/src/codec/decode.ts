@@ -6,36 +6,11 @@
 
 import { decodeMsgpack, MsgMap, type MsgValue } from './msgpack/reader.js';
 import { addressFromBytes } from './address.js';
-import {
-  fail,
-  Invalid,
-  readArray,
-  readBlob,
-  readBool,
-  readHash,
-  readMap,
-  readNodeId,
-  readString,
-  readTid,
-  readUint,
-  readUint64,
-} from './fields.js';
+import { fail, Invalid, readArray, readBlob, readBool, readHash, readMap, readNodeId, readString, readTid, readUint, readUint64 } from './fields.js';
 import { decodeNodeList } from './nodes.js';
 import { fieldsFromMap, queryFromMap } from './query.js';
 import { tryValueFromTree } from './value.js';
-import type {
-  DecodeResult,
-  ErrorBody,
-  Family,
-  LegacyUpdate,
-  Message,
-  NodeRecord,
-  Reply,
-  Request,
-  SelectedFields,
-  ValueList,
-  ValuePart,
-} from './types.js';
+import type { DecodeResult, ErrorBody, Family, LegacyUpdate, Message, NodeRecord, Reply, Request, SelectedFields, ValueList, ValuePart } from './types.js';
 import { WireFamily } from './types.js';
 
 /** Decode one UDP datagram. Returns `{ok: false}` for anything OpenDHT would drop as unparseable. */

@@ -265,14 +265,7 @@ function writeReply(w: Writer, r: Reply): void {
   const hasN6 = n6 !== undefined && n6.length > 0;
   const fields = r.values === undefined ? r.fields : undefined;
   w.mapHeader(
-    1 +
-      (r.valueId !== undefined ? 1 : 0) +
-      (sa ? 1 : 0) +
-      (hasN4 ? 1 : 0) +
-      (hasN6 ? 1 : 0) +
-      (r.token ? 1 : 0) +
-      (r.values ? 1 : 0) +
-      (fields ? 1 : 0),
+    1 + (r.valueId !== undefined ? 1 : 0) + (sa ? 1 : 0) + (hasN4 ? 1 : 0) + (hasN6 ? 1 : 0) + (r.token ? 1 : 0) + (r.values ? 1 : 0) + (fields ? 1 : 0),
   );
   // id [vid] sa [n4] [n6] [token] [values | fileds]
   writeId(w, 'id', r.id);

@@ -277,7 +277,11 @@ export class Reassembler {
     if (this.early.length > 0) {
       const mine = this.early.filter((e) => e.key === key && now - e.at <= this.partTimeoutMs);
       if (mine.length > 0) this.setEarly(this.early.filter((e) => e.key !== key));
-      if (mine.length > 0) result = this.onParts(key, mine.map((e) => e.part));
+      if (mine.length > 0)
+        result = this.onParts(
+          key,
+          mine.map((e) => e.part),
+        );
     }
     // Zero-size values need no part at all.
     if (result.status === 'pending' && this.isComplete(pending)) result = this.finish(key, pending);

@@ -65,9 +65,7 @@ function writeFieldValue(w: Writer, v: bigint | number | Uint8Array | string): v
 export function fieldsFromMap(m: MsgMap): SelectedFields {
   const fRaw = m.get('f');
   if (fRaw === undefined) fail('fileds: missing f');
-  const fields = [...new Set(readArray(fRaw, 'fileds.f').map((f) => readUint(f, 'fileds.f', 0xff)))].sort(
-    (a, b) => a - b,
-  );
+  const fields = [...new Set(readArray(fRaw, 'fileds.f').map((f) => readUint(f, 'fileds.f', 0xff)))].sort((a, b) => a - b);
   if (fields.length === 0) fail('fileds: empty f');
   const vRaw = m.get('v');
   const flat = vRaw === undefined ? [] : readArray(vRaw, 'fileds.v');
@@ -77,8 +75,7 @@ export function fieldsFromMap(m: MsgMap): SelectedFields {
     const field = fields[i % fields.length];
     const item = flat[i];
     if (field === Field.id) values.push(readUint64(item, 'fileds.v id'));
-    else if (typeof item === 'number' || typeof item === 'bigint' || typeof item === 'string' || item instanceof Uint8Array)
-      values.push(item);
+    else if (typeof item === 'number' || typeof item === 'bigint' || typeof item === 'string' || item instanceof Uint8Array) values.push(item);
     else fail('fileds.v: unexpected type');
   }
   return { fields, values };

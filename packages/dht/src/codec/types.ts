@@ -104,9 +104,7 @@ export interface Envelope {
  * Values as they appear in put, update, get replies: either inline, or (when large) announced
  * by packed sizes and carried in following value-part datagrams with the same `tid`.
  */
-export type ValueList =
-  | { kind: 'inline'; values: Value[] }
-  | { kind: 'fragmented'; sizes: number[] };
+export type ValueList = { kind: 'inline'; values: Value[] } | { kind: 'fragmented'; sizes: number[] };
 
 export type Request =
   | { type: 'ping'; id: InfoHash }

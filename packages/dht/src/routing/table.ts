@@ -98,9 +98,7 @@ export class RoutingTable {
         return { kind: 'added' };
       }
       const dubious = bucket.nodes.find((n) => !n.isGood(now));
-      const mine =
-        hasPrefix(this.ownId, bucket.prefix, bucket.depth) ||
-        (this.options.bootstrapMode && bucket.depth < BOOTSTRAP_SPLIT_DEPTH);
+      const mine = hasPrefix(this.ownId, bucket.prefix, bucket.depth) || (this.options.bootstrapMode && bucket.depth < BOOTSTRAP_SPLIT_DEPTH);
       if (mine && bucket.depth < 159 && (!dubious || this.buckets.length === 1)) {
         this.split(index);
         continue;

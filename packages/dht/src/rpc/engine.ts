@@ -7,17 +7,7 @@ import { decodeMessage } from '../codec/decode.js';
 import { encodeMessage } from '../codec/encode.js';
 import { fragmentValues, needsFragmentation, Reassembler, type ReassemblerStats } from '../codec/fragment.js';
 import { infoHashEquals, isZeroId } from '../codec/infohash.js';
-import type {
-  ErrorBody,
-  Family,
-  InfoHash,
-  LegacyUpdate,
-  Message,
-  Reply,
-  Request,
-  Value,
-  ValueList,
-} from '../codec/types.js';
+import type { ErrorBody, Family, InfoHash, LegacyUpdate, Message, Reply, Request, Value, ValueList } from '../codec/types.js';
 import type { DhtCounters, Logger } from '../node-types.js';
 import { isMartian } from '../routing/address-policy.js';
 import { sourceGroup } from '../routing/source-group.js';
@@ -273,12 +263,7 @@ export class Engine {
   }
 
   /** Send a request to a known node, or to an address (`peer` null: bootstrap ping). */
-  request(
-    to: Peer | { family: Family; address: string; port: number },
-    request: Request,
-    settle: Settle,
-    onResend?: () => void,
-  ): Transaction | null {
+  request(to: Peer | { family: Family; address: string; port: number }, request: Request, settle: Settle, onResend?: () => void): Transaction | null {
     const peer = to instanceof Peer ? to : null;
     const family = to.family;
     const { address, port } = to;

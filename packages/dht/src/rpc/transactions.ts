@@ -60,10 +60,7 @@ export class TransactionTable {
   }
 
   /** Register a transaction just sent for the first time. */
-  add(
-    init: Omit<Transaction, 'sends' | 'wait' | 'deadline' | 'done' | 'startedAt'>,
-    now: number,
-  ): Transaction {
+  add(init: Omit<Transaction, 'sends' | 'wait' | 'deadline' | 'done' | 'startedAt'>, now: number): Transaction {
     const wait = FIRST_WAIT_MS + Math.floor(this.random() * JITTER_MS);
     const txn: Transaction = { ...init, startedAt: now, sends: 1, wait, deadline: now + wait, done: false };
     this.byTid.set(txn.tid, txn);

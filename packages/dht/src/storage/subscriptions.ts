@@ -174,10 +174,7 @@ export class Subscriptions {
  * notifications go to `sendRemote` together. A throwing local listener is reported to `onError`
  * and does not stop the others.
  */
-export function createDelivery(
-  sendRemote: (list: RemoteNotification[]) => void,
-  onError: (err: unknown) => void,
-): (list: Notification[]) => void {
+export function createDelivery(sendRemote: (list: RemoteNotification[]) => void, onError: (err: unknown) => void): (list: Notification[]) => void {
   return (list) => {
     const remote: RemoteNotification[] = [];
     for (const n of list) {

@@ -17,14 +17,9 @@ export interface Subscriber {
   query?: Query;
 }
 
-export type PutOutcome =
-  | { result: 'stored' | 'refreshed' | 'edited' }
-  | { result: 'rejected'; reason: RejectReason };
+export type PutOutcome = { result: 'stored' | 'refreshed' | 'edited' } | { result: 'rejected'; reason: RejectReason };
 
-export type StorageEvent =
-  | { kind: 'values'; values: Value[] }
-  | { kind: 'refreshed'; ids: bigint[] }
-  | { kind: 'expired'; ids: bigint[] };
+export type StorageEvent = { kind: 'values'; values: Value[] } | { kind: 'refreshed'; ids: bigint[] } | { kind: 'expired'; ids: bigint[] };
 
 /** Something to tell one remote listener; the network layer sends it. */
 export interface RemoteNotification {

@@ -48,8 +48,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions): MemoryNetwor
   return {
     createTransport(endpointOptions = {}) {
       counter++;
-      const address4 =
-        endpointOptions.address4 === undefined ? `10.0.${counter >> 8}.${counter & 255}` : endpointOptions.address4;
+      const address4 = endpointOptions.address4 === undefined ? `10.0.${counter >> 8}.${counter & 255}` : endpointOptions.address4;
       const address6 = endpointOptions.address6 === undefined ? `fd00::${counter.toString(16)}` : endpointOptions.address6;
       const port = endpointOptions.port ?? 4222;
       let handler: DatagramHandler = () => {};

@@ -24,11 +24,7 @@ const PORT_PICK_ATTEMPTS = 16;
  * of going through dns.lookup and a nextTick for every datagram (a measurable share of the cost
  * of answering a ping).
  */
-function literalLookup(
-  address: string,
-  _family: unknown,
-  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void {
+function literalLookup(address: string, _family: unknown, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
   callback(null, address, address.includes(':') ? 6 : 4);
 }
 

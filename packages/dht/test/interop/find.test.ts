@@ -52,9 +52,7 @@ describe('our node answers find with the XOR-closest good nodes', { timeout: 90_
   });
 
   function closest(target: Uint8Array): PyNode[] {
-    return [...peers]
-      .sort((a, b) => xorCompare(Buffer.from(a.nodeId, 'hex'), Buffer.from(b.nodeId, 'hex'), target))
-      .slice(0, 8);
+    return [...peers].sort((a, b) => xorCompare(Buffer.from(a.nodeId, 'hex'), Buffer.from(b.nodeId, 'hex'), target)).slice(0, 8);
   }
 
   it('IPv4 find with w=[2,10]: n4 and n6 each hold the 8 closest, closest first', { timeout: 20_000 }, async () => {

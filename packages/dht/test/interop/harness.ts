@@ -37,13 +37,14 @@ async function killChild(child: ChildProcess): Promise<void> {
 
 // A crashed test runner must not leave peers behind.
 process.once('exit', () => {
-  for (const c of started) if (c.pid !== undefined && c.exitCode === null) {
-    try {
-      process.kill(c.pid, 'SIGKILL');
-    } catch {
-      // already gone
+  for (const c of started)
+    if (c.pid !== undefined && c.exitCode === null) {
+      try {
+        process.kill(c.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
-  }
 });
 
 export function delay(ms: number): Promise<void> {
@@ -66,12 +67,7 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
 }
 
 /** Polls `check` every `stepMs` until it returns a non-undefined value or `ms` elapse. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  ms: number,
-  what: string,
-  stepMs = 200,
-): Promise<T> {
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, ms: number, what: string, stepMs = 200): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const result = await check();
@@ -143,11 +139,7 @@ class Lines {
   wait(test: (line: string) => boolean, ms: number, what: string, from = 0): Promise<string> {
     const seen = this.all.slice(from).find(test);
     if (seen !== undefined) return Promise.resolve(seen);
-    return withTimeout(
-      new Promise<string>((resolve) => this.waiters.push({ test, resolve })),
-      ms,
-      what,
-    );
+    return withTimeout(new Promise<string>((resolve) => this.waiters.push({ test, resolve })), ms, what);
   }
 }
 
@@ -203,7 +195,11 @@ export interface PyNode {
   readonly events: PyListenEvent[];
   readonly stderr: string[];
   call<T = unknown>(op: string, args?: Record<string, unknown>, ms?: number): Promise<T>;
-  put(keyHex: string, dataHex: string, opts?: { valueId?: bigint; userType?: string; timeoutS?: number }): Promise<{ ok: boolean; valueId: string; nodes: string[] }>;
+  put(
+    keyHex: string,
+    dataHex: string,
+    opts?: { valueId?: bigint; userType?: string; timeoutS?: number },
+  ): Promise<{ ok: boolean; valueId: string; nodes: string[] }>;
   get(keyHex: string, timeoutS?: number): Promise<{ ok: boolean; values: PyValue[]; nodes: string[] }>;
   listen(keyHex: string, tag: string): Promise<void>;
   /** Waits for a listen event matching `test`. */
@@ -283,13 +279,17 @@ export async function startPyNode(options: PyNodeOptions = {}): Promise<PyNode> 
     call,
     put: (keyHex, dataHex, opts = {}) => {
       const timeoutS = opts.timeoutS ?? 10;
-      return call('put', {
-        key: keyHex,
-        data: dataHex,
-        ...(opts.valueId !== undefined ? { valueId: opts.valueId.toString() } : {}),
-        ...(opts.userType !== undefined ? { userType: opts.userType } : {}),
-        timeout: timeoutS,
-      }, timeoutS * 1000 + 2000);
+      return call(
+        'put',
+        {
+          key: keyHex,
+          data: dataHex,
+          ...(opts.valueId !== undefined ? { valueId: opts.valueId.toString() } : {}),
+          ...(opts.userType !== undefined ? { userType: opts.userType } : {}),
+          timeout: timeoutS,
+        },
+        timeoutS * 1000 + 2000,
+      );
     },
     get: (keyHex, timeoutS = 10) => call('get', { key: keyHex, timeout: timeoutS }, timeoutS * 1000 + 2000),
     listen: async (keyHex, tag) => {

@@ -32,21 +32,13 @@ describe("our node's get, put and listen with real nodes", { timeout: 90_000 }, 
     ];
     secure = await startPyNode({ bootstrap: viaStorer, identity: true });
     signer = await startDhtnode({ bootstrap: `127.0.0.1:${storer.port}`, identity: true });
-    await eventually(
-      async () => ((await storer.routingLog(4)).includes(signer.nodeId) ? true : undefined),
-      15_000,
-      'real network formed',
-    );
+    await eventually(async () => ((await storer.routingLog(4)).includes(signer.nodeId) ? true : undefined), 15_000, 'real network formed');
     assert.equal((await storer.put(early.key, Buffer.from('tiny').toString('hex'), { valueId: early.small })).ok, true);
     assert.equal((await storer.put(early.key, bigData.toString('hex'), { valueId: early.big })).ok, true);
     await signer.putSigned(early.signedKey, 'signed-for-ours');
 
     ours = await startOurNode({ bootstrap: [`127.0.0.1:${storer.port}`, `[::1]:${storer.port}`] });
-    await eventually(
-      () => (ours.node.status().nodes[4].good >= 3 ? true : undefined),
-      15_000,
-      'our node sees the three real nodes as good',
-    );
+    await eventually(() => (ours.node.status().nodes[4].good >= 3 ? true : undefined), 15_000, 'our node sees the three real nodes as good');
   });
 
   after(async () => {
@@ -87,7 +79,10 @@ describe("our node's get, put and listen with real nodes", { timeout: 90_000 }, 
     );
     const cert = values.find((v) => v.body?.type === 8)!;
     assert.equal(cert.id, 1n);
-    const pemBody = secure.certificatePem!.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+    const pemBody = secure
+      .certificatePem!.split('\n')
+      .filter((l) => l && !l.startsWith('-----'))
+      .join('');
     assert.ok(Buffer.from(cert.body!.data).toString('latin1').replace(/\r?\n/g, '').includes(pemBody));
   });
 

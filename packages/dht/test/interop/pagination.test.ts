@@ -27,11 +27,7 @@ describe('paginated gets of 150 values with real nodes', { timeout: 90_000 }, ()
   it('our get fetches every value from a real dhtnode (the only node holding them)', { timeout: 60_000 }, async () => {
     const putter = await startPyNode();
     const dhtnode = await startDhtnode({ bootstrap: `127.0.0.1:${putter.port}` });
-    await eventually(
-      async () => ((await putter.routingLog(4)).includes(dhtnode.nodeId) ? true : undefined),
-      15_000,
-      'putter knows dhtnode',
-    );
+    await eventually(async () => ((await putter.routingLog(4)).includes(dhtnode.nodeId) ? true : undefined), 15_000, 'putter knows dhtnode');
     const key = randomKeyHex();
     const firstId = randomValueId() >> 1n;
     const { stored } = await putter.call<{ stored: number }>('put_many', { key, firstId: firstId.toString(), count: COUNT, size: SIZE, timeout: 20 }, 25_000);

@@ -96,7 +96,10 @@ describe('real nodes bootstrapped only from our node', { timeout: 90_000 }, () =
     const cert = got.values.find((v) => v.certificate)!;
     assert.equal(cert.id, '1');
     // The value's data carries the PEM certificate the python node generated.
-    const pemBody = secure.certificatePem!.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+    const pemBody = secure
+      .certificatePem!.split('\n')
+      .filter((l) => l && !l.startsWith('-----'))
+      .join('');
     assert.ok(Buffer.from(cert.data, 'hex').toString('latin1').replace(/\r?\n/g, '').includes(pemBody));
   });
 
@@ -105,11 +108,7 @@ describe('real nodes bootstrapped only from our node', { timeout: 90_000 }, () =
     const id = randomValueId();
     await plain.listen(key, 'a-listen');
     // Give the listen time to reach our node before the value is put.
-    await eventually(
-      () => (ours.node.status().storage.listeners > 0 ? true : undefined),
-      10_000,
-      'listen registered on our node',
-    );
+    await eventually(() => (ours.node.status().storage.listeners > 0 ? true : undefined), 10_000, 'listen registered on our node');
     const put = await secure.put(key, Buffer.from('pushed').toString('hex'), { valueId: id });
     assert.equal(put.ok, true);
     const event = await plain.waitEvent((e) => e.tag === 'a-listen' && e.value.id === id.toString(), 15_000, 'listen sees put');

@@ -41,7 +41,10 @@ describe('answers shaped like dhtnode 2.4.12', { timeout: 60_000 }, () => {
   before(async () => {
     ours = await startOurNode();
     real = await startDhtnode();
-    for (const [name, port] of [['ours', ours.port], ['dhtnode', real.port]] as const) {
+    for (const [name, port] of [
+      ['ours', ours.port],
+      ['dhtnode', real.port],
+    ] as const) {
       const client = await RawClient.open('127.0.0.1', port);
       clients.push(client);
       targets.push({ name, client });
@@ -58,11 +61,7 @@ describe('answers shaped like dhtnode 2.4.12', { timeout: 60_000 }, () => {
    * Sends `make(target)` to both servers and asserts equal answer shapes, after `expected` turns
    * dhtnode 2.4.12's shape into the one we mean to send (for deliberate differences).
    */
-  async function same(
-    what: string,
-    make: (t: (typeof targets)[number]) => Request,
-    expected: (dhtnodeShape: unknown) => unknown = (x) => x,
-  ): Promise<void> {
+  async function same(what: string, make: (t: (typeof targets)[number]) => Request, expected: (dhtnodeShape: unknown) => unknown = (x) => x): Promise<void> {
     const shapes: unknown[] = [];
     for (const t of targets) {
       const answer = await t.client.request(make(t));
@@ -101,7 +100,13 @@ describe('answers shaped like dhtnode 2.4.12', { timeout: 60_000 }, () => {
   it('errors 203 (no key), 401 (bad token), 404 (refresh of an unknown key)', { timeout: 30_000 }, async () => {
     await same('error 203', (t) => ({ type: 'get', id: t.client.id }));
     const value = makeValue({ id: randomValueId(), body: { type: 0, data: Buffer.from('x') } });
-    await same('error 401', (t) => ({ type: 'put', id: t.client.id, key: randomBytes(20), token: randomBytes(32), values: { kind: 'inline', values: [value] } }));
+    await same('error 401', (t) => ({
+      type: 'put',
+      id: t.client.id,
+      key: randomBytes(20),
+      token: randomBytes(32),
+      values: { kind: 'inline', values: [value] },
+    }));
     await same('error 404', (t) => ({ type: 'refresh', id: t.client.id, key: randomBytes(20), valueId: 7n, token: t.token! }));
   });
 });

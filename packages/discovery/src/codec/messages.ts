@@ -24,9 +24,7 @@ export interface ServiceEntry {
   readonly value: MsgValue;
 }
 
-export type DiscoveryMessage =
-  | { readonly type: 'query' }
-  | { readonly type: 'announcement'; readonly services: readonly ServiceEntry[] };
+export type DiscoveryMessage = { readonly type: 'query' } | { readonly type: 'announcement'; readonly services: readonly ServiceEntry[] };
 
 /** Value of the `dht` service: where the sender's DHT node listens. */
 export interface DhtService {

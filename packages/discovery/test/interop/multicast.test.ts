@@ -58,10 +58,7 @@ after(async () => {
   await lan?.destroy();
 });
 
-async function startBox(
-  options: object = {},
-  ns = lan.a.ns,
-): Promise<{ lines: JsonLines; dhtPort: number; child: ChildProcess }> {
+async function startBox(options: object = {}, ns = lan.a.ns): Promise<{ lines: JsonLines; dhtPort: number; child: ChildProcess }> {
   const config = { nodeIdHex: BOX_ID, networkId: 0, tickMs: 100, options };
   const child = spawnIn(ns, NODE[0], [...NODE.slice(1), 'test/fixtures/discovery-node.ts', JSON.stringify(config)], {
     cwd: PACKAGE_DIR,
@@ -109,8 +106,7 @@ function rpcSenderId(datagramHex: string): string | undefined {
 }
 
 /** Whether `address` (as seen on the other end of the link) is one of `host`'s. */
-const isHost = (host: LanHost, address: string): boolean =>
-  [host.ipv4, host.ipv6, host.linkLocal].includes(address.split('%')[0] as string);
+const isHost = (host: LanHost, address: string): boolean => [host.ipv4, host.ipv6, host.linkLocal].includes(address.split('%')[0] as string);
 const fromB = (address: string): boolean => isHost(lan.b, address);
 
 describe('real multicast against dhtnode 2.4.12 in network namespaces', { timeout: 120_000 }, () => {
@@ -121,12 +117,24 @@ describe('real multicast against dhtnode 2.4.12 in network namespaces', { timeou
     // below can only come from its unicast reply to our query.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const { lines, dhtPort } = await startBox();
-    const v4 = await lines.waitFor(is<AddNodeLine>('addNode', (l) => l.family === 4), 10_000, 'IPv4 addNode');
+    const v4 = await lines.waitFor(
+      is<AddNodeLine>('addNode', (l) => l.family === 4),
+      10_000,
+      'IPv4 addNode',
+    );
     assert.deepEqual([v4.address, v4.port], [lan.b.ipv4, port]);
-    const v6 = await lines.waitFor(is<AddNodeLine>('addNode', (l) => l.family === 6), 10_000, 'IPv6 addNode');
+    const v6 = await lines.waitFor(
+      is<AddNodeLine>('addNode', (l) => l.family === 6),
+      10_000,
+      'IPv6 addNode',
+    );
     assert.ok(fromB(v6.address), v6.address);
     assert.equal(v6.port, port);
-    const listed = await lines.waitFor(is<StatusLine>('status', (l) => l.nearbyNodes.length === 2), 10_000, 'nearby nodes');
+    const listed = await lines.waitFor(
+      is<StatusLine>('status', (l) => l.nearbyNodes.length === 2),
+      10_000,
+      'nearby nodes',
+    );
     const [n4, n6] = [4, 6].map((f) => listed.nearbyNodes.find((n) => n.family === f));
     assert.ok(n4 && n6);
     assert.equal(n4.id, n6.id);
@@ -146,15 +154,27 @@ describe('real multicast against dhtnode 2.4.12 in network namespaces', { timeou
     const { lines } = await startBox();
     const port = await freeUdpPort(lan.b.ns);
     startDhtnode(port);
-    const v4 = await lines.waitFor(is<AddNodeLine>('addNode', (l) => l.family === 4), 10_000, 'IPv4 addNode');
+    const v4 = await lines.waitFor(
+      is<AddNodeLine>('addNode', (l) => l.family === 4),
+      10_000,
+      'IPv4 addNode',
+    );
     assert.deepEqual([v4.address, v4.port], [lan.b.ipv4, port]);
-    await lines.waitFor(is<AddNodeLine>('addNode', (l) => l.family === 6 && l.port === port), 10_000, 'IPv6 addNode');
+    await lines.waitFor(
+      is<AddNodeLine>('addNode', (l) => l.family === 6 && l.port === port),
+      10_000,
+      'IPv6 addNode',
+    );
     const ping = await lines.waitFor(
       is<DhtDatagramLine>('dht-datagram', (l) => l.port === port && fromB(l.address)),
       15_000,
       'a DHT datagram from dhtnode',
     );
-    const listed = await lines.waitFor(is<StatusLine>('status', (l) => l.nearbyNodes.length === 2), 10_000, 'nearby nodes');
+    const listed = await lines.waitFor(
+      is<StatusLine>('status', (l) => l.nearbyNodes.length === 2),
+      10_000,
+      'nearby nodes',
+    );
     assert.equal(rpcSenderId(ping.hex), listed.nearbyNodes[0]?.id);
   });
 
@@ -164,7 +184,11 @@ describe('real multicast against dhtnode 2.4.12 in network namespaces', { timeou
     const child = spawnIn(lan.a.ns, 'dhtnode', ['-s', '-D', '-p', String(port)]);
     children.push(child);
     // dhtnode could bind 8888 next to us (both use SO_REUSEADDR), else it would not announce.
-    const v4 = await lines.waitFor(is<AddNodeLine>('addNode', (l) => l.family === 4 && l.port === port), 10_000, 'local dhtnode');
+    const v4 = await lines.waitFor(
+      is<AddNodeLine>('addNode', (l) => l.family === 4 && l.port === port),
+      10_000,
+      'local dhtnode',
+    );
     assert.equal(v4.address, lan.a.ipv4);
     assert.equal(child.exitCode, null, 'dhtnode still running');
   });
@@ -181,7 +205,11 @@ describe('real multicast against dhtnode 2.4.12 in network namespaces', { timeou
       waitMs: 100,
     });
     assert.deepEqual(replies, [], 'an announcement gets no answer');
-    const seen = await lines.waitFor(is<StatusLine>('status', (l) => l.nearbyAccounts.length === 1), 5000, 'Alice listed');
+    const seen = await lines.waitFor(
+      is<StatusLine>('status', (l) => l.nearbyAccounts.length === 1),
+      5000,
+      'Alice listed',
+    );
     assert.deepEqual(
       seen.nearbyAccounts.map((a) => [a.accountId, a.displayName, a.family]),
       [['093f14e12449fa31f7a7b6bd5359ae4a68b078b3', 'Alice Example', 4]],
@@ -193,15 +221,18 @@ describe('real multicast against dhtnode 2.4.12 in network namespaces', { timeou
       'Bob listed',
     );
     const listedAt = lines.mark();
-    await lines.waitFor(is<StatusLine>('status', (l) => l.nearbyAccounts.length === 0), 10_000, 'accounts expired', listedAt);
+    await lines.waitFor(
+      is<StatusLine>('status', (l) => l.nearbyAccounts.length === 0),
+      10_000,
+      'accounts expired',
+      listedAt,
+    );
     assert.ok(Date.now() - sentAt >= 2500, 'not before the TTL');
   });
 
   it('answers a query by unicast, also to an IPv6 link-local source', async () => {
     const { dhtPort } = await startBox();
-    const expected = hex(
-      encodeAnnouncement(new Map([['dht', encodeDhtService({ nodeId: unhex(BOX_ID), port: dhtPort, networkId: 0 })]])),
-    );
+    const expected = hex(encodeAnnouncement(new Map([['dht', encodeDhtService({ nodeId: unhex(BOX_ID), port: dhtPort, networkId: 0 })]])));
     const v4 = await probeFromB({ family: 4, to: '239.192.0.1', port: 8888, iface: lan.b.ipv4, hex: 'a171', waitMs: 1500 });
     assert.deepEqual(v4, [{ type: 'reply', address: lan.a.ipv4, port: 8888, hex: expected }]);
     const v6 = await probeFromB({
@@ -263,10 +294,7 @@ describe('real multicast on a box with two LAN interfaces', { timeout: 120_000 }
     }
     const leaf1 = star.leaves[1];
     assert.ok(leaf1);
-    await probeFromB(
-      { family: 4, to: '239.192.0.1', port: 8888, iface: leaf1.ipv4, hex: vector('13_').payload_hex, waitMs: 100 },
-      leaf1.ns,
-    );
+    await probeFromB({ family: 4, to: '239.192.0.1', port: 8888, iface: leaf1.ipv4, hex: vector('13_').payload_hex, waitMs: 100 }, leaf1.ns);
     await lines.waitFor(
       is<StatusLine>('status', (l) => l.nearbyAccounts.some((a) => a.displayName === 'Alice Example')),
       5000,

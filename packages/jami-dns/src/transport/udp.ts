@@ -47,7 +47,12 @@ export function createUdpTransport(options: UdpTransportOptions = {}): DnsTransp
     async start(h) {
       handlers = h;
       const wanted: Array<[4 | 6, string]> =
-        bind === null ? [[4, '0.0.0.0'], [6, '::']] : [[bind.includes(':') ? 6 : 4, bind]];
+        bind === null
+          ? [
+              [4, '0.0.0.0'],
+              [6, '::'],
+            ]
+          : [[bind.includes(':') ? 6 : 4, bind]];
       let boundPort = port;
       let firstError: unknown = null;
       for (const [family, address] of wanted) {

@@ -37,9 +37,24 @@ let ticker: NodeJS.Timeout;
 before(async () => {
   upstreamPort = await freeUdpPort();
   // A real resolver as upstream: answers example.lan itself, REFUSED/no answer for nothing else.
-  dnsmasq = spawn('dnsmasq', ['--keep-in-foreground', '--no-daemon', '--no-resolv', '--no-hosts', '--conf-file=/dev/null',
-    '--listen-address=127.0.0.1', '--bind-interfaces', `--port=${upstreamPort}`, '--address=/example.lan/10.9.9.9', '--address=/example.lan/fd09::9',
-    '--user=root', '--pid-file='], { stdio: ['ignore', 'ignore', 'pipe'] });
+  dnsmasq = spawn(
+    'dnsmasq',
+    [
+      '--keep-in-foreground',
+      '--no-daemon',
+      '--no-resolv',
+      '--no-hosts',
+      '--conf-file=/dev/null',
+      '--listen-address=127.0.0.1',
+      '--bind-interfaces',
+      `--port=${upstreamPort}`,
+      '--address=/example.lan/10.9.9.9',
+      '--address=/example.lan/fd09::9',
+      '--user=root',
+      '--pid-file=',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const start = async (upstream: { host: string; port: number } | null) => {
     const dns = createJamiDns({ upstream, forwardTimeoutMs: 1500 }, { transport: createUdpTransport({ port: 0, bind: '127.0.0.1' }) });
     await dns.start();

@@ -14,12 +14,7 @@ export interface RegistrationRequest {
 }
 
 /** Decoding failures, worded as the error strings of the HTTP answers. */
-export type RegistrationDecodeError =
-  | 'invalid request'
-  | 'invalid addr'
-  | 'no owner'
-  | 'publickey not found or invalid'
-  | 'signature not found or invalid';
+export type RegistrationDecodeError = 'invalid request' | 'invalid addr' | 'no owner' | 'publickey not found or invalid' | 'signature not found or invalid';
 
 function field(body: Record<string, unknown>, key: string): string | undefined {
   const value = body[key];

@@ -150,7 +150,11 @@ export class NameService {
     if (!this.#limiter.allow(client, this.#clock.now())) {
       this.counters.rateLimited += 1;
       // 503 rather than 429: jamid reads every 4xx but 400/401 as "name already taken".
-      return { status: 503, body: { success: false, error: 'too many registrations, retry later' }, retryAfterSeconds: Math.ceil(this.#options.rateWindowMs / 1000) };
+      return {
+        status: 503,
+        body: { success: false, error: 'too many registrations, retry later' },
+        retryAfterSeconds: Math.ceil(this.#options.rateWindowMs / 1000),
+      };
     }
     if (this.#pending >= this.#options.maxPendingRegistrations) return writeError(503, 'busy, retry later', 'busy');
     return undefined;

@@ -95,7 +95,9 @@ export async function writeBackup(dir: string, records: readonly NameRecord[], n
 }
 
 /** The newest snapshot that passes its checksum, and how many newer ones did not. */
-export async function readLatestBackup(dir: string): Promise<{ info: BackupInfo; records: readonly NameRecord[]; skipped: number } | { info: null; skipped: number }> {
+export async function readLatestBackup(
+  dir: string,
+): Promise<{ info: BackupInfo; records: readonly NameRecord[]; skipped: number } | { info: null; skipped: number }> {
   let skipped = 0;
   for (const s of await snapshots(dir)) {
     const verified = await readVerified(dir, s.file);

@@ -119,7 +119,11 @@ export function createDurableRegistry(options: DurableRegistryOptions): DurableR
    * Puts back what the last verified backup has and the store lacks or holds garbled (a record of
    * the same name and address that differs). Keeps a copy first unless one was already taken.
    */
-  const restoreFromBackup = async (reg: Registry, copyTaken: boolean, corrupt: number): Promise<{ restored: number; conflicts: number; copy: string | null; backupAt: number | null }> => {
+  const restoreFromBackup = async (
+    reg: Registry,
+    copyTaken: boolean,
+    corrupt: number,
+  ): Promise<{ restored: number; conflicts: number; copy: string | null; backupAt: number | null }> => {
     const latest = await readLatestBackup(options.backupDir);
     if (latest.info === null) return { restored: 0, conflicts: 0, copy: null, backupAt: null };
     lastBackup = latest.info;
@@ -178,7 +182,8 @@ export function createDurableRegistry(options: DurableRegistryOptions): DurableR
     }
     const lost = expected === null ? 0 : Math.max(0, expected - reg.count());
     if (opened.damage !== null || fromBackup.restored > 0 || corruptRecords > 0 || lost > 0) {
-      if (lost > 0 && opened.damage === null && fromBackup.copy === null) fromBackup.copy = await keepCopy(options.dir, options.damagedDir, now()).catch(() => null);
+      if (lost > 0 && opened.damage === null && fromBackup.copy === null)
+        fromBackup.copy = await keepCopy(options.dir, options.damagedDir, now()).catch(() => null);
       const error =
         opened.damage?.error ??
         (fromBackup.restored > 0

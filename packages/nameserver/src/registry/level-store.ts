@@ -137,7 +137,12 @@ export async function keepCopy(dir: string, damagedDir: string, now: number): Pr
 export async function openLevelStore(options: LevelStoreOptions): Promise<OpenedStore> {
   const { dir, verify } = options;
   await mkdir(dir, { recursive: true, mode: 0o750 });
-  let problem: string | null = options.forceRepair === true ? 'repair requested by the operator' : (await missingCurrent(dir)) ? 'CURRENT is missing (LevelDB would start empty and delete the tables)' : null;
+  let problem: string | null =
+    options.forceRepair === true
+      ? 'repair requested by the operator'
+      : (await missingCurrent(dir))
+        ? 'CURRENT is missing (LevelDB would start empty and delete the tables)'
+        : null;
   if (problem === null) {
     try {
       return { db: await attempt(dir, verify), damage: null };

@@ -18,7 +18,10 @@ import { httpRequest, makeAccounts, registrationBody, type Account } from '../he
 const MOUNT_BYTES = 4 * 1024 * 1024;
 
 async function serve(dataDir: string): Promise<{ ns: NameServer; http: Server; port: number; stop(): Promise<void> }> {
-  const ns = await createNameServer({ minKeyBits: 1024, registrationsPerWindow: 100_000 }, { registry: durableRegistryIn(dataDir, { retryMs: 0, reserveBytes: 64 * 1024 }) });
+  const ns = await createNameServer(
+    { minKeyBits: 1024, registrationsPerWindow: 100_000 },
+    { registry: durableRegistryIn(dataDir, { retryMs: 0, reserveBytes: 64 * 1024 }) },
+  );
   const http = createServer((req, res) => void ns.handle(req, res));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   return {

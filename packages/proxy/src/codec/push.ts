@@ -77,20 +77,11 @@ const PUSH_TTL_S = 86_400;
  * A gorush request body for one token. Android carries both the 2.4 (`priority`,
  * `time_to_live`) and the 4.x (`android{}`) fields so old and new gorush read it.
  */
-export function gorushBody(
-  platform: 'android' | 'ios',
-  token: string,
-  topic: string,
-  data: Record<string, JsonOut>,
-  high: boolean,
-  nowMs: number,
-): JsonOut {
+export function gorushBody(platform: 'android' | 'ios', token: string, topic: string, data: Record<string, JsonOut>, high: boolean, nowMs: number): JsonOut {
   const priority = high ? 'high' : 'normal';
   if (platform === 'android') {
     return {
-      notifications: [
-        { data, platform: 2, priority, time_to_live: PUSH_TTL_S, android: { priority, ttl: `${PUSH_TTL_S}s` }, tokens: [token] },
-      ],
+      notifications: [{ data, platform: 2, priority, time_to_live: PUSH_TTL_S, android: { priority, ttl: `${PUSH_TTL_S}s` }, tokens: [token] }],
     };
   }
   const n: Record<string, JsonOut> = {

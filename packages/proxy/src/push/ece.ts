@@ -25,8 +25,7 @@ export function parseWebPushTopic(topic: string): WebPushKeys | null {
 }
 
 const concat = (...parts: Uint8Array[]): Buffer => Buffer.concat(parts);
-const hkdf = (salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, len: number): Buffer =>
-  Buffer.from(hkdfSync('sha256', ikm, salt, info, len));
+const hkdf = (salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, len: number): Buffer => Buffer.from(hkdfSync('sha256', ikm, salt, info, len));
 
 /**
  * Encrypt `plaintext` as one aes128gcm record. `rng` gives the 16-byte salt; `ephemeral` is the

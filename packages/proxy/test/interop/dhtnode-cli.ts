@@ -17,13 +17,14 @@ export interface Dhtnode {
 
 const started = new Set<ChildProcess>();
 process.once('exit', () => {
-  for (const c of started) if (c.pid !== undefined && c.exitCode === null) {
-    try {
-      process.kill(c.pid, 'SIGKILL');
-    } catch {
-      // gone
+  for (const c of started)
+    if (c.pid !== undefined && c.exitCode === null) {
+      try {
+        process.kill(c.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
     }
-  }
 });
 
 export function startDhtnode(args: string[]): Dhtnode {

@@ -28,7 +28,16 @@ export interface WireRecord {
 /** The registry's record as it travels: the fields a receiver needs to check and place it, no more. */
 export function toWire(r: NameRecord): WireRecord {
   const { name, addr, owner, publickey, signature, registeredAt, origin, confirmed } = r;
-  return { name, addr, owner, publickey, signature, registeredAt, ...(origin !== undefined ? { origin } : {}), ...(confirmed !== undefined ? { confirmed } : {}) };
+  return {
+    name,
+    addr,
+    owner,
+    publickey,
+    signature,
+    registeredAt,
+    ...(origin !== undefined ? { origin } : {}),
+    ...(confirmed !== undefined ? { confirmed } : {}),
+  };
 }
 
 /** An operator removal, authenticated with the site key. */

@@ -69,10 +69,7 @@ export class TransactionLayer {
       if (this.channel.kind === 'udp') this.#scheduleRetransmit(bytes, this.options.rtoMs, this.options.rtoMs, pending);
       pending.timers.push(
         this.timers.setTimeout(
-          () =>
-            this.#settle(id, pending, () =>
-              reject(new TurnRequestError('timeout', `no answer within ${this.options.timeoutMs} ms`)),
-            ),
+          () => this.#settle(id, pending, () => reject(new TurnRequestError('timeout', `no answer within ${this.options.timeoutMs} ms`))),
           this.options.timeoutMs,
         ),
       );

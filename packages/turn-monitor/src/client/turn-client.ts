@@ -1,5 +1,14 @@
 import type { TransportAddress } from '../codec/address.js';
-import { readErrorCode, readText, readUint32, readXorAddress, requestedTransport, textAttribute, uint32Attribute, xorAddressAttribute } from '../codec/attributes.js';
+import {
+  readErrorCode,
+  readText,
+  readUint32,
+  readXorAddress,
+  requestedTransport,
+  textAttribute,
+  uint32Attribute,
+  xorAddressAttribute,
+} from '../codec/attributes.js';
 import { Attr, Method } from '../codec/constants.js';
 import { longTermKey, verifyIntegrity } from '../codec/integrity.js';
 import type { DecodedMessage, StunAttribute } from '../codec/message.js';

@@ -52,11 +52,7 @@ export function requestedTransport(protocol: number): StunAttribute {
   return { type: Attr.RequestedTransport, value: Uint8Array.of(protocol, 0, 0, 0) };
 }
 
-export function xorAddressAttribute(
-  type: number,
-  addr: TransportAddress,
-  transactionId: Uint8Array,
-): StunAttribute | undefined {
+export function xorAddressAttribute(type: number, addr: TransportAddress, transactionId: Uint8Array): StunAttribute | undefined {
   const value = encodeXorAddress(addr, transactionId);
   return value ? { type, value } : undefined;
 }

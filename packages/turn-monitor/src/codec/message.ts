@@ -1,12 +1,4 @@
-import {
-  Attr,
-  HEADER_LENGTH,
-  MAGIC_COOKIE,
-  MAX_ATTRIBUTES,
-  MAX_MESSAGE_LENGTH,
-  TRANSACTION_ID_LENGTH,
-  type MessageClass,
-} from './constants.js';
+import { Attr, HEADER_LENGTH, MAGIC_COOKIE, MAX_ATTRIBUTES, MAX_MESSAGE_LENGTH, TRANSACTION_ID_LENGTH, type MessageClass } from './constants.js';
 import { computeFingerprint, computeIntegrity } from './integrity.js';
 import { err, ok, type Result } from './result.js';
 
@@ -102,20 +94,11 @@ export function encodeMessage(message: StunMessage, options: EncodeOptions = {})
   return out;
 }
 
-export type DecodeError =
-  | 'too-short'
-  | 'not-stun'
-  | 'bad-length'
-  | 'truncated-attribute'
-  | 'too-many-attributes';
+export type DecodeError = 'too-short' | 'not-stun' | 'bad-length' | 'truncated-attribute' | 'too-many-attributes';
 
 /** True when the bytes start like an RFC 5389 message (top bits 00 and the magic cookie). */
 export function looksLikeStun(bytes: Uint8Array): boolean {
-  return (
-    bytes.length >= HEADER_LENGTH &&
-    (bytes[0] as number) < 0x40 &&
-    Buffer.from(bytes.buffer, bytes.byteOffset, 8).readUInt32BE(4) === MAGIC_COOKIE
-  );
+  return bytes.length >= HEADER_LENGTH && (bytes[0] as number) < 0x40 && Buffer.from(bytes.buffer, bytes.byteOffset, 8).readUInt32BE(4) === MAGIC_COOKIE;
 }
 
 /** Parses one whole message (exactly the given bytes). Never throws. */

@@ -34,14 +34,7 @@ export type StepName = (typeof STEPS)[number];
  * allocation) passes or fails on exactly `tcp-connect`..`tcp-allocate`, and fails for good on
  * anything that stops an allocation, so these make a server down.
  */
-const ALLOCATION_STEPS: ReadonlySet<StepName> = new Set([
-  'tcp-connect',
-  'tcp-challenge',
-  'tcp-allocate',
-  'binding',
-  'allocate-challenge',
-  'allocate',
-]);
+const ALLOCATION_STEPS: ReadonlySet<StepName> = new Set(['tcp-connect', 'tcp-challenge', 'tcp-allocate', 'binding', 'allocate-challenge', 'allocate']);
 
 /**
  * Codes that mean "working but full or busy right now": 437 (the 5-tuple still holds an allocation),

@@ -63,9 +63,7 @@ class StepFailed extends Error {
 function failureOf(step: StepName, e: unknown): ProbeFailure {
   if (e instanceof StepFailed) return e.failure;
   if (e instanceof TurnRequestError) {
-    return e.code === undefined
-      ? { step, kind: e.kind, reason: e.message }
-      : { step, kind: e.kind, code: e.code, reason: e.message };
+    return e.code === undefined ? { step, kind: e.kind, reason: e.message } : { step, kind: e.kind, code: e.code, reason: e.message };
   }
   return { step, kind: 'network', reason: e instanceof Error ? e.message : String(e) };
 }
@@ -234,9 +232,7 @@ class ProbeRun {
   }
 
   async #tcpPart(): Promise<void> {
-    const channel = await this.#step('tcp-connect', () =>
-      this.deps.channels.openTcp(this.target, this.settings.connectTimeoutMs),
-    );
+    const channel = await this.#step('tcp-connect', () => this.deps.channels.openTcp(this.target, this.settings.connectTimeoutMs));
     this.cleanups.push(() => channel.close());
     const client = this.#client(new TransactionLayer(channel, this.settings, this.deps.timers, this.deps.randomBytes));
     try {

@@ -119,7 +119,10 @@ describe('probe against coturn with limits', () => {
       const r = await runProbe(target(coturn.port), loopbackSettings, realDeps);
       assert.equal(r.state, 'degraded');
       // Only the UDP pool is exhausted: coturn binds TCP relays separately, so the RFC 6062 part passes.
-      assert.deepEqual(r.failures.map((f) => [f.step, f.code]), [['allocate', 508]]);
+      assert.deepEqual(
+        r.failures.map((f) => [f.step, f.code]),
+        [['allocate', 508]],
+      );
       assert.ok(r.steps['tcp-allocate'] !== undefined);
     } finally {
       await client.refresh(0).catch(() => undefined);

@@ -13,7 +13,7 @@ function clockAt(start: number) {
 }
 
 describe('createTurnMonitor: configuration', () => {
-  it('defaults to the box\'s own coturn with Jami\'s credentials, pending until checked', () => {
+  it("defaults to the box's own coturn with Jami's credentials, pending until checked", () => {
     const m = createTurnMonitor({}, { clock: clockAt(0), store: new MemoryStore() });
     const s = m.status();
     assert.equal(s.state, 'pending');
@@ -23,10 +23,7 @@ describe('createTurnMonitor: configuration', () => {
   });
 
   it('a server list replaces the default; every bad entry is reported at once', () => {
-    const m = createTurnMonitor(
-      { servers: ['turn://u:p@10.0.0.1:3478', 'turn://u:p@10.0.0.2'] },
-      { clock: clockAt(0), store: new MemoryStore() },
-    );
+    const m = createTurnMonitor({ servers: ['turn://u:p@10.0.0.1:3478', 'turn://u:p@10.0.0.2'] }, { clock: clockAt(0), store: new MemoryStore() });
     assert.deepEqual(
       m.status().servers.map((s) => s.url),
       ['turn://u@10.0.0.1:3478', 'turn://u@10.0.0.2:3478'],
@@ -63,10 +60,7 @@ describe('createTurnMonitor against a real coturn', () => {
     const port = coturn.port;
     const clock = clockAt(1_000_000);
     const store = new MemoryStore();
-    const monitor = createTurnMonitor(
-      { servers: [`turn://ring:ring@127.0.0.1:${port}`], intervalMs: 60_000, ...FAST },
-      { clock, store },
-    );
+    const monitor = createTurnMonitor({ servers: [`turn://ring:ring@127.0.0.1:${port}`], intervalMs: 60_000, ...FAST }, { clock, store });
 
     await monitor.tick(clock.t);
     let s: TurnMonitorStatus = monitor.status();
@@ -104,7 +98,10 @@ describe('createTurnMonitor against a real coturn', () => {
       { checks: h?.checks, ok: h?.ok, down: h?.down, lastOkAt: h?.lastOkAt, lastFailureAt: h?.lastFailureAt },
       { checks: 3, ok: 2, down: 1, lastOkAt: clock.t, lastFailureAt: clock.t - 60_000 },
     );
-    assert.deepEqual(h?.recent.map((e) => e.state), ['ok', 'down', 'ok']);
+    assert.deepEqual(
+      h?.recent.map((e) => e.state),
+      ['ok', 'down', 'ok'],
+    );
     assert.ok(s.counters.checks === 3 && s.counters.requestsSent > 0);
     await monitor.stop();
 

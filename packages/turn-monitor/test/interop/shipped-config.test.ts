@@ -39,7 +39,7 @@ describe('appliance/coturn/turnserver.conf', () => {
     }
   });
 
-  it('coturn accepts it, and Jami\'s check (TCP + RFC 6062 allocation with ring/ring) passes', async () => {
+  it("coturn accepts it, and Jami's check (TCP + RFC 6062 allocation with ring/ring) passes", async () => {
     const { client, channel } = await rawClient('tcp', coturn.port);
     try {
       assert.equal(await client.challenge(Transport.TCP), 'ring');

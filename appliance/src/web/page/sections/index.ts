@@ -18,19 +18,4 @@ import { image } from './image.js';
 import { storage } from './storage.js';
 import { jamiDns } from './jami-dns.js';
 
-export const SECTIONS: readonly PageSection[] = [
-  answer,
-  services,
-  settings,
-  jamiDns,
-  qr,
-  phones,
-  proxy,
-  nearby,
-  names,
-  boxes,
-  turn,
-  box,
-  image,
-  storage,
-];
+export const SECTIONS: readonly PageSection[] = [answer, services, settings, jamiDns, qr, phones, proxy, nearby, names, boxes, turn, box, image, storage];

@@ -26,7 +26,9 @@ function rows(m: PageModel): string {
       out.push(`<tr><th>Name server</th>${cell(url, 'Type it with <code>http://</code> exactly as shown. Set it before you register a username.')}</tr>`);
     }
   } else {
-    out.push('<tr><th>Name server</th><td>Not offered by this box (turned off). Leave the field as it is; use 40-character IDs instead of usernames.</td></tr>');
+    out.push(
+      '<tr><th>Name server</th><td>Not offered by this box (turned off). Leave the field as it is; use 40-character IDs instead of usernames.</td></tr>',
+    );
   }
   out.push(
     `<tr><th>Enable local peer discovery</th><td><span class="value">On</span>${m.discovery ? '<span class="note">The box announces itself on the LAN, so devices find it even without a bootstrap (needs multicast; some Wi-Fi with client isolation blocks it).</span>' : '<span class="note">The box\'s own announcements are off, but turning it on still lets devices find each other.</span>'}</td></tr>`,
@@ -39,10 +41,14 @@ function rows(m: PageModel): string {
   }
   if ('addresses' in m.proxy) {
     for (const a of m.proxy.addresses) {
-      out.push(`<tr><th>DHT proxy address</th>${cell(a, 'Phones: keep the proxy on and type this. In every app, turn the <b class="ui">proxy list</b> off.')}</tr>`);
+      out.push(
+        `<tr><th>DHT proxy address</th>${cell(a, 'Phones: keep the proxy on and type this. In every app, turn the <b class="ui">proxy list</b> off.')}</tr>`,
+      );
     }
     for (const url of m.ntfyUrls ?? []) {
-      out.push(`<tr><th>Push server (ntfy)</th>${cell(url, 'Android, Jami from F-Droid: in the ntfy app (F-Droid), Settings › <b class="ui">Default server</b>.')}</tr>`);
+      out.push(
+        `<tr><th>Push server (ntfy)</th>${cell(url, 'Android, Jami from F-Droid: in the ntfy app (F-Droid), Settings › <b class="ui">Default server</b>.')}</tr>`,
+      );
     }
   } else {
     out.push(
@@ -59,5 +65,5 @@ export const settings: PageSection = {
   html: (m) =>
     (m.addresses.length === 0
       ? '<div class="warn">This box has no network address yet (no cable or no DHCP). The values below appear once it has one.</div>'
-      : '') + `<table class="kv"><tbody>\n${rows(m)}\n</tbody></table>`
+      : '') + `<table class="kv"><tbody>\n${rows(m)}\n</tbody></table>`,
 };

@@ -57,17 +57,7 @@ export class MsgExt {
   ) {}
 }
 
-export type MsgValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | MsgValue[]
-  | MsgMap
-  | MsgFloat
-  | MsgExt;
+export type MsgValue = null | boolean | number | bigint | string | Uint8Array | MsgValue[] | MsgMap | MsgFloat | MsgExt;
 
 /** Nesting deeper than this is refused; OpenDHT messages nest at most 6 levels. */
 export const MAX_DEPTH = 32;
