@@ -12,6 +12,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
   createLan,
+  requestConversation,
+  swarmBothWays,
   createSteps,
   createTeardown,
   lanAccountDetails,
@@ -213,39 +215,10 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
     const nameserver = (await box.status()).nameserver as unknown as { names?: number; [k: string]: unknown };
     t.diagnostic(`box name server: ${JSON.stringify(nameserver).slice(0, 400)}`);
 
-    // A conversation request from B, accepted by A.
-    const sinceA = A.device.mark();
-    const sinceB = B.device.mark();
-    await steps.step('B sends A a conversation request (sendTrustRequest)', () => B.device.sendConversationRequest(B.account, A.uri));
-    const conversation = await steps.step('A receives the request', () =>
-      A.device.waitConversationRequest(A.account, B.uri, { since: sinceA, timeoutMs: JAMI_MS }),
-    );
-    await steps.step('A accepts; the conversation is ready on A', async () => {
-      await A.device.acceptConversationRequest(A.account, conversation);
-      await A.device.waitConversationReady(A.account, conversation, { since: sinceA, timeoutMs: JAMI_MS });
-    });
-    await steps.step('B sees A join the conversation', () =>
-      B.device.waitSignal('conversationMemberEvent', (b) => b[0] === B.account && b[1] === conversation && b[2] === A.uri && b[3] === 1, {
-        since: sinceB,
-        timeoutMs: JAMI_MS,
-        what: 'A joining on B',
-      }),
-    );
+    // A conversation request from B, accepted by A, then swarm messages both ways.
+    const conversation = await requestConversation(steps, B, A, A.uri, JAMI_MS);
     assert.ok((await B.device.conversations(B.account)).includes(conversation));
-
-    // Swarm messages (git commits synced over the devices' ICE/TLS connection), both ways.
-    for (const [from, to, label] of [
-      [B, A, 'B → A'],
-      [A, B, 'A → B'],
-    ] as const) {
-      const text = `swarm ${label} ${suffix}`;
-      const since = to.device.mark();
-      await steps.step(`swarm message ${label}`, async () => {
-        await from.device.sendSwarmMessage(from.account, conversation, text);
-        const m = await to.device.waitSwarmMessage(to.account, conversation, text, { since, timeoutMs: JAMI_MS });
-        assert.equal(m.author, from.uri);
-      });
-    }
+    await swarmBothWays(steps, conversation, A, B, suffix, JAMI_MS);
     // Text messages (sendTextMessage: a direct message outside the swarm), both ways.
     for (const [from, to, label] of [
       [A, B, 'A → B'],

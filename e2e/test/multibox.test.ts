@@ -12,6 +12,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
   createLan,
+  requestConversation,
+  swarmBothWays,
   createSteps,
   createTeardown,
   lanAccountDetails,
@@ -80,35 +82,9 @@ test("device A on box 1, device B on box 2: B resolves A's name registered on bo
     assert.deepEqual(found, { status: NameLookup.FOUND, address: A.uri, name: nameA });
     assert.equal(await steps.step(`B is refused "${nameA}" on box 2`, () => B.device.registerName(B.account, nameA, NAME_MS)), NameRegistration.ALREADY_TAKEN);
 
-    const sinceA = A.device.mark();
-    const sinceB = B.device.mark();
-    await steps.step('B sends A a conversation request (to the address it resolved)', () => B.device.sendConversationRequest(B.account, found.address));
-    const conversation = await steps.step('A receives the request', () =>
-      A.device.waitConversationRequest(A.account, B.uri, { since: sinceA, timeoutMs: JAMI_MS }),
-    );
-    await steps.step('A accepts; the conversation is ready on A', async () => {
-      await A.device.acceptConversationRequest(A.account, conversation);
-      await A.device.waitConversationReady(A.account, conversation, { since: sinceA, timeoutMs: JAMI_MS });
-    });
-    await steps.step('B sees A join the conversation', () =>
-      B.device.waitSignal('conversationMemberEvent', (b) => b[0] === B.account && b[1] === conversation && b[2] === A.uri && b[3] === 1, {
-        since: sinceB,
-        timeoutMs: JAMI_MS,
-        what: 'A joining on B',
-      }),
-    );
-    for (const [from, to, label] of [
-      [B, A, 'B → A'],
-      [A, B, 'A → B'],
-    ] as const) {
-      const text = `swarm ${label} ${suffix}`;
-      const since = to.device.mark();
-      await steps.step(`swarm message ${label}`, async () => {
-        await from.device.sendSwarmMessage(from.account, conversation, text);
-        const m = await to.device.waitSwarmMessage(to.account, conversation, text, { since, timeoutMs: JAMI_MS });
-        assert.equal(m.author, from.uri);
-      });
-    }
+    // B asks for a conversation at the address it resolved through box 2.
+    const conversation = await requestConversation(steps, B, A, found.address, JAMI_MS);
+    await swarmBothWays(steps, conversation, A, B, suffix, JAMI_MS);
     const text = `text B → A ${suffix}`;
     const since = A.device.mark();
     await steps.step('text message B → A', async () => {
