@@ -314,6 +314,17 @@ export async function startJamiDevice(options: DeviceOptions): Promise<JamiDevic
       return asString(s.body[1]);
     },
     async acceptConversationRequest(accountId, conversationId) {
+      // jamid 13.7 can emit conversationRequestReceived before the request is in its list; an
+      // accept that comes first is dropped ("Request not found for conversation") and nothing is
+      // cloned. So accept only once jamid lists the request.
+      await waitFor(
+        `conversation request ${conversationId} listed on ${name}`,
+        async () => {
+          const [requests] = await call('getConversationRequests', 's', [accountId]);
+          return (requests as Details[]).some((r) => r.id === conversationId) ? true : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
       await call('acceptConversationRequest', 'ss', [accountId, conversationId]);
     },
     async waitConversationReady(accountId, conversationId, o) {
