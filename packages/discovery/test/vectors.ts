@@ -1,4 +1,4 @@
-/** Loads the captured OpenDHT 2.4.12 datagrams (copy of shared/vectors/peer-discovery-2.4). */
+/** Loads the OpenDHT 2.4.12 datagrams captured from real peers (the files live in test/vectors/). */
 import { readFileSync, readdirSync } from 'node:fs';
 
 export interface Vector {

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { checkLookupAnswer } from '../src/index.js';
 import { httpRequest, makeAccount, registrationBody, startHarness, type Harness } from './helpers.js';
 
-/** Copy of shared/vectors/jami-nameserver (captured from Debian jamid 13.7.0), kept with the tests so CI needs nothing else. */
+/** HTTP exchanges captured from Debian jamid 13.7.0, kept with the tests so CI needs nothing else. */
 const VECTOR_DIR = new URL('./vectors/jami-nameserver/', import.meta.url);
 
 interface Vector {
