@@ -1,9 +1,10 @@
 /**
- * The conversation steps every two-device run takes: a request, its acceptance, and swarm
- * messages both ways. Each wait is bounded and each step goes through the step log.
+ * The steps every two-device run takes: an account registered on the DHT, a conversation request,
+ * its acceptance, and swarm messages both ways. Each wait is bounded and each step goes through
+ * the step log.
  */
 import assert from 'node:assert/strict';
-import type { JamiDevice } from './jami.js';
+import type { Details, JamiDevice } from './jami.js';
 import type { Steps } from './steps.js';
 
 /** A device with the account it runs and that account's Jami ID. */
@@ -11,6 +12,14 @@ export interface Party {
   device: JamiDevice;
   account: string;
   uri: string;
+}
+
+/** Adds an account with these details and waits until it has its Jami ID and is REGISTERED. */
+export async function registerParty(steps: Steps, device: JamiDevice, details: Details, timeoutMs: number): Promise<Party> {
+  const account = await device.addAccount(details);
+  const uri = await steps.step(`${device.name}: Jami ID generated`, () => device.accountUri(account));
+  await steps.step(`${device.name}: REGISTERED on the DHT`, () => device.waitRegistered(account, timeoutMs));
+  return { device, account, uri };
 }
 
 /**

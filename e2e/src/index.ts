@@ -9,7 +9,7 @@ export { waitFor, withTimeout, sleep, WaitTimeoutError, type WaitOptions } from 
 export { startTracked, type Tracked, type TrackOptions } from './process.js';
 export { createLan, type Lan, type LanHost, type LanOptions } from './lan.js';
 export { startBox, buildBundle, REPO_ROOT, type Box, type BoxOptions, type BoxStatus } from './box.js';
-export { requestConversation, swarmBothWays, type Party } from './conversation.js';
+export { registerParty, requestConversation, swarmBothWays, type Party } from './conversation.js';
 export { connectBus, type BusClient, type SignalRecord } from './dbus.js';
 export {
   startJamiDevice,

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
   createLan,
+  registerParty,
   requestConversation,
   swarmBothWays,
   createSteps,
@@ -24,27 +25,13 @@ import {
   startJamiDevice,
   waitFor,
   type Box,
-  type Details,
-  type JamiDevice,
+  type Party,
   type Steps,
 } from '../src/index.js';
 
 // jamid's waits: generous, the machine is shared and jamid's first DHT operations take seconds.
 const JAMI_MS = 120_000;
 const NAME_MS = 30_000;
-
-interface Peer {
-  device: JamiDevice;
-  account: string;
-  uri: string;
-}
-
-async function registeredPeer(steps: Steps, device: JamiDevice, details: Details): Promise<Peer> {
-  const account = await device.addAccount(details);
-  const uri = await steps.step(`${device.name}: Jami ID generated`, () => device.accountUri(account));
-  await steps.step(`${device.name}: REGISTERED on the DHT`, () => device.waitRegistered(account, JAMI_MS));
-  return { device, account, uri };
-}
 
 /** The box's DHT proxy port in the proxy run (the appliance's default outside box mode). */
 const PROXY_PORT = 8081;
@@ -107,7 +94,7 @@ interface ScenarioOptions {
   /** Extra lanbox flags. */
   boxFlags?: string[];
   /** Called with the box and both peers once both are registered (extra checks for a variant). */
-  afterRegistration?: (box: Box, a: Peer, b: Peer, steps: Steps) => Promise<void>;
+  afterRegistration?: (box: Box, a: Party, b: Party, steps: Steps) => Promise<void>;
 }
 
 /**
@@ -139,7 +126,7 @@ async function scenario(t: TestContext, options: ScenarioOptions = {}): Promise<
     // A bootstrap where nothing answers (an unassigned LAN address): jamid 13.7 refuses an empty one.
     const unusedBootstrap = `${lan.subnet}.254:${box.dhtPort}`;
     const bDetails = viaProxy ? proxyAccountDetails(box, `${box.ip}:${PROXY_PORT}`, unusedBootstrap) : lanAccountDetails(box);
-    const [A, B] = await Promise.all([registeredPeer(steps, devA, lanAccountDetails(box)), registeredPeer(steps, devB, bDetails)]);
+    const [A, B] = await Promise.all([registerParty(steps, devA, lanAccountDetails(box), JAMI_MS), registerParty(steps, devB, bDetails, JAMI_MS)]);
     t.diagnostic(`A ${A.uri} on ${lan.host('a').ip}, B ${B.uri} on ${lan.host('b').ip}, box ${box.ip}`);
 
     // Through the proxy, B is no DHT node: only A is one, but the box stores both devices' values.

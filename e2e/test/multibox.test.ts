@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
   createLan,
+  registerParty,
   requestConversation,
   swarmBothWays,
   createSteps,
@@ -23,7 +24,6 @@ import {
   startJamiDevice,
   waitFor,
   type Box,
-  type JamiDevice,
 } from '../src/index.js';
 
 const JAMI_MS = 120_000;
@@ -67,13 +67,10 @@ test("device A on box 1, device B on box 2: B resolves A's name registered on bo
       Promise.all([startJamiDevice({ host: lan.host('a'), teardown }), startJamiDevice({ host: lan.host('b'), teardown })]),
     );
     diagnosable.push(devA, devB);
-    const register = async (device: JamiDevice, box: Box) => {
-      const account = await device.addAccount(lanAccountDetails(box));
-      const uri = await steps.step(`${device.name}: Jami ID generated`, () => device.accountUri(account));
-      await steps.step(`${device.name}: REGISTERED on the DHT of its box`, () => device.waitRegistered(account, JAMI_MS));
-      return { device, account, uri };
-    };
-    const [A, B] = await Promise.all([register(devA, box1), register(devB, box2)]);
+    const [A, B] = await Promise.all([
+      registerParty(steps, devA, lanAccountDetails(box1), JAMI_MS),
+      registerParty(steps, devB, lanAccountDetails(box2), JAMI_MS),
+    ]);
     t.diagnostic(`A ${A.uri} uses box 1 ${box1.ip}; B ${B.uri} uses box 2 ${box2.ip}`);
 
     const nameA = `alice-${suffix}`;
