@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectBus, type BusClient, type SignalRecord } from './dbus.js';
+import { connectBus, type BusClient } from './dbus.js';
 import type { LanHost } from './lan.js';
 import { startTracked, type Tracked } from './process.js';
 import type { Teardown } from './teardown.js';
@@ -97,13 +97,9 @@ export interface JamiDevice {
   /** A ConfigurationManager method call with an explicit D-Bus signature. */
   call(member: string, signature: string, body: unknown[]): Promise<unknown[]>;
   /** Index of the next signal (take it before acting; pass it as `since` when waiting). */
-  mark(): number;
+  mark: BusClient['mark'];
   /** Waits for a ConfigurationManager signal whose body matches. */
-  waitSignal(
-    member: string,
-    match: (body: readonly unknown[]) => boolean,
-    options: { since?: number; timeoutMs: number; what?: string },
-  ): Promise<SignalRecord>;
+  waitSignal: BusClient['waitSignal'];
 
   /** addAccount(details) → account id. */
   addAccount(details: Details): Promise<string>;
