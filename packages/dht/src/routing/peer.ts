@@ -10,7 +10,6 @@ export const NODE_HEARD_MS = 10 * 60 * 1000;
 export const MAX_AUTH_ERRORS = 3;
 
 export class Peer {
-  readonly hex: string;
   /** Last datagram of any kind from it (ms). */
   lastHeard = 0;
   /** Last reply to one of our requests (ms). */
@@ -22,22 +21,34 @@ export class Peer {
   pending = 0;
   /** Transaction id of our last request to it that timed out (0: none); see liveness.ts. */
   lateTid = 0;
-  /** Per-node transaction counter (§4.2), starting at a random non-zero value. */
+  /** Per-node transaction counter (§4.2); 0 until the first request draws a random start. */
   private tid: number;
+  private hexCache: string | undefined = undefined;
 
+  /**
+   * Cheap to build: a record is made for every datagram from a node the table has no room for,
+   * so the hex form and the random tid start are computed only when first needed. `id` is kept
+   * as given (decoded ids are copies, never views on a datagram).
+   */
   constructor(
     readonly id: InfoHash,
     readonly family: Family,
     public address: string,
     public port: number,
-    tidStart: number,
+    tidStart = 0,
   ) {
-    this.hex = toHex(id);
-    this.tid = tidStart >>> 0 || 1;
+    this.tid = tidStart >>> 0;
   }
 
-  /** Next transaction id for a request to this node (never 0). */
-  nextTid(): number {
+  /** The id in lowercase hex (persistence, status, search bookkeeping). */
+  get hex(): string {
+    if (this.hexCache === undefined) this.hexCache = toHex(this.id);
+    return this.hexCache;
+  }
+
+  /** Next transaction id for a request to this node (never 0); `random` draws the first start. */
+  nextTid(random?: () => number): number {
+    if (this.tid === 0 && random !== undefined) this.tid = random() >>> 0;
     this.tid = (this.tid + 1) >>> 0;
     if (this.tid === 0) this.tid = 1;
     return this.tid;

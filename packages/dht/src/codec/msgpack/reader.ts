@@ -69,9 +69,13 @@ const MALFORMED: unique symbol = Symbol('malformed msgpack');
 
 const utf8 = new TextDecoder('utf-8');
 
-/** Cache of short ASCII strings (keys, query names, user agents), bounded against key-spraying peers. */
-const shortStrings = new Map<number, string>();
-const SHORT_STRING_CACHE = 4096;
+/**
+ * Cache of short ASCII strings (keys, query names, user agents): direct-mapped, so a lookup is
+ * two array reads and a peer spraying made-up keys only overwrites slots (its size is fixed).
+ */
+const SHORT_STRING_SLOTS = 4096;
+const shortStringCodes = new Float64Array(SHORT_STRING_SLOTS).fill(-1);
+const shortStrings: string[] = new Array<string>(SHORT_STRING_SLOTS).fill('');
 
 export interface DecodedMsgpack {
   value: MsgValue;
@@ -84,26 +88,41 @@ export interface DecodedMsgpack {
  * truncated, nested deeper than {@link MAX_DEPTH}, or declares more elements than it can hold.
  */
 export function decodeMsgpack(bytes: Uint8Array, offset = 0): DecodedMsgpack | undefined {
-  const reader = new Reader(bytes, offset);
+  // One reader for every decode: a decode runs to its end before the next one starts.
+  const reader = shared;
+  reader.reset(bytes, offset);
   try {
     const value = reader.read(0);
     return { value, end: reader.pos };
   } catch {
     // MALFORMED, or anything a hostile input could still provoke: never a crash for the caller.
     return undefined;
+  } finally {
+    // Do not pin the datagram until the next decode.
+    reader.reset(EMPTY, 0);
   }
 }
 
-class Reader {
-  pos: number;
-  private readonly view: DataView;
+const EMPTY = new Uint8Array(0);
 
-  constructor(
-    private readonly bytes: Uint8Array,
-    offset: number,
-  ) {
+class Reader {
+  pos = 0;
+  private bytes: Uint8Array = EMPTY;
+  /** Made only for the rare floats and 64-bit integers: a DataView per datagram costs more than the rest of a ping's decode. */
+  private dataView: DataView | undefined = undefined;
+
+  reset(bytes: Uint8Array, offset: number): void {
+    this.bytes = bytes;
     this.pos = offset;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.dataView = undefined;
+  }
+
+  private get view(): DataView {
+    if (this.dataView === undefined) {
+      const b = this.bytes;
+      this.dataView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    return this.dataView;
   }
 
   private need(n: number): void {
@@ -173,12 +192,8 @@ class Reader {
         this.pos += 2;
         return v;
       }
-      case 0xd2: {
-        this.need(4);
-        const v = this.view.getInt32(this.pos);
-        this.pos += 4;
-        return v;
-      }
+      case 0xd2:
+        return this.u32() | 0;
       case 0xd3: {
         this.need(8);
         const v = this.view.getBigInt64(this.pos);
@@ -229,9 +244,10 @@ class Reader {
 
   private u32(): number {
     this.need(4);
-    const v = this.view.getUint32(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.bytes;
+    const p = this.pos;
+    this.pos = p + 4;
+    return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
   }
 
   private bin(len: number): Uint8Array {
@@ -252,16 +268,19 @@ class Reader {
       // Map keys and names are short ASCII: look them up by their bytes so that the same key is
       // the same (internalized) string every time, with no string building per datagram.
       let code = 0;
+      let hash = len;
       for (let i = start; i < end; i++) {
         const c = bytes[i]!;
         if (c >= 0x80) return utf8.decode(bytes.subarray(start, end));
         code = code * 128 + c;
+        hash = (hash * 31 + c) | 0;
       }
-      code = code * 8 + len; // keeps "\0a" apart from "a"
-      const known = shortStrings.get(code);
-      if (known !== undefined) return known;
+      code = code * 8 + len; // keeps "\0a" apart from "a" (exact: below 2^45)
+      const slot = (hash ^ (hash >>> 12)) & (SHORT_STRING_SLOTS - 1);
+      if (shortStringCodes[slot] === code) return shortStrings[slot]!;
       const s = String.fromCharCode.apply(null, Array.from(bytes.subarray(start, end)));
-      if (shortStrings.size < SHORT_STRING_CACHE) shortStrings.set(code, s);
+      shortStringCodes[slot] = code;
+      shortStrings[slot] = s;
       return s;
     }
     return utf8.decode(bytes.subarray(start, end));
@@ -298,3 +317,5 @@ class Reader {
     return new MsgMap(keys, values, start, this.pos);
   }
 }
+
+const shared = new Reader();

@@ -4,7 +4,8 @@
  * write headers and items explicitly, so no intermediate object tree is built.
  *
  * One module-level scratch buffer is reused by every encode (the codec is synchronous and never
- * nests encodes); {@link Writer.finish} copies out exactly the bytes written.
+ * nests encodes); {@link Writer.finish} copies out exactly the bytes written, and
+ * {@link Writer.lend} lends them without a copy, until the next encode.
  */
 
 import { MsgFloat, MsgMap, type MsgValue } from './reader.js';
@@ -24,7 +25,15 @@ export class Writer {
     this.view = scratchView;
   }
 
-  private reserve(n: number): void {
+  /** Start over on the current scratch buffer (one Writer serves many encodes). */
+  reset(): void {
+    this.buf = scratch;
+    this.view = scratchView;
+    this.pos = 0;
+  }
+
+  /** Make room for `n` more bytes at `pos` (callers writing into {@link bytes} directly). */
+  reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
@@ -42,6 +51,19 @@ export class Writer {
   /** The encoded bytes, in a buffer of their own. */
   finish(): Uint8Array {
     return this.buf.slice(0, this.pos);
+  }
+
+  /**
+   * The encoded bytes as a view on the scratch buffer: no allocation, but only valid until the
+   * next encode. Whoever must keep them longer copies them, or calls {@link releaseScratch}.
+   */
+  lend(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /** The buffer being written (valid up to `pos` after a {@link reserve}). */
+  get bytes(): Uint8Array {
+    return this.buf;
   }
 
   nil(): void {
@@ -211,10 +233,28 @@ export class Writer {
 
   /** Already-encoded msgpack bytes (e.g. a value's `packed` form), copied verbatim. */
   raw(bytes: Uint8Array): void {
-    this.reserve(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+    const len = bytes.length;
+    this.reserve(len);
+    const buf = this.buf;
+    let pos = this.pos;
+    if (len <= 32) {
+      // Ids, tokens, addresses: a loop is cheaper than the call into TypedArray.prototype.set.
+      for (let i = 0; i < len; i++) buf[pos++] = bytes[i]!;
+    } else {
+      buf.set(bytes, pos);
+      pos += len;
+    }
+    this.pos = pos;
   }
+}
+
+/**
+ * Give up the scratch buffer to a holder of a {@link Writer.lend} view (a send the socket had to
+ * queue): later encodes write into a new one.
+ */
+export function releaseScratch(): void {
+  scratch = new Uint8Array(scratch.length);
+  scratchView = new DataView(scratch.buffer);
 }
 
 /** Write a decoded msgpack tree back (used to re-encode generic data, e.g. in tests and fuzzing). */
