@@ -113,9 +113,11 @@ export function createRequestHandler(deps: HandlerDeps): (ctx: RequestContext, r
       // Fragmented values arrive here already reassembled; an empty list gets no answer.
       const values = request.values.kind === 'inline' ? request.values.values : [];
       if (values.length === 0) return;
-      if (values.some((v) => v.id === 0n)) {
-        engine.error(ctx, ErrorCode.noInfoHash, 'Put with invalid id');
-        return;
+      for (const v of values) {
+        if (v.id === 0n) {
+          engine.error(ctx, ErrorCode.noInfoHash, 'Put with invalid id');
+          return;
+        }
       }
       const now = deps.now();
       const store = !(deps.rejectTooFar && tooFar(ctx.family, key));

@@ -65,6 +65,11 @@ export class Quotas {
   }
 
   groupFor(source: string): SourceGroup {
+    // An IPv4 source is its own group name (so is a group name): one Map lookup instead of
+    // parsing and re-printing the address on every put. No other address string is a group
+    // name (IPv6 groups end in /64 or are written in full, without a zone).
+    const direct = this.groups.get(source);
+    if (direct !== undefined) return direct;
     const name = sourceGroup(source);
     let g = this.groups.get(name);
     if (g === undefined) {

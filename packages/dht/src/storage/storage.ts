@@ -141,11 +141,14 @@ export function createStorage(options: StorageOptions, components: StorageCompon
 
   /** Turns the ids removed so far into `expired` notifications and drops emptied keys. */
   function flushRemoved(out: Notification[]): void {
-    for (const [entry, ids] of removed) {
+    // Most puts remove nothing: no fresh Map for them (two per put were young garbage).
+    if (removed.size === 0) return;
+    const batch = removed;
+    removed = new Map();
+    for (const [entry, ids] of batch) {
       entry.subs?.tellAll(keyOf(entry), { kind: 'expired', ids }, out);
       dropIfEmpty(entry);
     }
-    removed = new Map();
   }
 
   function matching(entry: KeyEntry, query: Query | undefined): StoredValue[] {

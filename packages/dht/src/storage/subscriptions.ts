@@ -6,15 +6,24 @@
  * Refreshed and expired events go to every subscriber of the key; new or edited values only to
  * those whose WHERE they satisfy (as OpenDHT does).
  */
-import { toHex } from '../codec/infohash.js';
 import type { InfoHash, Query, Value } from '../codec/types.js';
 import { matchesWhere, type Candidate } from './query.js';
 import type { LocalListener, Notification, RemoteNotification, StorageEvent, Subscriber } from './types.js';
 import type { KeyEntry } from './values.js';
 
-interface RemoteSubscription {
-  subscriber: Subscriber;
-  refreshedAt: number;
+/**
+ * One remote subscription. Subscriptions whose (node id, socket id) hash to the same slot of a
+ * key's map are chained through `next`: the slot is a small integer computed from the bytes, so a
+ * listen refresh (most listens: Jami re-listens every few minutes) finds its subscription without
+ * building a string key (a hex id cost 20 string concatenations and a 40-character hash per
+ * listen). A chain is at most `maxListenersPerKey` long even if someone crafts colliding ids.
+ */
+class RemoteSubscription {
+  next: RemoteSubscription | undefined = undefined;
+  constructor(
+    public subscriber: Subscriber,
+    public refreshedAt: number,
+  ) {}
 }
 
 interface LocalSubscription {
@@ -30,30 +39,91 @@ export interface SubscriptionLimits {
   listenerLifetimeMs: number;
 }
 
+/** The map slot of a (node id, socket id): a small integer (a V8 Smi, never a boxed number). */
+function slotOf(node: InfoHash, socketId: number): number {
+  const head = (node[0]! << 24) | (node[1]! << 16) | (node[2]! << 8) | node[3]!;
+  return (head ^ Math.imul(socketId | 0, 0x9e3779b1)) & 0x3fffffff;
+}
+
+function sameListener(s: Subscriber, node: InfoHash, socketId: number): boolean {
+  if (s.socketId !== socketId || s.node.length !== node.length) return false;
+  for (let i = 0; i < node.length; i++) if (s.node[i] !== node[i]) return false;
+  return true;
+}
+
 /** The subscriptions of one key. */
 export class KeySubscriptions {
-  remote: Map<string, RemoteSubscription> | undefined = undefined;
+  /** Remote subscriptions by slot (see `slotOf`), each slot a chain. */
+  remote: Map<number, RemoteSubscription> | undefined = undefined;
+  /** How many remote subscriptions the chains hold. */
+  remoteCount = 0;
   local: Set<LocalSubscription> | undefined = undefined;
 
   get empty(): boolean {
-    return (this.remote?.size ?? 0) === 0 && (this.local?.size ?? 0) === 0;
+    return this.remoteCount === 0 && (this.local?.size ?? 0) === 0;
+  }
+
+  find(node: InfoHash, socketId: number): RemoteSubscription | undefined {
+    for (let s = this.remote?.get(slotOf(node, socketId)); s !== undefined; s = s.next) {
+      if (sameListener(s.subscriber, node, socketId)) return s;
+    }
+    return undefined;
+  }
+
+  add(sub: Subscriber, now: number): void {
+    const remote = (this.remote ??= new Map());
+    const slot = slotOf(sub.node, sub.socketId);
+    const added = new RemoteSubscription(sub, now);
+    added.next = remote.get(slot);
+    remote.set(slot, added);
+    this.remoteCount++;
+  }
+
+  /** Takes `s` out of its chain. */
+  delete(s: RemoteSubscription): void {
+    const remote = this.remote;
+    if (remote === undefined) return;
+    const slot = slotOf(s.subscriber.node, s.subscriber.socketId);
+    const head = remote.get(slot);
+    if (head === s) {
+      if (s.next === undefined) remote.delete(slot);
+      else remote.set(slot, s.next);
+    } else {
+      let prev = head;
+      while (prev !== undefined && prev.next !== s) prev = prev.next;
+      if (prev === undefined) return;
+      prev.next = s.next;
+    }
+    s.next = undefined;
+    this.remoteCount--;
+  }
+
+  /** Every remote subscription, in no particular order. */
+  forEachRemote(fn: (s: RemoteSubscription) => void): void {
+    if (this.remote === undefined) return;
+    for (const head of this.remote.values()) {
+      // Read `next` first: `fn` may unlink `s`.
+      for (let s: RemoteSubscription | undefined = head; s !== undefined; ) {
+        const next: RemoteSubscription | undefined = s.next;
+        fn(s);
+        s = next;
+      }
+    }
   }
 
   /** Queue an event for every subscriber (refreshed and expired are not filtered). */
   tellAll(key: InfoHash, event: StorageEvent, out: Notification[]): void {
-    if (this.remote) for (const s of this.remote.values()) out.push({ subscriber: s.subscriber, key, event });
+    this.forEachRemote((s) => out.push({ subscriber: s.subscriber, key, event }));
     if (this.local) for (const l of this.local) out.push({ listener: l.listener, key, event });
   }
 
   /** Queue a new or edited value for the subscribers whose WHERE it satisfies. */
   tellValue(key: InfoHash, value: Value, candidate: Candidate, out: Notification[]): void {
     const event: StorageEvent = { kind: 'values', values: [value] };
-    if (this.remote) {
-      for (const s of this.remote.values()) {
-        const where = s.subscriber.query?.where;
-        if (where === undefined || matchesWhere(candidate, where)) out.push({ subscriber: s.subscriber, key, event });
-      }
-    }
+    this.forEachRemote((s) => {
+      const where = s.subscriber.query?.where;
+      if (where === undefined || matchesWhere(candidate, where)) out.push({ subscriber: s.subscriber, key, event });
+    });
     if (this.local) {
       for (const l of this.local) {
         if (l.query === undefined || matchesWhere(candidate, l.query.where)) out.push({ listener: l.listener, key, event });
@@ -82,29 +152,37 @@ export class Subscriptions {
    */
   listen(entry: KeyEntry | undefined, sub: Subscriber, now: number): 'added' | 'refreshed' | RefusedSubscription | 'needs-key' {
     const subs = entry?.subs;
-    const id = `${toHex(sub.node)}/${sub.socketId}`;
-    const existing = subs?.remote?.get(id);
+    const existing = subs?.find(sub.node, sub.socketId);
     if (existing !== undefined) {
-      if (existing.subscriber.address !== sub.address) {
-        this.countAddress(existing.subscriber.address, -1);
+      // Updated in place rather than replaced: the held subscriber lives in the old generation,
+      // and a fresh object stored there at every refresh would be promoted garbage, paid for
+      // with a full collection every few thousand listens.
+      const held = existing.subscriber;
+      if (held.address !== sub.address) {
+        this.countAddress(held.address, -1);
         this.countAddress(sub.address, 1);
+        held.address = sub.address;
       }
-      existing.subscriber = sub;
+      held.port = sub.port;
+      held.family = sub.family;
+      held.version = sub.version;
+      held.query = sub.query;
       existing.refreshedAt = now;
       return 'refreshed';
     }
     if (this.totalRemote >= this.limits.maxListeners) return 'too-many-listeners';
-    if ((subs?.remote?.size ?? 0) >= this.limits.maxListenersPerKey) return 'key-listeners-full';
+    if ((subs?.remoteCount ?? 0) >= this.limits.maxListenersPerKey) return 'key-listeners-full';
     if ((this.byAddress.get(sub.address) ?? 0) >= this.limits.maxListenersPerAddress) return 'address-listeners-full';
-    if (subs?.remote !== undefined) {
+    if (subs !== undefined && subs.remoteCount > 0) {
       let same = 0;
-      for (const s of subs.remote.values()) if (s.subscriber.address === sub.address) same++;
+      subs.forEachRemote((s) => {
+        if (s.subscriber.address === sub.address) same++;
+      });
       if (same >= this.limits.maxListenersPerKeyPerAddress) return 'key-address-listeners-full';
     }
     if (entry === undefined) return 'needs-key';
     const target = (entry.subs ??= new KeySubscriptions());
-    target.remote ??= new Map();
-    target.remote.set(id, { subscriber: sub, refreshedAt: now });
+    target.add(sub, now);
     this.listened.add(entry);
     this.totalRemote++;
     this.countAddress(sub.address, 1);
@@ -113,13 +191,12 @@ export class Subscriptions {
 
   unlisten(entry: KeyEntry | undefined, node: InfoHash, socketId: number): boolean {
     const subs = entry?.subs;
-    const id = `${toHex(node)}/${socketId}`;
-    const s = subs?.remote?.get(id);
-    if (subs?.remote === undefined || s === undefined) return false;
-    subs.remote.delete(id);
+    const s = subs?.find(node, socketId);
+    if (subs === undefined || s === undefined) return false;
+    subs.delete(s);
     this.countAddress(s.subscriber.address, -1);
     this.totalRemote--;
-    if (subs.remote.size === 0) this.listened.delete(entry!);
+    if (subs.remoteCount === 0) this.listened.delete(entry!);
     return true;
   }
 
@@ -140,18 +217,18 @@ export class Subscriptions {
   sweep(now: number): KeyEntry[] {
     const touched: KeyEntry[] = [];
     for (const entry of this.listened) {
-      const remote = entry.subs?.remote as Map<string, RemoteSubscription>;
+      const subs = entry.subs as KeySubscriptions;
       let dropped = false;
-      for (const [id, s] of remote) {
+      subs.forEachRemote((s) => {
         if (now - s.refreshedAt >= this.limits.listenerLifetimeMs) {
-          remote.delete(id);
+          subs.delete(s);
           this.countAddress(s.subscriber.address, -1);
           this.totalRemote--;
           this.expired++;
           dropped = true;
         }
-      }
-      if (remote.size === 0) this.listened.delete(entry);
+      });
+      if (subs.remoteCount === 0) this.listened.delete(entry);
       if (dropped) touched.push(entry);
     }
     return touched;
