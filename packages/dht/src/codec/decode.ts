@@ -250,22 +250,37 @@ function wantFrom(v: MsgValue): Family[] {
 /** Inner request arguments, read once into typed slots. */
 interface Args {
   id: Uint8Array;
-  h?: Uint8Array;
-  target?: Uint8Array;
-  query?: ReturnType<typeof queryFromMap>;
-  want?: Family[];
-  token?: Uint8Array;
-  vid?: bigint;
-  created?: number;
-  values?: ValueList;
-  sid?: number;
-  ve?: number;
-  re?: bigint[];
-  exp?: bigint[];
+  h: Uint8Array | undefined;
+  target: Uint8Array | undefined;
+  query: ReturnType<typeof queryFromMap> | undefined;
+  want: Family[] | undefined;
+  token: Uint8Array | undefined;
+  vid: bigint | undefined;
+  created: number | undefined;
+  values: ValueList | undefined;
+  sid: number | undefined;
+  ve: number | undefined;
+  re: bigint[] | undefined;
+  exp: bigint[] | undefined;
 }
 
 function argsFrom(m: MsgMap, source: Uint8Array): Args {
-  const args: Args = { id: readNodeId(m) };
+  // Every slot present from the start: one object shape, not one per combination of keys.
+  const args: Args = {
+    id: readNodeId(m),
+    h: undefined,
+    target: undefined,
+    query: undefined,
+    want: undefined,
+    token: undefined,
+    vid: undefined,
+    created: undefined,
+    values: undefined,
+    sid: undefined,
+    ve: undefined,
+    re: undefined,
+    exp: undefined,
+  };
   const keys = m.keys;
   for (let i = keys.length - 1; i >= 0; i--) {
     const val = m.values[i]!;

@@ -4,7 +4,7 @@
  * is bound to one IP:port.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { addressToBytes } from '../codec/address.js';
+import { addressToBytes, parseIpv4 } from '../codec/address.js';
 
 export const TOKEN_BYTES = 32;
 const ROTATE_MIN_MS = 15 * 60 * 1000;
@@ -12,11 +12,14 @@ const ROTATE_SPREAD_MS = 30 * 60 * 1000;
 /** Tokens remembered per address (every find/get reply carries one; peers ask again and again). */
 const CACHE_MAX = 4096;
 
+const v4 = new Uint8Array(4);
+
 export class TokenIssuer {
   private current: Uint8Array;
   private previous: Uint8Array;
   private rotateAt: number;
-  private readonly cache = new Map<string, Uint8Array>();
+  /** Keyed by IPv4 address and port as one number (no key string built per request), else `address|port`. */
+  private readonly cache = new Map<number | string, Uint8Array>();
 
   constructor(
     private readonly rng: (n: number) => Uint8Array,
@@ -50,7 +53,10 @@ export class TokenIssuer {
   }
 
   issue(address: string, port: number): Uint8Array {
-    const key = `${address}|${port}`;
+    const key =
+      port >>> 0 === port && port <= 0xffff && parseIpv4(address, v4)
+        ? (((v4[0]! << 24) | (v4[1]! << 16) | (v4[2]! << 8) | v4[3]!) >>> 0) * 65536 + port
+        : `${address}|${port}`;
     let token = this.cache.get(key);
     if (token === undefined) {
       token = this.compute(this.current, address, port);

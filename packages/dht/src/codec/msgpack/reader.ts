@@ -77,6 +77,17 @@ const SHORT_STRING_SLOTS = 4096;
 const shortStringCodes = new Float64Array(SHORT_STRING_SLOTS).fill(-1);
 const shortStrings: string[] = new Array<string>(SHORT_STRING_SLOTS).fill('');
 
+/**
+ * The internalized copy of a string (as a property name it is looked up in V8's string table):
+ * decoders compare keys with `switch`, which is a pointer comparison only between internalized
+ * strings.
+ */
+function internalized(s: string): string {
+  const holder: Record<string, number> = {};
+  holder[s] = 0;
+  return Object.keys(holder)[0] ?? s;
+}
+
 export interface DecodedMsgpack {
   value: MsgValue;
   /** Bytes consumed. */
@@ -278,7 +289,7 @@ class Reader {
       code = code * 8 + len; // keeps "\0a" apart from "a" (exact: below 2^45)
       const slot = (hash ^ (hash >>> 12)) & (SHORT_STRING_SLOTS - 1);
       if (shortStringCodes[slot] === code) return shortStrings[slot]!;
-      const s = String.fromCharCode.apply(null, Array.from(bytes.subarray(start, end)));
+      const s = internalized(String.fromCharCode.apply(null, Array.from(bytes.subarray(start, end))));
       shortStringCodes[slot] = code;
       shortStrings[slot] = s;
       return s;
