@@ -355,7 +355,9 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     getPacked: (key, query) => {
       const entry = keys.get(nameOf(key));
       if (entry === undefined) return [];
-      return matching(entry, query).map((v) => ({ id: v.id, packed: Buffer.from(v.packed, 'latin1') }));
+      const out: Value[] = [];
+      for (const v of matching(entry, query)) out.push(new PackedValue(v));
+      return out;
     },
     select,
     listen,
@@ -380,4 +382,20 @@ export function createStorage(options: StorageOptions, components: StorageCompon
       listenersExpired: subscriptions.expired,
     }),
   };
+}
+
+/**
+ * A stored value as a get reply sends it: its packed bytes. The id is read only if asked for (the
+ * reply path never does; parsing it into a bigint was a tenth of a get's own work).
+ */
+class PackedValue implements Value {
+  readonly packed: Uint8Array;
+
+  constructor(private readonly stored: StoredValue) {
+    this.packed = Buffer.from(stored.packed, 'latin1');
+  }
+
+  get id(): bigint {
+    return this.stored.id;
+  }
 }
