@@ -154,7 +154,10 @@ function writeValueList(w: Writer, list: ValueList): void {
   w.str('values');
   if (list.kind === 'inline') {
     w.arrayHeader(list.values.length);
-    for (const v of list.values) w.raw(v.packed);
+    for (const v of list.values) {
+      if (v.packedText !== undefined) w.latin1(v.packedText);
+      else w.raw(v.packed);
+    }
   } else {
     w.arrayHeader(list.sizes.length);
     for (const s of list.sizes) w.uint(s);

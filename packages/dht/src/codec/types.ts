@@ -56,6 +56,11 @@ export interface Value {
   pushType?: string;
   /** The msgpack bytes of the whole value map. */
   packed: Uint8Array;
+  /**
+   * The same bytes as a latin1 string (one char per byte), for values read from storage, which
+   * keeps them that way: encoders copy from it, so `packed` need not be built for a reply.
+   */
+  packedText?: string;
 }
 
 /** Field ids used in queries and `fileds` replies. */

@@ -231,6 +231,16 @@ export class Writer {
     }
   }
 
+  /** Already-encoded msgpack bytes held as a latin1 string (one char per byte), copied verbatim. */
+  latin1(s: string): void {
+    const len = s.length;
+    this.reserve(len);
+    const buf = this.buf;
+    const pos = this.pos;
+    for (let i = 0; i < len; i++) buf[pos + i] = s.charCodeAt(i);
+    this.pos = pos + len;
+  }
+
   /** Already-encoded msgpack bytes (e.g. a value's `packed` form), copied verbatim. */
   raw(bytes: Uint8Array): void {
     const len = bytes.length;
