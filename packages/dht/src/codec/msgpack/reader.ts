@@ -263,9 +263,14 @@ class Reader {
 
   private bin(len: number): Uint8Array {
     this.need(len);
-    // A copy: decoded ids, tokens and payloads outlive the datagram buffer.
-    const out = this.bytes.slice(this.pos, this.pos + len);
-    this.pos += len;
+    // A copy, and a plain Uint8Array: decoded ids, tokens and payloads outlive the datagram. (A
+    // datagram from node:dgram is a Buffer, whose slice() is a view on it, not a copy.)
+    const bytes = this.bytes;
+    const start = this.pos;
+    const out = new Uint8Array(len);
+    if (len <= 32) for (let i = 0; i < len; i++) out[i] = bytes[start + i]!;
+    else out.set(bytes.subarray(start, start + len));
+    this.pos = start + len;
     return out;
   }
 
@@ -301,7 +306,8 @@ class Reader {
     this.need(1 + len);
     const type = this.bytes[this.pos]!;
     this.pos += 1;
-    const data = this.bytes.slice(this.pos, this.pos + len);
+    const data = new Uint8Array(len);
+    data.set(this.bytes.subarray(this.pos, this.pos + len));
     this.pos += len;
     return new MsgExt(type, data);
   }
