@@ -116,6 +116,31 @@ export function decodeMsgpack(bytes: Uint8Array, offset = 0): DecodedMsgpack | u
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * The str of `len` bytes at `start` (bounds checked by the caller): short ASCII strings (map keys,
+ * query names, user agents) come from the cache, so the same key is the same internalized string
+ * every time, with no string building per datagram; anything else is decoded as UTF-8.
+ */
+export function strAt(bytes: Uint8Array, start: number, len: number): string {
+  const end = start + len;
+  if (len > 6) return utf8.decode(bytes.subarray(start, end));
+  let code = 0;
+  let hash = len;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) return utf8.decode(bytes.subarray(start, end));
+    code = code * 128 + c;
+    hash = (hash * 31 + c) | 0;
+  }
+  code = code * 8 + len; // keeps "\0a" apart from "a" (exact: below 2^45)
+  const slot = (hash ^ (hash >>> 12)) & (SHORT_STRING_SLOTS - 1);
+  if (shortStringCodes[slot] === code) return shortStrings[slot]!;
+  const s = internalized(String.fromCharCode.apply(null, Array.from(bytes.subarray(start, end))));
+  shortStringCodes[slot] = code;
+  shortStrings[slot] = s;
+  return s;
+}
+
 class Reader {
   pos = 0;
   private bytes: Uint8Array = EMPTY;
@@ -276,30 +301,9 @@ class Reader {
 
   private str(len: number): string {
     this.need(len);
-    const bytes = this.bytes;
     const start = this.pos;
-    const end = start + len;
-    this.pos = end;
-    if (len <= 6) {
-      // Map keys and names are short ASCII: look them up by their bytes so that the same key is
-      // the same (internalized) string every time, with no string building per datagram.
-      let code = 0;
-      let hash = len;
-      for (let i = start; i < end; i++) {
-        const c = bytes[i]!;
-        if (c >= 0x80) return utf8.decode(bytes.subarray(start, end));
-        code = code * 128 + c;
-        hash = (hash * 31 + c) | 0;
-      }
-      code = code * 8 + len; // keeps "\0a" apart from "a" (exact: below 2^45)
-      const slot = (hash ^ (hash >>> 12)) & (SHORT_STRING_SLOTS - 1);
-      if (shortStringCodes[slot] === code) return shortStrings[slot]!;
-      const s = internalized(String.fromCharCode.apply(null, Array.from(bytes.subarray(start, end))));
-      shortStringCodes[slot] = code;
-      shortStrings[slot] = s;
-      return s;
-    }
-    return utf8.decode(bytes.subarray(start, end));
+    this.pos = start + len;
+    return strAt(this.bytes, start, len);
   }
 
   private ext(len: number): MsgExt {
