@@ -46,6 +46,16 @@ export function encodeNodeList(family: Family, nodes: readonly NodeRecord[]): Ui
  * undefined, when the node has no 20-byte id, no valid port or no address of the family.
  */
 export function writeNodeRecord(family: Family, n: NodeRecord, out: Uint8Array, off: number): boolean {
+  const ready = n.record;
+  if (ready !== undefined && ready.length === recordLength(family)) {
+    for (let i = 0; i < ready.length; i++) out[off + i] = ready[i]!;
+    return true;
+  }
+  return packNodeRecord(family, n, out, off);
+}
+
+/** {@link writeNodeRecord} from the id, address and port (what a ready `record` is made with). */
+export function packNodeRecord(family: Family, n: NodeRecord, out: Uint8Array, off: number): boolean {
   const id = n.id;
   const port = n.port;
   if (id.length !== 20 || !Number.isInteger(port) || port < 0 || port > 0xffff) return false;

@@ -16,6 +16,11 @@ export interface NodeRecord {
   /** Textual IP address (`127.0.0.1`, `::1`), never IPv4-mapped IPv6. */
   address: string;
   port: number;
+  /**
+   * The node's compact record (id, address, port: 26 bytes for IPv4, 38 for IPv6), when its holder
+   * keeps one ready; encoders copy it instead of parsing the address again. Must match the fields.
+   */
+  readonly record?: Uint8Array;
 }
 
 /**

@@ -1,6 +1,9 @@
 /** What we know about one remote node on one address family (§14.1). */
 import type { Family, InfoHash } from '../codec/types.js';
 import { toHex } from '../codec/infohash.js';
+import { NODE4_RECORD, NODE6_RECORD, packNodeRecord } from '../codec/nodes.js';
+
+const NO_RECORD = new Uint8Array(0);
 
 /** A node that answered within this long (and was heard recently) is good. */
 export const NODE_GOOD_MS = 2 * 60 * 60 * 1000;
@@ -24,6 +27,10 @@ export class Peer {
   /** Per-node transaction counter (§4.2); 0 until the first request draws a random start. */
   private tid: number;
   private hexCache: string | undefined = undefined;
+  /** The compact record as last packed, and the address and port it was packed from. */
+  private packed: Uint8Array | undefined = undefined;
+  private packedAddress = '';
+  private packedPort = -1;
 
   /**
    * Cheap to build: a record is made for every datagram from a node the table has no room for,
@@ -44,6 +51,20 @@ export class Peer {
   get hex(): string {
     if (this.hexCache === undefined) this.hexCache = toHex(this.id);
     return this.hexCache;
+  }
+
+  /**
+   * Compact node record (§5.1) for find/get replies, which list the same few nodes again and
+   * again: packed once, and again only when the node moves. Undefined if it cannot be packed.
+   */
+  get record(): Uint8Array | undefined {
+    if (this.packed === undefined || this.packedAddress !== this.address || this.packedPort !== this.port) {
+      const out = new Uint8Array(this.family === 4 ? NODE4_RECORD : NODE6_RECORD);
+      this.packed = packNodeRecord(this.family, this, out, 0) ? out : NO_RECORD;
+      this.packedAddress = this.address;
+      this.packedPort = this.port;
+    }
+    return this.packed === NO_RECORD ? undefined : this.packed;
   }
 
   /** Next transaction id for a request to this node (never 0); `random` draws the first start. */
