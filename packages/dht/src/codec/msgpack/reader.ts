@@ -73,7 +73,7 @@ const utf8 = new TextDecoder('utf-8');
  * Cache of short ASCII strings (keys, query names, user agents): direct-mapped, so a lookup is
  * two array reads and a peer spraying made-up keys only overwrites slots (its size is fixed).
  */
-const SHORT_STRING_SLOTS = 4096;
+const SHORT_STRING_SLOTS = 1024;
 const shortStringCodes = new Float64Array(SHORT_STRING_SLOTS).fill(-1);
 const shortStrings: string[] = new Array<string>(SHORT_STRING_SLOTS).fill('');
 
