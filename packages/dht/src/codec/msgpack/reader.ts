@@ -80,11 +80,22 @@ export interface DecodedMsgpack {
 }
 
 /**
+ * The last Reader made stays alive until the next one. V8 keeps a class instance's object shape
+ * (its map) only while an instance, or V8's map retention, holds it; between datagrams no Reader
+ * was alive, and under `--optimize-for-size` (which the appliance sets) full collections skip map
+ * retention, so the shape died at each one and every optimized function that reads msgpack was
+ * deoptimized and compiled again: ~25 functions per full GC, a full GC every few thousand puts.
+ * (An instance made once at start-up does not do it: the shape instances end up with is made later.)
+ */
+export const shapeKeeper: { reader?: Reader } = {};
+
+/**
  * Decode one msgpack value starting at `offset`. Returns `undefined` when the input is malformed,
  * truncated, nested deeper than {@link MAX_DEPTH}, or declares more elements than it can hold.
  */
 export function decodeMsgpack(bytes: Uint8Array, offset = 0): DecodedMsgpack | undefined {
   const reader = new Reader(bytes, offset);
+  shapeKeeper.reader = reader;
   try {
     const value = reader.read(0);
     return { value, end: reader.pos };

@@ -14,6 +14,9 @@ const encoder = new TextEncoder();
 let scratch: Uint8Array = new Uint8Array(2048);
 let scratchView: DataView = new DataView(scratch.buffer);
 
+/** The last Writer made stays alive until the next one, for the reason given at reader.ts's `shapeKeeper`. */
+export const writerShapeKeeper: { writer?: Writer } = {};
+
 export class Writer {
   private buf: Uint8Array;
   private view: DataView;
@@ -22,6 +25,7 @@ export class Writer {
   constructor() {
     this.buf = scratch;
     this.view = scratchView;
+    writerShapeKeeper.writer = this;
   }
 
   private reserve(n: number): void {
