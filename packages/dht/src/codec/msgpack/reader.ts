@@ -95,6 +95,13 @@ export interface DecodedMsgpack {
 }
 
 /**
+ * Every decode uses the one Reader below, which lives as long as the process. Besides sparing an
+ * object per datagram, that keeps its object shape (map) alive: V8 keeps a class's map only while
+ * an instance (or its map retention) holds it, and under `--optimize-for-size` (which the
+ * appliance sets) full collections skip map retention, so with short-lived Readers the shape died
+ * at each full GC and every optimized function reading msgpack was deoptimized and compiled again.
+ */
+/**
  * Decode one msgpack value starting at `offset`. Returns `undefined` when the input is malformed,
  * truncated, nested deeper than {@link MAX_DEPTH}, or declares more elements than it can hold.
  */

@@ -23,6 +23,9 @@ const nativeLatin1Write = (
 let scratch: Uint8Array = new Uint8Array(2048);
 let scratchView: DataView = new DataView(scratch.buffer);
 
+/** The last Writer made stays alive until the next one, for the reason given at reader.ts's `shapeKeeper`. */
+export const writerShapeKeeper: { writer?: Writer } = {};
+
 export class Writer {
   private buf: Uint8Array;
   private view: DataView;
@@ -31,6 +34,7 @@ export class Writer {
   constructor() {
     this.buf = scratch;
     this.view = scratchView;
+    writerShapeKeeper.writer = this;
   }
 
   /** Start over on the current scratch buffer (one Writer serves many encodes). */
