@@ -16,7 +16,13 @@ export class TokenIssuer {
   private current: Uint8Array;
   private previous: Uint8Array;
   private rotateAt: number;
-  private readonly cache = new Map<string, Uint8Array>();
+  /**
+   * Tokens by address, then port: looking up the requester's address string (whose hash V8 keeps
+   * on the string) and a small-integer port costs no new string, where an `address|port` key
+   * built a string, printed the port and hashed both at every request.
+   */
+  private readonly cache = new Map<string, Map<number, Uint8Array>>();
+  private cached = 0;
 
   constructor(
     private readonly rng: (n: number) => Uint8Array,
@@ -40,6 +46,7 @@ export class TokenIssuer {
     this.current = this.rng(32);
     this.rotateAt = now + this.nextInterval();
     this.cache.clear();
+    this.cached = 0;
   }
 
   private compute(secret: Uint8Array, address: string, port: number): Uint8Array {
@@ -50,19 +57,29 @@ export class TokenIssuer {
   }
 
   issue(address: string, port: number): Uint8Array {
-    const key = `${address}|${port}`;
-    let token = this.cache.get(key);
+    let ports = this.cache.get(address);
+    let token = ports?.get(port);
     if (token === undefined) {
       token = this.compute(this.current, address, port);
-      if (this.cache.size >= CACHE_MAX) this.cache.clear();
-      this.cache.set(key, token);
+      if (this.cached >= CACHE_MAX) {
+        this.cache.clear();
+        this.cached = 0;
+        ports = undefined;
+      }
+      if (ports === undefined) {
+        ports = new Map();
+        this.cache.set(address, ports);
+      }
+      ports.set(port, token);
+      this.cached++;
     }
     return token;
   }
 
-  check(token: Uint8Array | undefined, address: string, port: number): boolean {
+  /** `issued`: the requester's current token when the caller already has it (a listen, which sends one back). */
+  check(token: Uint8Array | undefined, address: string, port: number, issued?: Uint8Array): boolean {
     if (!token || token.length !== TOKEN_BYTES) return false;
-    if (timingSafeEqual(token, this.issue(address, port))) return true;
+    if (timingSafeEqual(token, issued ?? this.issue(address, port))) return true;
     return this.previous !== this.current && timingSafeEqual(token, this.compute(this.previous, address, port));
   }
 }
