@@ -113,25 +113,12 @@ export function applianceBuilt(): boolean {
  * Starts the appliance (DHT on 127.0.0.1 only, discovery, name server and proxy off, its TURN
  * monitor probing the default loopback address) with a throw-away data directory.
  */
-export async function startAppliance(rateLimit: boolean, nodeFlags: string[] = []): Promise<Server> {
+export async function startAppliance(rateLimit: boolean, nodeFlags: string[] = [], bundle = APPLIANCE_BUNDLE): Promise<Server> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'lanbox-bench-'));
-  // The push service's default port (8082) is fixed: on a shared machine another box may hold it.
-  const args = [
-    ...nodeFlags,
-    APPLIANCE_BUNDLE,
-    '--data-dir',
-    dataDir,
-    '--dht-port',
-    String(port),
-    '--web-port',
-    '0',
-    '--push-port',
-    '0',
-    '--bind',
-    '127.0.0.1',
-  ];
-  args.push('--no-discovery', '--no-nameserver', '--no-proxy', '--log-level', 'info');
+  const args = [...nodeFlags, bundle, '--data-dir', dataDir, '--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
+  // The push service's fixed default port would collide with any other appliance on the machine.
+  args.push('--no-discovery', '--no-nameserver', '--no-proxy', '--push-port', '0', '--log-level', 'info');
   if (!rateLimit) args.push('--no-rate-limit');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   live.add(child);

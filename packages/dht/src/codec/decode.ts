@@ -4,7 +4,7 @@
  * whole datagram invalid; unknown keys are ignored. Never throws.
  */
 
-import { decodeMsgpack, MsgMap, type MsgValue } from './msgpack/reader.js';
+import { decodeMsgpack, MsgMap, type MsgValue, strAt } from './msgpack/reader.js';
 import { addressFromBytes } from './address.js';
 import { fail, Invalid, readArray, readBlob, readBool, readHash, readMap, readNodeId, readString, readTid, readUint, readUint64 } from './fields.js';
 import { decodeNodeList } from './nodes.js';
@@ -15,6 +15,13 @@ import { WireFamily } from './types.js';
 
 /** Decode one UDP datagram. Returns `{ok: false}` for anything OpenDHT would drop as unparseable. */
 export function decodeMessage(bytes: Uint8Array): DecodeResult<Message> {
+  const fast = fastRequest(bytes);
+  if (fast !== undefined) return { ok: true, value: fast };
+  return decodeMessageTree(bytes);
+}
+
+/** The general path of {@link decodeMessage}: the whole datagram as a msgpack tree, then read. */
+export function decodeMessageTree(bytes: Uint8Array): DecodeResult<Message> {
   const parsed = decodeMsgpack(bytes);
   if (parsed === undefined) return { ok: false, error: { reason: 'malformed msgpack' } };
   const top = parsed.value;
@@ -250,22 +257,37 @@ function wantFrom(v: MsgValue): Family[] {
 /** Inner request arguments, read once into typed slots. */
 interface Args {
   id: Uint8Array;
-  h?: Uint8Array;
-  target?: Uint8Array;
-  query?: ReturnType<typeof queryFromMap>;
-  want?: Family[];
-  token?: Uint8Array;
-  vid?: bigint;
-  created?: number;
-  values?: ValueList;
-  sid?: number;
-  ve?: number;
-  re?: bigint[];
-  exp?: bigint[];
+  h: Uint8Array | undefined;
+  target: Uint8Array | undefined;
+  query: ReturnType<typeof queryFromMap> | undefined;
+  want: Family[] | undefined;
+  token: Uint8Array | undefined;
+  vid: bigint | undefined;
+  created: number | undefined;
+  values: ValueList | undefined;
+  sid: number | undefined;
+  ve: number | undefined;
+  re: bigint[] | undefined;
+  exp: bigint[] | undefined;
 }
 
 function argsFrom(m: MsgMap, source: Uint8Array): Args {
-  const args: Args = { id: readNodeId(m) };
+  // Every slot present from the start: one object shape, not one per combination of keys.
+  const args: Args = {
+    id: readNodeId(m),
+    h: undefined,
+    target: undefined,
+    query: undefined,
+    want: undefined,
+    token: undefined,
+    vid: undefined,
+    created: undefined,
+    values: undefined,
+    sid: undefined,
+    ve: undefined,
+    re: undefined,
+    exp: undefined,
+  };
   const keys = m.keys;
   for (let i = keys.length - 1; i >= 0; i--) {
     const val = m.values[i]!;
@@ -379,4 +401,198 @@ function requestFrom(q: string | undefined, m: MsgMap, source: Uint8Array): Requ
     default:
       return fail('unknown or missing query name');
   }
+}
+
+// ---------------------------------------------------------------- fast path
+
+const Q_PING = 1;
+const Q_FIND = 2;
+const Q_GET = 3;
+
+/** 20 bytes at `p` after a `bin8(20)` header, as a copy; undefined if that is not what is there. */
+function hashAt(b: Uint8Array, p: number): Uint8Array | undefined {
+  if (p + 22 > b.length || b[p] !== 0xc4 || b[p + 1] !== 20) return undefined;
+  const out = new Uint8Array(20);
+  for (let i = 0; i < 20; i++) out[i] = b[p + 2 + i]!;
+  return out;
+}
+
+/**
+ * The busiest requests (ping, find, get without a query) read straight from the bytes, with no
+ * msgpack tree: most of a ping's decoding cost. It takes only the exact shapes OpenDHT sends (one-
+ * char top-level keys a q t y v n s, each once; `a` holding id, h, target, w, each once, in their
+ * usual encodings). Anything else, valid or not, gives undefined and goes the general way, which
+ * alone decides what is invalid: where both read a datagram, they agree (a test checks it).
+ */
+export function fastRequest(b: Uint8Array): Message | undefined {
+  const n = b.length;
+  if (n === 0) return undefined;
+  const head = b[0]!;
+  if (head < 0x81 || head > 0x8f) return undefined;
+  let p = 1;
+  let seen = 0;
+  let tid = 0;
+  let tidAsBin = false;
+  let networkId = 0;
+  let client = false;
+  let userAgent: string | undefined;
+  let q = 0;
+  let id: Uint8Array | undefined;
+  let h: Uint8Array | undefined;
+  let target: Uint8Array | undefined;
+  let want: Family[] | undefined;
+  for (let entries = head & 0x0f; entries > 0; entries--) {
+    if (p + 3 > n || b[p] !== 0xa1) return undefined;
+    const key = b[p + 1]!;
+    p += 2;
+    const bit = key === 0x61 ? 1 : key === 0x71 ? 2 : key === 0x74 ? 4 : key === 0x79 ? 8 : key === 0x76 ? 16 : key === 0x6e ? 32 : key === 0x73 ? 64 : 0;
+    if (bit === 0 || (seen & bit) !== 0) return undefined;
+    seen |= bit;
+    const v = b[p]!;
+    switch (key) {
+      case 0x61: {
+        // a: {id, h, target, w}
+        if (v < 0x81 || v > 0x8f) return undefined;
+        p++;
+        let argSeen = 0;
+        for (let args = v & 0x0f; args > 0; args--) {
+          if (p + 2 > n) return undefined;
+          const k0 = b[p]!;
+          const k1 = b[p + 1]!;
+          if (k0 === 0xa2 && k1 === 0x69 && b[p + 2] === 0x64) {
+            // id
+            if ((argSeen & 1) !== 0) return undefined;
+            argSeen |= 1;
+            id = hashAt(b, p + 3);
+            if (id === undefined) return undefined;
+            p += 25;
+          } else if (k0 === 0xa1 && k1 === 0x68) {
+            // h
+            if ((argSeen & 2) !== 0) return undefined;
+            argSeen |= 2;
+            h = hashAt(b, p + 2);
+            if (h === undefined) return undefined;
+            p += 24;
+          } else if (k0 === 0xa6 && k1 === 0x74 && p + 7 <= n && strAt(b, p + 1, 6) === 'target') {
+            if ((argSeen & 4) !== 0) return undefined;
+            argSeen |= 4;
+            target = hashAt(b, p + 7);
+            if (target === undefined) return undefined;
+            p += 29;
+          } else if (k0 === 0xa1 && k1 === 0x77) {
+            // w: an array of small family numbers; others than inet/inet6 are ignored
+            if ((argSeen & 8) !== 0) return undefined;
+            argSeen |= 8;
+            p += 2;
+            if (p >= n) return undefined;
+            const arr = b[p]!;
+            if (arr < 0x90 || arr > 0x9f || p + 1 + (arr & 0x0f) > n) return undefined;
+            p++;
+            want = [];
+            for (let i = arr & 0x0f; i > 0; i--) {
+              const f = b[p++]!;
+              if (f > 0x7f) return undefined;
+              if (f === WireFamily.inet) {
+                if (!want.includes(4)) want.push(4);
+              } else if (f === WireFamily.inet6) {
+                if (!want.includes(6)) want.push(6);
+              }
+            }
+          } else {
+            return undefined;
+          }
+        }
+        break;
+      }
+      case 0x71: {
+        // q: ping, find or get
+        if (v === 0xa4 && p + 5 <= n && b[p + 1] === 0x70 && b[p + 2] === 0x69 && b[p + 3] === 0x6e && b[p + 4] === 0x67) q = Q_PING;
+        else if (v === 0xa4 && p + 5 <= n && b[p + 1] === 0x66 && b[p + 2] === 0x69 && b[p + 3] === 0x6e && b[p + 4] === 0x64) q = Q_FIND;
+        else if (v === 0xa3 && p + 4 <= n && b[p + 1] === 0x67 && b[p + 2] === 0x65 && b[p + 3] === 0x74) q = Q_GET;
+        else return undefined;
+        p += 1 + (v & 0x1f);
+        break;
+      }
+      case 0x74: {
+        // t: uint32, or 4 bytes as bin
+        if (v <= 0x7f) {
+          tid = v;
+          p += 1;
+        } else if (v === 0xcc && p + 2 <= n) {
+          tid = b[p + 1]!;
+          p += 2;
+        } else if (v === 0xcd && p + 3 <= n) {
+          tid = (b[p + 1]! << 8) | b[p + 2]!;
+          p += 3;
+        } else if ((v === 0xce || (v === 0xc4 && b[p + 1] === 4)) && p + 5 + (v === 0xc4 ? 1 : 0) <= n) {
+          const at = v === 0xce ? p + 1 : p + 2;
+          tid = ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+          tidAsBin = v === 0xc4;
+          p = at + 4;
+        } else {
+          return undefined;
+        }
+        break;
+      }
+      case 0x79:
+        // y: only "q" (anything else is for the general path to refuse or classify)
+        if (v !== 0xa1 || p + 2 > n || b[p + 1] !== 0x71) return undefined;
+        p += 2;
+        break;
+      case 0x76: {
+        // v: a short str
+        if (v < 0xa0 || v > 0xbf) return undefined;
+        const len = v & 0x1f;
+        if (p + 1 + len > n) return undefined;
+        userAgent = strAt(b, p + 1, len);
+        p += 1 + len;
+        break;
+      }
+      case 0x6e:
+        // n: uint32
+        if (v <= 0x7f) {
+          networkId = v;
+          p += 1;
+        } else if (v === 0xcc && p + 2 <= n) {
+          networkId = b[p + 1]!;
+          p += 2;
+        } else if (v === 0xcd && p + 3 <= n) {
+          networkId = (b[p + 1]! << 8) | b[p + 2]!;
+          p += 3;
+        } else if (v === 0xce && p + 5 <= n) {
+          networkId = ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
+          p += 5;
+        } else {
+          return undefined;
+        }
+        break;
+      case 0x73:
+        // s: bool
+        if (v !== 0xc2 && v !== 0xc3) return undefined;
+        client = v === 0xc3;
+        p += 1;
+        break;
+    }
+  }
+  if (q === 0 || id === undefined) return undefined;
+  let zero = true;
+  for (let i = 0; i < 20 && zero; i++) zero = id[i] === 0;
+  if (zero) return undefined;
+  let request: Request;
+  if (q === Q_PING) {
+    request = { type: 'ping', id };
+  } else if (q === Q_FIND) {
+    const req: Request = { type: 'find', id, target: target ?? ZERO_ID.slice() };
+    if (want) req.want = want;
+    request = req;
+  } else {
+    const req: Extract<Request, { type: 'get' }> = { type: 'get', id };
+    if (h) req.key = h;
+    if (want) req.want = want;
+    request = req;
+  }
+  const msg: Message = { tid, networkId, client, kind: 'request', request };
+  if (userAgent !== undefined) msg.userAgent = userAgent;
+  if (tidAsBin) msg.tidAsBin = true;
+  return msg;
 }

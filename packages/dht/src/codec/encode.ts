@@ -4,15 +4,39 @@
  * `Value.packed` verbatim.
  */
 
-import { Writer } from './msgpack/writer.js';
-import { addressToBytes } from './address.js';
-import { encodeNodeList } from './nodes.js';
+import { releaseScratch, Writer } from './msgpack/writer.js';
+import { addressToBytes, parseIpv4 } from './address.js';
+import { NODE4_RECORD, NODE6_RECORD, writeNodeRecord } from './nodes.js';
 import { writeFields, writeQuery } from './query.js';
-import type { Envelope, ErrorBody, Family, LegacyUpdate, Message, Reply, Request, ValueList, ValuePart } from './types.js';
+import type { Envelope, ErrorBody, Family, LegacyUpdate, Message, NodeRecord, Reply, Request, ValueList, ValuePart } from './types.js';
 import { WireFamily } from './types.js';
 
+/** One writer for every message encode: the codec is synchronous and never nests message encodes. */
+const shared = new Writer();
+
 export function encodeMessage(msg: Message): Uint8Array {
-  const w = new Writer();
+  write(msg);
+  return shared.finish();
+}
+
+/**
+ * {@link encodeMessage} without the copy: the bytes are a view on the codec's scratch buffer,
+ * valid only until the next encode. For a datagram sent at once (replies); a sender that has to
+ * keep the view (a socket queueing the send) calls {@link releaseEncodeBuffer} right after.
+ */
+export function encodeMessageLent(msg: Message): Uint8Array {
+  write(msg);
+  return shared.lend();
+}
+
+/** Leave the scratch buffer to whoever holds a lent view; later encodes use a new one. */
+export function releaseEncodeBuffer(): void {
+  releaseScratch();
+}
+
+function write(msg: Message): void {
+  const w = shared;
+  w.reset();
   switch (msg.kind) {
     case 'request':
       writeRequest(w, msg, msg.request);
@@ -52,7 +76,6 @@ export function encodeMessage(msg: Message): Uint8Array {
       writeParts(w, msg.parts);
       break;
   }
-  return w.finish();
 }
 
 /** Number of optional envelope keys (`v`, `n`, `s`) present. */
@@ -131,7 +154,10 @@ function writeValueList(w: Writer, list: ValueList): void {
   w.str('values');
   if (list.kind === 'inline') {
     w.arrayHeader(list.values.length);
-    for (const v of list.values) w.raw(v.packed);
+    for (const v of list.values) {
+      if (v.packedText !== undefined) w.latin1(v.packedText);
+      else w.raw(v.packed);
+    }
   } else {
     w.arrayHeader(list.sizes.length);
     for (const s of list.sizes) w.uint(s);
@@ -241,8 +267,9 @@ function writeArgs(w: Writer, req: Request): void {
 }
 
 /**
- * Raw bytes of `sa` addresses, cached: every reply carries the requester's address, and parsing
- * IPv6 text per reply would dominate the cost of a pong. Bounded; cleared when full.
+ * Raw bytes of IPv6 `sa` addresses, cached: every reply carries the requester's address, and
+ * parsing IPv6 text per reply would dominate the cost of a pong. Bounded; cleared when full.
+ * (IPv4 text is parsed straight into the datagram: cheaper than a map lookup.)
  */
 const seenAddressCache = new Map<string, Uint8Array | undefined>();
 const SEEN_ADDRESS_CACHE = 1024;
@@ -257,31 +284,84 @@ function seenAddressBytes(text: string): Uint8Array | undefined {
   return bytes;
 }
 
+/** `sa` and the requester's address bytes; false (nothing written) when the text is not an address. */
+function writeSeenAddress(w: Writer, text: string): boolean {
+  const start = w.pos;
+  w.str('sa');
+  w.reserve(6);
+  const buf = w.bytes;
+  if (parseIpv4(text, buf, w.pos + 2)) {
+    buf[w.pos] = 0xc4;
+    buf[w.pos + 1] = 4;
+    w.pos += 6;
+    return true;
+  }
+  const bytes = seenAddressBytes(text);
+  if (bytes === undefined) {
+    w.pos = start;
+    return false;
+  }
+  w.bin(bytes);
+  return true;
+}
+
+/**
+ * `key` and a compact node list written in place (no intermediate buffer); records that cannot
+ * be written (see {@link writeNodeRecord}) are left out, and an empty list is not written at all.
+ */
+function writeNodeList(w: Writer, key: string, family: Family, nodes: readonly NodeRecord[]): boolean {
+  if (nodes.length === 0) return false;
+  const start = w.pos;
+  w.str(key);
+  const size = family === 4 ? NODE4_RECORD : NODE6_RECORD;
+  const max = nodes.length * size;
+  // bin8 up to 255 bytes, else bin16 (lists of more than 2520 nodes are not sent).
+  const headerBytes = max < 0x100 ? 2 : 3;
+  w.reserve(headerBytes + max);
+  const buf = w.bytes;
+  const data = w.pos + headerBytes;
+  let off = data;
+  for (let i = 0; i < nodes.length; i++) if (writeNodeRecord(family, nodes[i]!, buf, off)) off += size;
+  const len = off - data;
+  if (len === 0) {
+    w.pos = start;
+    return false;
+  }
+  w.pos = start + key.length + 1;
+  if (len < 0x100 && headerBytes === 3) buf.copyWithin(data - 1, data, off);
+  w.binHeader(len);
+  w.pos += len;
+  return true;
+}
+
 function writeReply(w: Writer, r: Reply): void {
-  const sa = r.seenAddress !== undefined ? seenAddressBytes(r.seenAddress) : undefined;
-  const n4 = r.nodes4 && r.nodes4.length > 0 ? encodeNodeList(4, r.nodes4) : undefined;
-  const n6 = r.nodes6 && r.nodes6.length > 0 ? encodeNodeList(6, r.nodes6) : undefined;
-  const hasN4 = n4 !== undefined && n4.length > 0;
-  const hasN6 = n6 !== undefined && n6.length > 0;
-  const fields = r.values === undefined ? r.fields : undefined;
-  w.mapHeader(
-    1 + (r.valueId !== undefined ? 1 : 0) + (sa ? 1 : 0) + (hasN4 ? 1 : 0) + (hasN6 ? 1 : 0) + (r.token ? 1 : 0) + (r.values ? 1 : 0) + (fields ? 1 : 0),
-  );
-  // id [vid] sa [n4] [n6] [token] [values | fileds]
+  // id [vid] sa [n4] [n6] [token] [values | fileds]; at most 8 keys, so the header is one fixmap
+  // byte, patched with the count once the optional parts are known.
+  w.reserve(1);
+  const header = w.pos++;
+  let count = 1;
   writeId(w, 'id', r.id);
   if (r.valueId !== undefined) {
     w.str('vid');
     w.uint(r.valueId);
+    count++;
   }
-  if (sa) writeId(w, 'sa', sa);
-  if (hasN4) writeId(w, 'n4', n4);
-  if (hasN6) writeId(w, 'n6', n6);
-  if (r.token) writeId(w, 'token', r.token);
-  if (r.values) writeValueList(w, r.values);
-  if (fields) {
+  if (r.seenAddress !== undefined && writeSeenAddress(w, r.seenAddress)) count++;
+  if (r.nodes4 && writeNodeList(w, 'n4', 4, r.nodes4)) count++;
+  if (r.nodes6 && writeNodeList(w, 'n6', 6, r.nodes6)) count++;
+  if (r.token) {
+    writeId(w, 'token', r.token);
+    count++;
+  }
+  if (r.values) {
+    writeValueList(w, r.values);
+    count++;
+  } else if (r.fields) {
     w.str('fileds');
-    writeFields(w, fields);
+    writeFields(w, r.fields);
+    count++;
   }
+  w.bytes[header] = 0x80 | count;
 }
 
 function writeError(w: Writer, e: ErrorBody): void {

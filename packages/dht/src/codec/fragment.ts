@@ -19,8 +19,13 @@ export const INLINE_MAX_VALUES = 50;
 export function needsFragmentation(values: readonly Value[]): boolean {
   if (values.length >= INLINE_MAX_VALUES) return true;
   let total = 0;
-  for (const v of values) total += v.packed.length;
+  for (const v of values) total += packedSize(v);
   return total >= INLINE_MAX_BYTES;
+}
+
+/** Bytes of a value's packed form, from whichever form it has (see `Value.packedText`). */
+export function packedSize(v: Value): number {
+  return v.packedText !== undefined ? v.packedText.length : v.packed.length;
 }
 
 /**

@@ -11,6 +11,7 @@ export { decodeNodeList, encodeNodeList, NODE4_RECORD, NODE6_RECORD } from './no
 export {
   fragmentValues,
   needsFragmentation,
+  packedSize,
   Reassembler,
   PART_SIZE,
   INLINE_MAX_BYTES,

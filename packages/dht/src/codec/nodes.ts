@@ -37,19 +37,38 @@ export function encodeNodeList(family: Family, nodes: readonly NodeRecord[]): Ui
   const size = recordLength(family);
   const out = new Uint8Array(nodes.length * size);
   let off = 0;
-  for (const n of nodes) {
-    if (n.id.length !== 20 || !Number.isInteger(n.port) || n.port < 0 || n.port > 0xffff) continue;
-    const ok =
-      family === 4
-        ? parseIpv4(n.address, out, off + 20) || parseMappedIpv4(n.address, out, off + 20)
-        : n.address.includes(':') && parseIpv6(n.address, out, off + 20);
-    if (!ok) continue;
-    out.set(n.id, off);
-    out[off + size - 2] = n.port >>> 8;
-    out[off + size - 1] = n.port & 0xff;
-    off += size;
-  }
+  for (const n of nodes) if (writeNodeRecord(family, n, out, off)) off += size;
   return off === out.length ? out : out.slice(0, off);
+}
+
+/**
+ * One record at `off` in `out` (room for it is the caller's); false, with the bytes there left
+ * undefined, when the node has no 20-byte id, no valid port or no address of the family.
+ */
+export function writeNodeRecord(family: Family, n: NodeRecord, out: Uint8Array, off: number): boolean {
+  const ready = n.record;
+  if (ready !== undefined && ready.length === recordLength(family)) {
+    for (let i = 0; i < ready.length; i++) out[off + i] = ready[i]!;
+    return true;
+  }
+  return packNodeRecord(family, n, out, off);
+}
+
+/** {@link writeNodeRecord} from the id, address and port (what a ready `record` is made with). */
+export function packNodeRecord(family: Family, n: NodeRecord, out: Uint8Array, off: number): boolean {
+  const id = n.id;
+  const port = n.port;
+  if (id.length !== 20 || !Number.isInteger(port) || port < 0 || port > 0xffff) return false;
+  const ok =
+    family === 4
+      ? parseIpv4(n.address, out, off + 20) || parseMappedIpv4(n.address, out, off + 20)
+      : n.address.includes(':') && parseIpv6(n.address, out, off + 20);
+  if (!ok) return false;
+  for (let i = 0; i < 20; i++) out[off + i] = id[i]!;
+  const end = off + (family === 4 ? NODE4_RECORD : NODE6_RECORD);
+  out[end - 2] = port >>> 8;
+  out[end - 1] = port & 0xff;
+  return true;
 }
 
 /** `::ffff:a.b.c.d` (as dual-stack sockets report IPv4 peers) written as plain IPv4. */

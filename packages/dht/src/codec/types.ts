@@ -16,6 +16,11 @@ export interface NodeRecord {
   /** Textual IP address (`127.0.0.1`, `::1`), never IPv4-mapped IPv6. */
   address: string;
   port: number;
+  /**
+   * The node's compact record (id, address, port: 26 bytes for IPv4, 38 for IPv6), when its holder
+   * keeps one ready; encoders copy it instead of parsing the address again. Must match the fields.
+   */
+  readonly record?: Uint8Array;
 }
 
 /**
@@ -56,6 +61,11 @@ export interface Value {
   pushType?: string;
   /** The msgpack bytes of the whole value map. */
   packed: Uint8Array;
+  /**
+   * The same bytes as a latin1 string (one char per byte), for values read from storage, which
+   * keeps them that way: encoders copy from it, so `packed` need not be built for a reply.
+   */
+  packedText?: string;
 }
 
 /** Field ids used in queries and `fileds` replies. */

@@ -1,6 +1,8 @@
 /** Which peer addresses the node talks to (martians, §16.3); grouping sources is `source-group.ts`. */
-import { addressToBytes } from '../codec/address.js';
+import { parseIpv4, parseIpv6 } from '../codec/address.js';
 import type { Family } from '../codec/types.js';
+
+const scratch = new Uint8Array(16);
 
 /**
  * True for addresses OpenDHT ignores: port 0, IPv4 0/8 and 224/3, IPv6 multicast, `::` and
@@ -8,13 +10,13 @@ import type { Family } from '../codec/types.js';
  */
 export function isMartian(family: Family, address: string, port: number): boolean {
   if (port <= 0 || port > 65535) return true;
-  const bytes = addressToBytes(address);
-  if (!bytes) return true;
+  // Parsed into a scratch buffer: this runs for every datagram received.
+  const bytes = scratch;
   if (family === 4) {
-    if (bytes.length !== 4) return true;
+    if (!parseIpv4(address, bytes)) return true;
     return bytes[0] === 0 || bytes[0]! >= 224;
   }
-  if (bytes.length !== 16) return true;
+  if (!address.includes(':') || !parseIpv6(address, bytes)) return true;
   if (bytes[0] === 0xff) return true;
   let zeroPrefix = true;
   for (let i = 0; i < 10; i++) if (bytes[i] !== 0) zeroPrefix = false;

@@ -15,7 +15,6 @@ export interface LivenessDeps {
   blacklist: Blacklist;
   ownId: () => InfoHash;
   now: () => number;
-  randomUint32: () => number;
   /** Whether we have a socket of that family (nodes of another family are not offered). */
   hasFamily: (family: Family) => boolean;
 }
@@ -40,10 +39,13 @@ export class Liveness {
         peer.address = address;
         peer.port = port;
       }
-    } else {
-      // Copy the id: the decoded one is a view into the datagram, which we must not pin.
-      peer = new Peer(Uint8Array.from(id), family, address, port, this.deps.randomUint32());
+      peer.heard(now, reply);
+      // Already in its bucket: only a reply changes the bucket (what insert would do).
+      if (reply && !client) table.noteReply(peer, now);
+      return peer;
     }
+    // The decoded id is already a copy of its own (no view pinning the datagram).
+    peer = new Peer(id, family, address, port);
     peer.heard(now, reply);
     if (!client) this.offer(table, peer, now);
     return peer;
@@ -63,6 +65,11 @@ export class Liveness {
   isLateReply(family: Family, id: InfoHash, tid: number): boolean {
     const peer = this.deps.tables[family].get(id);
     return peer !== undefined && peer.lateTid === tid && tid !== 0;
+  }
+
+  /** Whether {@link takePings} has anything (checked per datagram; taking allocates). */
+  hasPings(): boolean {
+    return this.toPing.length > 0;
   }
 
   /** Nodes that need a ping, once; the engine sends them after its reply. */
@@ -108,7 +115,7 @@ export class Liveness {
       if (isMartian(listFamily, address, record.port) || this.deps.blacklist.has(address, record.port)) continue;
       let peer = table.get(record.id);
       if (!peer) {
-        peer = new Peer(Uint8Array.from(record.id), listFamily, address, record.port, this.deps.randomUint32());
+        peer = new Peer(record.id, listFamily, address, record.port);
         if (this.deps.hasFamily(listFamily)) this.offer(table, peer, now);
       }
       out?.push(peer);

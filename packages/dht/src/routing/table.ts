@@ -26,6 +26,9 @@ export type InsertResult =
   /** Bucket full: the new node was cached; `ping` (if any) is a dubious node worth checking. */
   | { kind: 'cached'; ping: Peer | null };
 
+const ADDED: InsertResult = { kind: 'added' };
+const UPDATED: InsertResult = { kind: 'updated' };
+
 export interface RoutingTableOptions {
   /** Split buckets of depth < 6 too (a bootstrap node meets nodes of the whole id space). */
   bootstrapMode: boolean;
@@ -71,40 +74,56 @@ export class RoutingTable {
     return undefined;
   }
 
+  /** A node of the table answered one of our requests: its bucket is not stale. */
+  noteReply(node: Peer, now: number): void {
+    this.bucketOf(node.id).lastReply = now;
+  }
+
   /** Offer a node (never a client, never ourselves: the caller checks). */
   insert(node: Peer, now: number): InsertResult {
     for (;;) {
       const index = this.bucketIndex(node.id);
       const bucket = this.buckets[index]!;
-      for (let i = 0; i < bucket.nodes.length; i++) {
-        if (idEquals(bucket.nodes[i]!.id, node.id)) {
-          if (bucket.nodes[i] !== node) bucket.nodes[i] = node;
+      const nodes = bucket.nodes;
+      for (let i = 0; i < nodes.length; i++) {
+        if (idEquals(nodes[i]!.id, node.id)) {
+          if (nodes[i] !== node) nodes[i] = node;
           if (node.lastReply === now) bucket.lastReply = now;
-          return { kind: 'updated' };
+          return UPDATED;
         }
       }
       if (node.lastReply === now) bucket.lastReply = now;
-      if (bucket.nodes.length < BUCKET_SIZE) {
-        bucket.nodes.push(node);
+      if (nodes.length < BUCKET_SIZE) {
+        nodes.push(node);
         if (bucket.cached && idEquals(bucket.cached.id, node.id)) bucket.cached = null;
         this.count++;
         this.lastGrowth = now;
-        return { kind: 'added' };
+        return ADDED;
       }
-      const expired = bucket.nodes.findIndex((n) => n.isExpired());
+      // Plain loops rather than find/findIndex with closures: a full bucket is met by every
+      // datagram from a node that finds no room.
+      let expired = -1;
+      let dubious = false;
+      let ping: Peer | null = null;
+      for (let i = 0; i < nodes.length; i++) {
+        const n = nodes[i]!;
+        if (expired === -1 && n.isExpired()) expired = i;
+        if (!n.isGood(now)) {
+          dubious = true;
+          if (ping === null && n.pending === 0) ping = n;
+        }
+      }
       if (expired !== -1) {
-        bucket.nodes[expired] = node;
+        nodes[expired] = node;
         this.lastGrowth = now;
-        return { kind: 'added' };
+        return ADDED;
       }
-      const dubious = bucket.nodes.find((n) => !n.isGood(now));
       const mine = hasPrefix(this.ownId, bucket.prefix, bucket.depth) || (this.options.bootstrapMode && bucket.depth < BOOTSTRAP_SPLIT_DEPTH);
       if (mine && bucket.depth < 159 && (!dubious || this.buckets.length === 1)) {
         this.split(index);
         continue;
       }
       bucket.cached = node;
-      const ping = bucket.nodes.find((n) => !n.isGood(now) && n.pending === 0) ?? null;
       return { kind: 'cached', ping };
     }
   }
@@ -171,6 +190,25 @@ export class RoutingTable {
     for (const bucket of this.buckets) {
       for (const node of bucket.nodes) {
         if (!accept(node)) continue;
+        if (out.length === count && xorCompare(node.id, out[count - 1]!.id, target) >= 0) continue;
+        let i = out.length;
+        if (i === count) i--;
+        while (i > 0 && xorCompare(node.id, out[i - 1]!.id, target) < 0) {
+          out[i] = out[i - 1]!;
+          i--;
+        }
+        out[i] = node;
+      }
+    }
+    return out;
+  }
+
+  /** {@link closest} among the nodes good at `now` (find/get replies): no callback per node. */
+  closestGood(target: InfoHash, count: number, now: number): Peer[] {
+    const out: Peer[] = [];
+    for (const bucket of this.buckets) {
+      for (const node of bucket.nodes) {
+        if (!node.isGood(now)) continue;
         if (out.length === count && xorCompare(node.id, out[count - 1]!.id, target) >= 0) continue;
         let i = out.length;
         if (i === count) i--;

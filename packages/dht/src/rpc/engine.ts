@@ -4,7 +4,7 @@
  * tracked as transactions with retransmission, replies, errors, value parts).
  */
 import { decodeMessage } from '../codec/decode.js';
-import { encodeMessage } from '../codec/encode.js';
+import { encodeMessage, encodeMessageLent, releaseEncodeBuffer } from '../codec/encode.js';
 import { fragmentValues, needsFragmentation, Reassembler, type ReassemblerStats } from '../codec/fragment.js';
 import { infoHashEquals, isZeroId } from '../codec/infohash.js';
 import type { ErrorBody, Family, InfoHash, LegacyUpdate, Message, Reply, Request, Value, ValueList } from '../codec/types.js';
@@ -76,7 +76,6 @@ export class Engine {
       blacklist: deps.blacklist,
       ownId: () => this.options.ownId,
       now: deps.now,
-      randomUint32: () => this.randomUint32(),
       hasFamily: (family) => deps.transport.localPort(family) !== null,
     });
     deps.transport.onDatagram((family, address, port, bytes) => this.receive(family, address, port, bytes));
@@ -163,7 +162,7 @@ export class Engine {
   private dispatch(msg: Message, family: Family, address: string, port: number): void {
     try {
       this.dispatchMessage(msg, family, address, port);
-      for (const peer of this.liveness.takePings()) this.ping(peer, () => {});
+      if (this.liveness.hasPings()) for (const peer of this.liveness.takePings()) this.ping(peer, () => {});
     } catch (err) {
       // A bug (or a throwing listener callback) must not take the socket's event loop down.
       this.liveness.dropPings();
@@ -193,7 +192,7 @@ export class Engine {
 
   private onRequest(msg: Message & { kind: 'request' }, family: Family, address: string, port: number): void {
     const request = msg.request;
-    this.deps.counters.requestsIn[request.type] = (this.deps.counters.requestsIn[request.type] ?? 0) + 1;
+    countRequest(this.deps.counters.requestsIn, request.type);
     const peer = this.liveness.heard(family, request.id, address, port, msg.client, false);
     this.handler({ family, address, port, tid: msg.tid, peer, client: msg.client }, request);
   }
@@ -236,6 +235,9 @@ export class Engine {
 
   // ---------------------------------------------------------------- sending
 
+  /** A node's first transaction id is random (§4.2): drawn when we first ask it something. */
+  private readonly drawTid = (): number => this.randomUint32();
+
   private randomUint32(): number {
     const b = this.deps.rng(4);
     return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
@@ -248,6 +250,14 @@ export class Engine {
   private emit(family: Family, address: string, port: number, bytes: Uint8Array): void {
     this.deps.counters.sent++;
     this.deps.transport.send(family, address, port, bytes);
+  }
+
+  /** Encode and send one datagram that is not kept (replies, errors): no copy when the transport can borrow. */
+  private emitOnce(family: Family, address: string, port: number, msg: Message): void {
+    const transport = this.deps.transport;
+    this.deps.counters.sent++;
+    if (transport.sendLent === undefined) transport.send(family, address, port, encodeMessage(msg));
+    else if (transport.sendLent(family, address, port, encodeMessageLent(msg))) releaseEncodeBuffer();
   }
 
   /** Datagrams for a message whose values may need fragmenting (§9): main message first, then parts in order. */
@@ -272,8 +282,8 @@ export class Engine {
       this.deps.counters.dropped.transactionsFull++;
       return null;
     }
-    let tid = peer ? peer.nextTid() : this.randomUint32() || 1;
-    while (this.transactions.has(tid)) tid = peer ? peer.nextTid() : this.randomUint32() || 1;
+    let tid = peer ? peer.nextTid(this.drawTid) : this.randomUint32() || 1;
+    while (this.transactions.has(tid)) tid = peer ? peer.nextTid(this.drawTid) : this.randomUint32() || 1;
     const msg: Message = { ...this.envelope(tid), kind: 'request', request };
     const inline = 'values' in request && request.values?.kind === 'inline' ? request.values.values : undefined;
     const datagrams = this.encodeWithValues(msg, inline, (list) => {
@@ -326,9 +336,9 @@ export class Engine {
   reply(ctx: { family: Family; address: string; port: number; tid: number }, reply: Reply): void {
     const { userAgent, networkId, clientMode } = this.options;
     const msg: Message = { tid: ctx.tid, userAgent, networkId, client: clientMode, kind: 'reply', reply };
-    if (reply.values?.kind !== 'inline') {
-      // The hot path (pong, find/get replies without values): one encode, no array.
-      this.emit(ctx.family, ctx.address, ctx.port, encodeMessage(msg));
+    if (reply.values?.kind !== 'inline' || !needsFragmentation(reply.values.values)) {
+      // The hot path (pong, find/get replies): one datagram, encoded into the shared buffer.
+      this.emitOnce(ctx.family, ctx.address, ctx.port, msg);
       return;
     }
     const datagrams = this.encodeWithValues(msg, reply.values.values, (list) => {
@@ -340,13 +350,13 @@ export class Engine {
   error(ctx: { family: Family; address: string; port: number; tid: number }, code: number, message: string): void {
     this.deps.counters.errorsSent++;
     const msg: Message = { ...this.envelope(ctx.tid), kind: 'error', error: { id: this.options.ownId, code, message } };
-    this.emit(ctx.family, ctx.address, ctx.port, encodeMessage(msg));
+    this.emitOnce(ctx.family, ctx.address, ctx.port, msg);
   }
 
   /** Legacy listener notification of refreshed/expired ids (`u`, fire and forget). */
   legacyUpdate(ctx: { family: Family; address: string; port: number; tid: number }, update: LegacyUpdate): void {
     const msg: Message = { ...this.envelope(ctx.tid), kind: 'legacy-update', update };
-    this.emit(ctx.family, ctx.address, ctx.port, encodeMessage(msg));
+    this.emitOnce(ctx.family, ctx.address, ctx.port, msg);
   }
 
   /** Count an exception; log the first ones and then one in a thousand (a bug hit per datagram must not flood the log). */
@@ -378,6 +388,29 @@ export class Engine {
 
   reassemblyStats(): ReassemblerStats {
     return this.reassembler.stats();
+  }
+}
+
+/** One counter per request type, each named in the code: a load keyed by the type's string was megamorphic. */
+function countRequest(c: Record<string, number>, type: Request['type']): void {
+  switch (type) {
+    case 'ping':
+      c.ping = (c.ping ?? 0) + 1;
+      return;
+    case 'find':
+      c.find = (c.find ?? 0) + 1;
+      return;
+    case 'get':
+      c.get = (c.get ?? 0) + 1;
+      return;
+    case 'put':
+      c.put = (c.put ?? 0) + 1;
+      return;
+    case 'listen':
+      c.listen = (c.listen ?? 0) + 1;
+      return;
+    default:
+      c[type] = (c[type] ?? 0) + 1;
   }
 }
 

@@ -49,14 +49,15 @@ export function createRequestHandler(deps: HandlerDeps): (ctx: RequestContext, r
   /** find/get reply body: closest good nodes for each wanted family, and a token (§7.2). */
   function nodesReply(ctx: RequestContext, target: InfoHash, want: Family[] | undefined): Reply {
     const reply = base(ctx);
-    const families = want ?? [ctx.family];
+    // One clock reading for the whole table walk (it ran once per node).
+    const now = deps.now();
     // Peer has the NodeRecord shape (id, address, port): no copy needed.
-    if (families.includes(4)) {
-      const nodes = tables[4].closest(target, SEND_NODES, isGood);
+    if (want === undefined ? ctx.family === 4 : want.includes(4)) {
+      const nodes = tables[4].closestGood(target, SEND_NODES, now);
       if (nodes.length > 0) reply.nodes4 = nodes;
     }
-    if (families.includes(6)) {
-      const nodes = tables[6].closest(target, SEND_NODES, isGood);
+    if (want === undefined ? ctx.family === 6 : want.includes(6)) {
+      const nodes = tables[6].closestGood(target, SEND_NODES, now);
       if (nodes.length > 0) reply.nodes6 = nodes;
     }
     reply.token = tokens.issue(ctx.address, ctx.port);

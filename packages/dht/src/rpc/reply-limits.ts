@@ -5,6 +5,7 @@
  * gets are paginated (`SELECT id` first, then one `WHERE id = x` get per value, §7.3), and OpenDHT
  * readers take a partial answer as it is.
  */
+import { packedSize } from '../codec/fragment.js';
 import type { SelectedFields, Value } from '../codec/types.js';
 
 /**
@@ -21,14 +22,15 @@ export const SELECT_REPLY_BYTES = 12 * 1024;
  */
 export function capValues(values: Value[], maxBytes: number): { values: Value[]; truncated: boolean } {
   let total = 0;
-  for (const v of values) total += v.packed.length;
+  for (const v of values) total += packedSize(v);
   if (total <= maxBytes) return { values, truncated: false };
   const out: Value[] = [];
   let used = 0;
   for (const v of values) {
-    if (out.length > 0 && used + v.packed.length > maxBytes) continue;
+    const size = packedSize(v);
+    if (out.length > 0 && used + size > maxBytes) continue;
     out.push(v);
-    used += v.packed.length;
+    used += size;
   }
   return { values: out, truncated: out.length < values.length };
 }

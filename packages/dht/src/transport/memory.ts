@@ -73,6 +73,11 @@ export function createMemoryNetwork(options: MemoryNetworkOptions): MemoryNetwor
           }
           bound = false;
         },
+        sendLent(family, address, port, bytes) {
+          // send() copies what it delivers: nothing lent is kept.
+          this.send(family, address, port, bytes);
+          return false;
+        },
         send(family, address, port, bytes) {
           const from = own(family);
           if (!bound || from === null) {

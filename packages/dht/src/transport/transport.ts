@@ -8,6 +8,13 @@ export type DatagramHandler = (family: Family, address: string, port: number, by
  */
 export interface Transport {
   send(family: Family, address: string, port: number, bytes: Uint8Array): void;
+  /**
+   * Like `send`, but `bytes` are only lent: the caller overwrites them once the call returns
+   * (replies are encoded into one reused buffer, sparing a copy per datagram). Returns true when
+   * the transport still holds them (a send the socket queued), so that the caller leaves that
+   * buffer alone from then on. Optional: without it the caller sends a copy through `send`.
+   */
+  sendLent?(family: Family, address: string, port: number, bytes: Uint8Array): boolean;
   onDatagram(handler: DatagramHandler): void;
   /** Open the sockets; rejects only if no family could be bound. */
   bind(): Promise<void>;

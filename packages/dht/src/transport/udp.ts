@@ -149,8 +149,19 @@ export function createUdpTransport(options: UdpTransportOptions = {}): Transport
         sendErrors++;
         return;
       }
-      // No callback: a failed send surfaces as the socket's 'error' event, counted there.
+      // No callback: Node then tries the send at once (uv_udp_try_send) instead of queueing it.
       socket.send(bytes, port, address);
+    },
+    sendLent(family, address, port, bytes) {
+      const socket = sockets[family];
+      if (!socket) {
+        sendErrors++;
+        return false;
+      }
+      socket.send(bytes, port, address);
+      // With the lookup answered synchronously and no callback, the datagram has normally left
+      // by now; if the socket buffer was full, Node queued it with a reference to the bytes.
+      return socket.getSendQueueCount() > 0;
     },
     onDatagram(cb) {
       handler = cb;

@@ -69,9 +69,24 @@ const MALFORMED: unique symbol = Symbol('malformed msgpack');
 
 const utf8 = new TextDecoder('utf-8');
 
-/** Cache of short ASCII strings (keys, query names, user agents), bounded against key-spraying peers. */
-const shortStrings = new Map<number, string>();
-const SHORT_STRING_CACHE = 4096;
+/**
+ * Cache of short ASCII strings (keys, query names, user agents): direct-mapped, so a lookup is
+ * two array reads and a peer spraying made-up keys only overwrites slots (its size is fixed).
+ */
+const SHORT_STRING_SLOTS = 1024;
+const shortStringCodes = new Float64Array(SHORT_STRING_SLOTS).fill(-1);
+const shortStrings: string[] = new Array<string>(SHORT_STRING_SLOTS).fill('');
+
+/**
+ * The internalized copy of a string (as a property name it is looked up in V8's string table):
+ * decoders compare keys with `switch`, which is a pointer comparison only between internalized
+ * strings.
+ */
+function internalized(s: string): string {
+  const holder: Record<string, number> = {};
+  holder[s] = 0;
+  return Object.keys(holder)[0] ?? s;
+}
 
 export interface DecodedMsgpack {
   value: MsgValue;
@@ -80,41 +95,77 @@ export interface DecodedMsgpack {
 }
 
 /**
- * The last Reader made stays alive until the next one. V8 keeps a class instance's object shape
- * (its map) only while an instance, or V8's map retention, holds it; between datagrams no Reader
- * was alive, and under `--optimize-for-size` (which the appliance sets) full collections skip map
- * retention, so the shape died at each one and every optimized function that reads msgpack was
- * deoptimized and compiled again: ~25 functions per full GC, a full GC every few thousand puts.
- * (An instance made once at start-up does not do it: the shape instances end up with is made later.)
+ * Every decode uses the one Reader below, which lives as long as the process. Besides sparing an
+ * object per datagram, that keeps its object shape (map) alive: V8 keeps a class's map only while
+ * an instance (or its map retention) holds it, and under `--optimize-for-size` (which the
+ * appliance sets) full collections skip map retention, so with short-lived Readers the shape died
+ * at each full GC and every optimized function reading msgpack was deoptimized and compiled again.
  */
-export const shapeKeeper: { reader?: Reader } = {};
-
 /**
  * Decode one msgpack value starting at `offset`. Returns `undefined` when the input is malformed,
  * truncated, nested deeper than {@link MAX_DEPTH}, or declares more elements than it can hold.
  */
 export function decodeMsgpack(bytes: Uint8Array, offset = 0): DecodedMsgpack | undefined {
-  const reader = new Reader(bytes, offset);
-  shapeKeeper.reader = reader;
+  // One reader for every decode: a decode runs to its end before the next one starts.
+  const reader = shared;
+  reader.reset(bytes, offset);
   try {
     const value = reader.read(0);
     return { value, end: reader.pos };
   } catch {
     // MALFORMED, or anything a hostile input could still provoke: never a crash for the caller.
     return undefined;
+  } finally {
+    // Do not pin the datagram until the next decode.
+    reader.reset(EMPTY, 0);
   }
 }
 
-class Reader {
-  pos: number;
-  private readonly view: DataView;
+const EMPTY = new Uint8Array(0);
 
-  constructor(
-    private readonly bytes: Uint8Array,
-    offset: number,
-  ) {
+/**
+ * The str of `len` bytes at `start` (bounds checked by the caller): short ASCII strings (map keys,
+ * query names, user agents) come from the cache, so the same key is the same internalized string
+ * every time, with no string building per datagram; anything else is decoded as UTF-8.
+ */
+export function strAt(bytes: Uint8Array, start: number, len: number): string {
+  const end = start + len;
+  if (len > 6) return utf8.decode(bytes.subarray(start, end));
+  let code = 0;
+  let hash = len;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) return utf8.decode(bytes.subarray(start, end));
+    code = code * 128 + c;
+    hash = (hash * 31 + c) | 0;
+  }
+  code = code * 8 + len; // keeps "\0a" apart from "a" (exact: below 2^45)
+  const slot = (hash ^ (hash >>> 12)) & (SHORT_STRING_SLOTS - 1);
+  if (shortStringCodes[slot] === code) return shortStrings[slot]!;
+  const s = internalized(String.fromCharCode.apply(null, Array.from(bytes.subarray(start, end))));
+  shortStringCodes[slot] = code;
+  shortStrings[slot] = s;
+  return s;
+}
+
+class Reader {
+  pos = 0;
+  private bytes: Uint8Array = EMPTY;
+  /** Made only for the rare floats and 64-bit integers: a DataView per datagram costs more than the rest of a ping's decode. */
+  private dataView: DataView | undefined = undefined;
+
+  reset(bytes: Uint8Array, offset: number): void {
+    this.bytes = bytes;
     this.pos = offset;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.dataView = undefined;
+  }
+
+  private get view(): DataView {
+    if (this.dataView === undefined) {
+      const b = this.bytes;
+      this.dataView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    return this.dataView;
   }
 
   private need(n: number): void {
@@ -184,12 +235,8 @@ class Reader {
         this.pos += 2;
         return v;
       }
-      case 0xd2: {
-        this.need(4);
-        const v = this.view.getInt32(this.pos);
-        this.pos += 4;
-        return v;
-      }
+      case 0xd2:
+        return this.u32() | 0;
       case 0xd3: {
         this.need(8);
         const v = this.view.getBigInt64(this.pos);
@@ -240,49 +287,38 @@ class Reader {
 
   private u32(): number {
     this.need(4);
-    const v = this.view.getUint32(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.bytes;
+    const p = this.pos;
+    this.pos = p + 4;
+    return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
   }
 
   private bin(len: number): Uint8Array {
     this.need(len);
-    // A copy: decoded ids, tokens and payloads outlive the datagram buffer.
-    const out = this.bytes.slice(this.pos, this.pos + len);
-    this.pos += len;
+    // A copy, and a plain Uint8Array: decoded ids, tokens and payloads outlive the datagram. (A
+    // datagram from node:dgram is a Buffer, whose slice() is a view on it, not a copy.)
+    const bytes = this.bytes;
+    const start = this.pos;
+    const out = new Uint8Array(len);
+    if (len <= 32) for (let i = 0; i < len; i++) out[i] = bytes[start + i]!;
+    else out.set(bytes.subarray(start, start + len));
+    this.pos = start + len;
     return out;
   }
 
   private str(len: number): string {
     this.need(len);
-    const bytes = this.bytes;
     const start = this.pos;
-    const end = start + len;
-    this.pos = end;
-    if (len <= 6) {
-      // Map keys and names are short ASCII: look them up by their bytes so that the same key is
-      // the same (internalized) string every time, with no string building per datagram.
-      let code = 0;
-      for (let i = start; i < end; i++) {
-        const c = bytes[i]!;
-        if (c >= 0x80) return utf8.decode(bytes.subarray(start, end));
-        code = code * 128 + c;
-      }
-      code = code * 8 + len; // keeps "\0a" apart from "a"
-      const known = shortStrings.get(code);
-      if (known !== undefined) return known;
-      const s = String.fromCharCode.apply(null, Array.from(bytes.subarray(start, end)));
-      if (shortStrings.size < SHORT_STRING_CACHE) shortStrings.set(code, s);
-      return s;
-    }
-    return utf8.decode(bytes.subarray(start, end));
+    this.pos = start + len;
+    return strAt(this.bytes, start, len);
   }
 
   private ext(len: number): MsgExt {
     this.need(1 + len);
     const type = this.bytes[this.pos]!;
     this.pos += 1;
-    const data = this.bytes.slice(this.pos, this.pos + len);
+    const data = new Uint8Array(len);
+    data.set(this.bytes.subarray(this.pos, this.pos + len));
     this.pos += len;
     return new MsgExt(type, data);
   }
@@ -309,3 +345,5 @@ class Reader {
     return new MsgMap(keys, values, start, this.pos);
   }
 }
+
+const shared = new Reader();

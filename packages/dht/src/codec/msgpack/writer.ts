@@ -4,17 +4,30 @@
  * write headers and items explicitly, so no intermediate object tree is built.
  *
  * One module-level scratch buffer is reused by every encode (the codec is synchronous and never
- * nests encodes); {@link Writer.finish} copies out exactly the bytes written.
+ * nests encodes); {@link Writer.finish} copies out exactly the bytes written, and
+ * {@link Writer.lend} lends them without a copy, until the next encode.
  */
 
 import { MsgFloat, MsgMap, type MsgValue } from './reader.js';
 
 const encoder = new TextEncoder();
 
+/**
+ * Node's native latin1 copy, called on a plain Uint8Array (a memcpy; a charCodeAt loop costs four
+ * times as much for a 100-byte value). Absent outside Node: the loop is the fallback.
+ */
+const nativeLatin1Write = (
+  globalThis.Buffer?.prototype as unknown as { latin1Write?: (this: Uint8Array, s: string, offset: number, length: number) => number } | undefined
+)?.latin1Write;
+
 let scratch: Uint8Array = new Uint8Array(2048);
 let scratchView: DataView = new DataView(scratch.buffer);
 
-/** The last Writer made stays alive until the next one, for the reason given at reader.ts's `shapeKeeper`. */
+/**
+ * The last Writer made stays alive until the next one: V8 keeps a class's object shape (map) only
+ * while an instance holds it, and full collections under `--optimize-for-size` skip map retention,
+ * so with no Writer alive the shape died and every optimized encoder was deoptimized (see reader.ts).
+ */
 export const writerShapeKeeper: { writer?: Writer } = {};
 
 export class Writer {
@@ -28,7 +41,15 @@ export class Writer {
     writerShapeKeeper.writer = this;
   }
 
-  private reserve(n: number): void {
+  /** Start over on the current scratch buffer (one Writer serves many encodes). */
+  reset(): void {
+    this.buf = scratch;
+    this.view = scratchView;
+    this.pos = 0;
+  }
+
+  /** Make room for `n` more bytes at `pos` (callers writing into {@link bytes} directly). */
+  reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
@@ -46,6 +67,19 @@ export class Writer {
   /** The encoded bytes, in a buffer of their own. */
   finish(): Uint8Array {
     return this.buf.slice(0, this.pos);
+  }
+
+  /**
+   * The encoded bytes as a view on the scratch buffer: no allocation, but only valid until the
+   * next encode. Whoever must keep them longer copies them, or calls {@link releaseScratch}.
+   */
+  lend(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /** The buffer being written (valid up to `pos` after a {@link reserve}). */
+  get bytes(): Uint8Array {
+    return this.buf;
   }
 
   nil(): void {
@@ -213,12 +247,41 @@ export class Writer {
     }
   }
 
+  /** Already-encoded msgpack bytes held as a latin1 string (one char per byte), copied verbatim. */
+  latin1(s: string): void {
+    const len = s.length;
+    this.reserve(len);
+    const buf = this.buf;
+    const pos = this.pos;
+    if (nativeLatin1Write !== undefined && len > 16) nativeLatin1Write.call(buf, s, pos, len);
+    else for (let i = 0; i < len; i++) buf[pos + i] = s.charCodeAt(i) & 0xff;
+    this.pos = pos + len;
+  }
+
   /** Already-encoded msgpack bytes (e.g. a value's `packed` form), copied verbatim. */
   raw(bytes: Uint8Array): void {
-    this.reserve(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+    const len = bytes.length;
+    this.reserve(len);
+    const buf = this.buf;
+    let pos = this.pos;
+    if (len <= 32) {
+      // Ids, tokens, addresses: a loop is cheaper than the call into TypedArray.prototype.set.
+      for (let i = 0; i < len; i++) buf[pos++] = bytes[i]!;
+    } else {
+      buf.set(bytes, pos);
+      pos += len;
+    }
+    this.pos = pos;
   }
+}
+
+/**
+ * Give up the scratch buffer to a holder of a {@link Writer.lend} view (a send the socket had to
+ * queue): later encodes write into a new one.
+ */
+export function releaseScratch(): void {
+  scratch = new Uint8Array(scratch.length);
+  scratchView = new DataView(scratch.buffer);
 }
 
 /** Write a decoded msgpack tree back (used to re-encode generic data, e.g. in tests and fuzzing). */

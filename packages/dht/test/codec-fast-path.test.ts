@@ -1,0 +1,200 @@
+/**
+ * decodeMessage reads the busiest requests (ping, find, get) straight from the bytes and hands
+ * everything else to the general msgpack-tree decoder. These tests check that the shortcut never
+ * changes a result: for requests it takes and for near misses (repeated keys, other encodings,
+ * other types, truncation, byte flips), decodeMessage and decodeMessageTree give the same answer.
+ */
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decodeMessage, decodeMessageTree, fastRequest } from '../src/codec/decode.js';
+import { encodeMessage } from '../src/codec/encode.js';
+import { MsgMap, type MsgValue } from '../src/codec/msgpack/reader.js';
+import { Writer, writeValue } from '../src/codec/msgpack/writer.js';
+
+const bin = (n: number, fill?: number): fc.Arbitrary<Uint8Array> =>
+  fill === undefined ? fc.uint8Array({ minLength: n, maxLength: n }) : fc.constant(new Uint8Array(n).fill(fill));
+
+/** Values a field may hold: the right one most of the time, and the usual wrong ones. */
+const hash = fc.oneof(
+  { weight: 6, arbitrary: bin(20) },
+  { weight: 1, arbitrary: bin(20, 0) },
+  { weight: 1, arbitrary: bin(19) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
+  { weight: 1, arbitrary: fc.integer({ min: -5, max: 300 }) },
+);
+const want = fc.oneof(
+  { weight: 4, arbitrary: fc.array(fc.constantFrom(2, 10, 23, 30, 0, 127), { maxLength: 4 }) },
+  { weight: 1, arbitrary: fc.array(fc.oneof(fc.integer({ min: -3, max: 300 }), fc.string({ maxLength: 2 })), { maxLength: 3 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 10 }) },
+);
+const argEntry: fc.Arbitrary<[string, MsgValue]> = fc.oneof(
+  { weight: 6, arbitrary: fc.tuple(fc.constant('id'), hash) },
+  { weight: 3, arbitrary: fc.tuple(fc.constant('h'), hash) },
+  { weight: 3, arbitrary: fc.tuple(fc.constant('target'), hash) },
+  { weight: 3, arbitrary: fc.tuple(fc.constant('w'), want) },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('token', 'q', 'sid', 'x', 'targe', 'ta'), fc.oneof(bin(4), fc.integer({ min: 0, max: 9 }))) },
+);
+const args = fc.array(argEntry, { minLength: 0, maxLength: 5 }).map(
+  (entries) =>
+    new MsgMap(
+      entries.map((e) => e[0]),
+      entries.map((e) => e[1]),
+      0,
+      0,
+    ),
+);
+const uint = fc.oneof(
+  fc.integer({ min: 0, max: 0x7f }),
+  fc.integer({ min: 0, max: 0xffff }),
+  fc.integer({ min: 0, max: 0xffffffff }),
+  fc.integer({ min: -100, max: -1 }),
+  fc.constant(2 ** 32),
+);
+const topEntry: fc.Arbitrary<[string, MsgValue]> = fc.oneof(
+  { weight: 6, arbitrary: fc.tuple(fc.constant('a'), fc.oneof({ weight: 8, arbitrary: args }, { weight: 1, arbitrary: fc.integer() })) },
+  {
+    weight: 6,
+    arbitrary: fc.tuple(
+      fc.constant('q'),
+      fc.oneof(fc.constantFrom('ping', 'find', 'get', 'put', 'listen', 'pin', 'gett'), fc.constant(Uint8Array.of(0x70, 0x69, 0x6e, 0x67)), fc.integer()),
+    ),
+  },
+  { weight: 5, arbitrary: fc.tuple(fc.constant('t'), fc.oneof(uint, bin(4), bin(3), fc.constant('abcd'))) },
+  { weight: 4, arbitrary: fc.tuple(fc.constant('y'), fc.oneof(fc.constantFrom('q', 'r', 'e', ''), fc.integer({ min: 0, max: 3 }))) },
+  {
+    weight: 4,
+    arbitrary: fc.tuple(
+      fc.constant('v'),
+      fc.oneof(fc.constantFrom('RNG1', 'o2', 'lanbox/0.1', 'é', 'a'.repeat(31), 'b'.repeat(40)), bin(3), fc.string({ maxLength: 8 })),
+    ),
+  },
+  { weight: 2, arbitrary: fc.tuple(fc.constant('n'), uint) },
+  { weight: 2, arbitrary: fc.tuple(fc.constant('s'), fc.oneof(fc.boolean(), fc.integer({ min: 0, max: 1 }))) },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('r', 'e', 'p', 'u', 'x', 'aa'), fc.oneof(args, fc.integer())) },
+);
+
+/** Well-formed ping/find/get requests in OpenDHT's key order, with optional keys present or not. */
+const goodArgs = fc
+  .record({
+    id: bin(20),
+    h: fc.option(bin(20), { nil: undefined }),
+    target: fc.option(bin(20), { nil: undefined }),
+    w: fc.option(fc.constantFrom<MsgValue[]>([2], [10], [2, 10], [10, 2, 2], [23]), { nil: undefined }),
+  })
+  .map(({ id, h, target, w }) => {
+    const entries: Array<[string, MsgValue]> = [['id', id]];
+    if (h) entries.push(['h', h]);
+    if (target) entries.push(['target', target]);
+    if (w) entries.push(['w', w]);
+    return new MsgMap(
+      entries.map((e) => e[0]),
+      entries.map((e) => e[1]),
+      0,
+      0,
+    );
+  });
+const goodRequest: fc.Arbitrary<Array<[string, MsgValue]>> = fc
+  .record({
+    a: goodArgs,
+    q: fc.constantFrom('ping', 'find', 'get'),
+    t: fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), bin(4)),
+    y: fc.boolean(),
+    v: fc.option(fc.constantFrom('RNG1', 'o2', 'lanbox/0.1.0'), { nil: undefined }),
+    n: fc.option(fc.integer({ min: 0, max: 0xffffffff }), { nil: undefined }),
+    s: fc.option(fc.boolean(), { nil: undefined }),
+  })
+  .map(({ a, q, t, y, v, n, s }) => {
+    const entries: Array<[string, MsgValue]> = [
+      ['a', a],
+      ['q', q],
+      ['t', t],
+    ];
+    if (y) entries.push(['y', 'q']);
+    if (v !== undefined) entries.push(['v', v]);
+    if (n !== undefined) entries.push(['n', n]);
+    if (s !== undefined) entries.push(['s', s]);
+    return entries;
+  });
+/** A good request, with one entry replaced by or joined with a hostile one, or entries shuffled. */
+const nearMiss: fc.Arbitrary<Array<[string, MsgValue]>> = fc.oneof(
+  goodRequest,
+  fc.tuple(goodRequest, topEntry, fc.nat()).map(([entries, extra, at]) => {
+    const out = entries.slice();
+    out.splice(at % (out.length + 1), 0, extra);
+    return out;
+  }),
+  fc.tuple(goodRequest, topEntry, fc.nat()).map(([entries, other, at]) => {
+    const out = entries.slice();
+    out[at % out.length] = other;
+    return out;
+  }),
+  fc.array(topEntry, { minLength: 0, maxLength: 8 }),
+);
+
+function encodeTree(entries: Array<[string, MsgValue]>): Uint8Array {
+  const w = new Writer();
+  writeValue(
+    w,
+    new MsgMap(
+      entries.map((e) => e[0]),
+      entries.map((e) => e[1]),
+      0,
+      0,
+    ),
+  );
+  return w.finish();
+}
+
+/** Both decoders on the same bytes, given as a plain Uint8Array and as a Buffer (what node:dgram hands over). */
+function agree(bytes: Uint8Array): void {
+  assert.deepStrictEqual(decodeMessage(bytes), decodeMessageTree(bytes));
+  assert.deepStrictEqual(decodeMessage(Buffer.from(bytes)), decodeMessageTree(Buffer.from(bytes)));
+}
+
+describe('decodeMessage fast path', () => {
+  it('takes the requests real nodes send, with the general decoder`s result', () => {
+    const id = new Uint8Array(20).fill(7);
+    const key = new Uint8Array(20).fill(9);
+    const requests = [
+      encodeMessage({ kind: 'request', tid: 0x10000001, userAgent: 'RNG1', networkId: 0, client: false, request: { type: 'ping', id } }),
+      encodeMessage({ kind: 'request', tid: 5, userAgent: 'o2', networkId: 7, client: true, request: { type: 'find', id, target: key, want: [4, 6] } }),
+      encodeMessage({ kind: 'request', tid: 300, networkId: 0, client: false, request: { type: 'get', id, key, want: [6] } }),
+      encodeMessage({ kind: 'request', tid: 0xfffe, tidAsBin: true, networkId: 0, client: false, request: { type: 'get', id, key } }),
+    ];
+    for (const bytes of requests) {
+      assert.notEqual(fastRequest(bytes), undefined, 'taken by the fast path');
+      assert.equal(decodeMessage(bytes).ok, true);
+      agree(bytes);
+    }
+  });
+
+  it('agrees with the general decoder on generated near-miss requests', () => {
+    let taken = 0;
+    fc.assert(
+      fc.property(nearMiss, (entries) => {
+        const bytes = encodeTree(entries);
+        if (fastRequest(bytes) !== undefined) taken++;
+        agree(bytes);
+      }),
+      { numRuns: 20_000 },
+    );
+    // The generator must exercise the shortcut itself, not only the fallback.
+    assert.ok(taken > 2000, `fast path taken ${taken} times`);
+  });
+
+  it('agrees with the general decoder on truncated and bit-flipped requests', () => {
+    fc.assert(
+      fc.property(nearMiss, fc.nat(), fc.nat(), fc.integer({ min: 0, max: 255 }), (entries, cut, at, byte) => {
+        const bytes = encodeTree(entries);
+        if (bytes.length === 0) return;
+        agree(bytes.subarray(0, cut % (bytes.length + 1)));
+        const flipped = Uint8Array.from(bytes);
+        flipped[at % flipped.length] = byte;
+        agree(flipped);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});
