@@ -156,7 +156,9 @@ export function createRequestHandler(deps: HandlerDeps): (ctx: RequestContext, r
         engine.error(ctx, ErrorCode.noInfoHash, 'Listen with no info_hash');
         return;
       }
-      if (!tokens.check(request.token, ctx.address, ctx.port)) {
+      // The confirmation carries the requester's current token: issued once, checked against.
+      const token = tokens.issue(ctx.address, ctx.port);
+      if (!tokens.check(request.token, ctx.address, ctx.port, token)) {
         engine.error(ctx, ErrorCode.unauthorized, 'Listen with wrong token');
         return;
       }
@@ -171,7 +173,7 @@ export function createRequestHandler(deps: HandlerDeps): (ctx: RequestContext, r
       };
       const values = storage.listen(key, subscriber);
       // Like OpenDHT ≥ 3.7.4: the confirmation carries a fresh token.
-      engine.reply(ctx, { id: ownId, seenAddress: ctx.address, token: tokens.issue(ctx.address, ctx.port) });
+      engine.reply(ctx, { id: ownId, seenAddress: ctx.address, token });
       if (values.length > 0) deps.notify([{ subscriber, key, event: { kind: 'values', values } }]);
     },
 

@@ -4,7 +4,7 @@
  * is bound to one IP:port.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { addressToBytes, parseIpv4 } from '../codec/address.js';
+import { addressToBytes } from '../codec/address.js';
 
 export const TOKEN_BYTES = 32;
 const ROTATE_MIN_MS = 15 * 60 * 1000;
@@ -12,14 +12,17 @@ const ROTATE_SPREAD_MS = 30 * 60 * 1000;
 /** Tokens remembered per address (every find/get reply carries one; peers ask again and again). */
 const CACHE_MAX = 4096;
 
-const v4 = new Uint8Array(4);
-
 export class TokenIssuer {
   private current: Uint8Array;
   private previous: Uint8Array;
   private rotateAt: number;
-  /** Keyed by IPv4 address and port as one number (no key string built per request), else `address|port`. */
-  private readonly cache = new Map<number | string, Uint8Array>();
+  /**
+   * Tokens by address, then port: looking up the requester's address string (whose hash V8 keeps
+   * on the string) and a small-integer port costs no new string, where an `address|port` key
+   * built a string, printed the port and hashed both at every request.
+   */
+  private readonly cache = new Map<string, Map<number, Uint8Array>>();
+  private cached = 0;
 
   constructor(
     private readonly rng: (n: number) => Uint8Array,
@@ -43,6 +46,7 @@ export class TokenIssuer {
     this.current = this.rng(32);
     this.rotateAt = now + this.nextInterval();
     this.cache.clear();
+    this.cached = 0;
   }
 
   private compute(secret: Uint8Array, address: string, port: number): Uint8Array {
@@ -53,22 +57,29 @@ export class TokenIssuer {
   }
 
   issue(address: string, port: number): Uint8Array {
-    const key =
-      port >>> 0 === port && port <= 0xffff && parseIpv4(address, v4)
-        ? (((v4[0]! << 24) | (v4[1]! << 16) | (v4[2]! << 8) | v4[3]!) >>> 0) * 65536 + port
-        : `${address}|${port}`;
-    let token = this.cache.get(key);
+    let ports = this.cache.get(address);
+    let token = ports?.get(port);
     if (token === undefined) {
       token = this.compute(this.current, address, port);
-      if (this.cache.size >= CACHE_MAX) this.cache.clear();
-      this.cache.set(key, token);
+      if (this.cached >= CACHE_MAX) {
+        this.cache.clear();
+        this.cached = 0;
+        ports = undefined;
+      }
+      if (ports === undefined) {
+        ports = new Map();
+        this.cache.set(address, ports);
+      }
+      ports.set(port, token);
+      this.cached++;
     }
     return token;
   }
 
-  check(token: Uint8Array | undefined, address: string, port: number): boolean {
+  /** `issued`: the requester's current token when the caller already has it (a listen, which sends one back). */
+  check(token: Uint8Array | undefined, address: string, port: number, issued?: Uint8Array): boolean {
     if (!token || token.length !== TOKEN_BYTES) return false;
-    if (timingSafeEqual(token, this.issue(address, port))) return true;
+    if (timingSafeEqual(token, issued ?? this.issue(address, port))) return true;
     return this.previous !== this.current && timingSafeEqual(token, this.compute(this.previous, address, port));
   }
 }

@@ -19,11 +19,17 @@ import type { KeyEntry } from './values.js';
  * listen). A chain is at most `maxListenersPerKey` long even if someone crafts colliding ids.
  */
 class RemoteSubscription {
-  next: RemoteSubscription | undefined = undefined;
-  constructor(
-    public subscriber: Subscriber,
-    public refreshedAt: number,
-  ) {}
+  // `declare`d, not class fields: a class field is first defined as undefined, which makes V8 hold
+  // `refreshedAt` as a tagged field, and every refresh then stored a freshly boxed number (promoted
+  // garbage); assigned first with a number, it stays a double field, updated in place.
+  declare subscriber: Subscriber;
+  declare refreshedAt: number;
+  declare next: RemoteSubscription | undefined;
+  constructor(subscriber: Subscriber, refreshedAt: number) {
+    this.subscriber = subscriber;
+    this.refreshedAt = refreshedAt;
+    this.next = undefined;
+  }
 }
 
 interface LocalSubscription {

@@ -23,7 +23,11 @@ const nativeLatin1Write = (
 let scratch: Uint8Array = new Uint8Array(2048);
 let scratchView: DataView = new DataView(scratch.buffer);
 
-/** The last Writer made stays alive until the next one, for the reason given at reader.ts's `shapeKeeper`. */
+/**
+ * The last Writer made stays alive until the next one: V8 keeps a class's object shape (map) only
+ * while an instance holds it, and full collections under `--optimize-for-size` skip map retention,
+ * so with no Writer alive the shape died and every optimized encoder was deoptimized (see reader.ts).
+ */
 export const writerShapeKeeper: { writer?: Writer } = {};
 
 export class Writer {
