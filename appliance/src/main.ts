@@ -4,7 +4,7 @@
  * failure, 2 bad configuration (every error listed on stderr).
  */
 // First: V8 heap settings must be in place before the rest of the bundle allocates.
-import { startupDone } from './heap-settings.js';
+import './heap-settings.js';
 import { destination, pino, type Logger } from 'pino';
 import { loadConfig } from './config/load.js';
 import { helpText } from './config/help.js';
@@ -19,8 +19,6 @@ import { isoUtc } from './iso-time.js';
 const STOP_TIMEOUT_MS = 15_000;
 /** How often systemd's status line is refreshed. */
 const STATUS_INTERVAL_MS = 60_000;
-/** Quiet time after "ready" before start-up's leftovers are collected (late probes settle first). */
-const SETTLE_AFTER_READY_MS = 1000;
 
 /** pino's `isoTime` output (`,"time":"2026-12-06T17:29:54.061Z"`) without Date#toISOString (see iso-time.ts). */
 const isoTime = (): string => `,"time":"${isoUtc(Date.now())}"`;
@@ -125,7 +123,6 @@ async function run(argv: readonly string[]): Promise<void> {
   const summary = appliance.summary();
   logger.info({ webPort: appliance.webPort }, `ready: ${summary}`);
   await notifier.ready(summary);
-  setTimeout(() => void startupDone(), SETTLE_AFTER_READY_MS).unref();
   if (notifier.enabled) {
     // Keep `systemctl status` current (node count); one spawn a minute is negligible.
     const timer = setInterval(() => {

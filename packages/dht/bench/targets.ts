@@ -116,7 +116,20 @@ export function applianceBuilt(): boolean {
 export async function startAppliance(rateLimit: boolean, nodeFlags: string[] = []): Promise<Server> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'lanbox-bench-'));
-  const args = [...nodeFlags, APPLIANCE_BUNDLE, '--data-dir', dataDir, '--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
+  const args = [
+    ...nodeFlags,
+    APPLIANCE_BUNDLE,
+    '--data-dir',
+    dataDir,
+    '--dht-port',
+    String(port),
+    '--web-port',
+    '0',
+    '--push-port',
+    '0',
+    '--bind',
+    '127.0.0.1',
+  ];
   args.push('--no-discovery', '--no-nameserver', '--no-proxy', '--log-level', 'info');
   if (!rateLimit) args.push('--no-rate-limit');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
