@@ -58,11 +58,6 @@ const result = await build({
   banner: { js: "import { createRequire as __lanboxCreateRequire } from 'node:module';\nconst require = __lanboxCreateRequire(import.meta.url);" },
   define: { LANBOX_VERSION: JSON.stringify(pkg.version) },
   legalComments: 'linked',
-  // V8 keeps the whole source text of the bundle in the heap for as long as the process runs
-  // (functions are compiled lazily from it, and Function#toString returns it): whitespace and
-  // comments cost RSS. Identifiers are kept, so stack traces in the log stay readable.
-  minifyWhitespace: true,
-  minifySyntax: true,
   metafile: true,
   logLevel: 'warning',
 });
