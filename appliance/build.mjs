@@ -23,23 +23,6 @@ const KEEP_PREBUILDS = new Set(['linux-arm64', 'linux-arm', 'linux-x64']);
 /** Source trees a runtime never reads (classic-level ships LevelDB's C++ sources). */
 const SKIP = new Set(['deps', 'binding.cc', 'binding.gyp', 'test', '.github', 'CHANGELOG.md', 'UPGRADING.md']);
 
-/**
- * An ESM `import` of a native package (nameserver's `import { ClassicLevel } from 'classic-level'`)
- * would make Node's ESM loader lex the CommonJS file for its export names and keep the lexer's
- * leftovers (~2 MB of RSS at idle); a plain require() through the bundle's createRequire, as the
- * bundled `level` package already does, loads the same module without that.
- */
-const nativeThroughRequire = {
-  name: 'native-through-require',
-  setup(b) {
-    const filter = new RegExp(`^(${NATIVE.join('|')})$`);
-    b.onResolve({ filter }, (args) =>
-      args.namespace === 'native-require' ? { path: args.path, external: true } : { path: args.path, namespace: 'native-require' },
-    );
-    b.onLoad({ filter: /.*/, namespace: 'native-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
-  },
-};
-
 await rm(outdir, { recursive: true, force: true });
 await mkdir(outdir, { recursive: true });
 
@@ -53,7 +36,6 @@ const result = await build({
   target: 'node20',
   conditions: ['lanbox-source'],
   external: NATIVE,
-  plugins: [nativeThroughRequire],
   // CommonJS dependencies (pino, level) call require(); an ESM bundle has none unless we make one.
   banner: { js: "import { createRequire as __lanboxCreateRequire } from 'node:module';\nconst require = __lanboxCreateRequire(import.meta.url);" },
   define: { LANBOX_VERSION: JSON.stringify(pkg.version) },
