@@ -1,5 +1,5 @@
 /**
- * decodeMessage reads the busiest requests (ping, find, get) straight from the bytes and hands
+ * decodeMessage reads the busiest requests (ping, find, get, listen) straight from the bytes and hands
  * everything else to the general msgpack-tree decoder. These tests check that the shortcut never
  * changes a result: for requests it takes and for near misses (repeated keys, other encodings,
  * other types, truncation, byte flips), decodeMessage and decodeMessageTree give the same answer.
@@ -24,6 +24,9 @@ const hash = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
   { weight: 1, arbitrary: fc.integer({ min: -5, max: 300 }) },
 );
+function uintish(): fc.Arbitrary<number> {
+  return fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: -9, max: -1 }), fc.constant(2 ** 32 + 1));
+}
 const want = fc.oneof(
   { weight: 4, arbitrary: fc.array(fc.constantFrom(2, 10, 23, 30, 0, 127), { maxLength: 4 }) },
   { weight: 1, arbitrary: fc.array(fc.oneof(fc.integer({ min: -3, max: 300 }), fc.string({ maxLength: 2 })), { maxLength: 3 }) },
@@ -34,7 +37,10 @@ const argEntry: fc.Arbitrary<[string, MsgValue]> = fc.oneof(
   { weight: 3, arbitrary: fc.tuple(fc.constant('h'), hash) },
   { weight: 3, arbitrary: fc.tuple(fc.constant('target'), hash) },
   { weight: 3, arbitrary: fc.tuple(fc.constant('w'), want) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('token', 'q', 'sid', 'x', 'targe', 'ta'), fc.oneof(bin(4), fc.integer({ min: 0, max: 9 }))) },
+  { weight: 2, arbitrary: fc.tuple(fc.constant('token'), fc.oneof(bin(32), bin(0), fc.string({ maxLength: 4 }), fc.integer({ min: 0, max: 9 }))) },
+  { weight: 2, arbitrary: fc.tuple(fc.constant('sid'), fc.oneof(uintish(), bin(4), bin(5), fc.constant('abcd'))) },
+  { weight: 2, arbitrary: fc.tuple(fc.constant('ve'), fc.oneof(uintish(), bin(1))) },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('q', 'x', 'targe', 'ta', 'tokens', 'si'), fc.oneof(bin(4), fc.integer({ min: 0, max: 9 }))) },
 );
 const args = fc.array(argEntry, { minLength: 0, maxLength: 5 }).map(
   (entries) =>
@@ -58,7 +64,11 @@ const topEntry: fc.Arbitrary<[string, MsgValue]> = fc.oneof(
     weight: 6,
     arbitrary: fc.tuple(
       fc.constant('q'),
-      fc.oneof(fc.constantFrom('ping', 'find', 'get', 'put', 'listen', 'pin', 'gett'), fc.constant(Uint8Array.of(0x70, 0x69, 0x6e, 0x67)), fc.integer()),
+      fc.oneof(
+        fc.constantFrom('ping', 'find', 'get', 'put', 'listen', 'pin', 'gett', 'listen2', 'update'),
+        fc.constant(Uint8Array.of(0x70, 0x69, 0x6e, 0x67)),
+        fc.integer(),
+      ),
     ),
   },
   { weight: 5, arbitrary: fc.tuple(fc.constant('t'), fc.oneof(uint, bin(4), bin(3), fc.constant('abcd'))) },
@@ -98,7 +108,7 @@ const goodArgs = fc
 const goodRequest: fc.Arbitrary<Array<[string, MsgValue]>> = fc
   .record({
     a: goodArgs,
-    q: fc.constantFrom('ping', 'find', 'get'),
+    q: fc.constantFrom('ping', 'find', 'get', 'listen'),
     t: fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), bin(4)),
     y: fc.boolean(),
     v: fc.option(fc.constantFrom('RNG1', 'o2', 'lanbox/0.1.0'), { nil: undefined }),
@@ -162,6 +172,14 @@ describe('decodeMessage fast path', () => {
       encodeMessage({ kind: 'request', tid: 5, userAgent: 'o2', networkId: 7, client: true, request: { type: 'find', id, target: key, want: [4, 6] } }),
       encodeMessage({ kind: 'request', tid: 300, networkId: 0, client: false, request: { type: 'get', id, key, want: [6] } }),
       encodeMessage({ kind: 'request', tid: 0xfffe, tidAsBin: true, networkId: 0, client: false, request: { type: 'get', id, key } }),
+      encodeMessage({
+        kind: 'request',
+        tid: 9,
+        userAgent: 'RNG1',
+        networkId: 0,
+        client: false,
+        request: { type: 'listen', id, key, token: new Uint8Array(32).fill(3), socketId: 0x12345678, version: 1 },
+      }),
     ];
     for (const bytes of requests) {
       assert.notEqual(fastRequest(bytes), undefined, 'taken by the fast path');

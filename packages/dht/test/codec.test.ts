@@ -28,6 +28,7 @@ import {
 } from '../src/codec/index.js';
 import { decodeMsgpack, MsgFloat, MsgMap, type MsgValue } from '../src/codec/msgpack/reader.js';
 import { Writer, writeValue } from '../src/codec/msgpack/writer.js';
+import { encodeMessageLent, releaseEncodeBuffer } from '../src/codec/encode.js';
 
 const h = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -611,5 +612,30 @@ describe('fragmentation and reassembly', () => {
     const plain = decodeOk(ping());
     const through = r.push('a', plain);
     assert.ok(through.status === 'complete' && through.message === plain);
+  });
+});
+
+describe('encodeMessageLent: replies encoded without a copy', () => {
+  const id = new Uint8Array(20).fill(5);
+  const pong = (tid: number): Message => ({ kind: 'reply', tid, userAgent: 'RNG1', networkId: 0, client: false, reply: { id, seenAddress: '10.0.0.1' } });
+
+  it('gives the same bytes as encodeMessage, valid until the next encode', () => {
+    const lent = encodeMessageLent(pong(1));
+    assert.deepEqual(Uint8Array.from(lent), encodeMessage(pong(1)));
+    // The next encode reuses the buffer: a lent view is not for keeping.
+    const again = encodeMessageLent(pong(2));
+    assert.equal(again.buffer, lent.buffer);
+  });
+
+  it('leaves a view alone once the buffer is released (a send the socket queued)', () => {
+    const kept = encodeMessageLent(pong(3));
+    const copy = Uint8Array.from(kept);
+    releaseEncodeBuffer();
+    const next = encodeMessageLent(pong(4));
+    assert.notEqual(next.buffer, kept.buffer);
+    assert.deepEqual(Uint8Array.from(kept), copy);
+    const decoded = decodeMessage(kept);
+    assert.ok(decoded.ok);
+    assert.equal(decoded.value.tid, 3);
   });
 });

@@ -408,6 +408,22 @@ function requestFrom(q: string | undefined, m: MsgMap, source: Uint8Array): Requ
 const Q_PING = 1;
 const Q_FIND = 2;
 const Q_GET = 3;
+const Q_LISTEN = 4;
+
+/** Length of the uint at `p` in the encodings read here (fixint, uint8/16/32), or 0. */
+function uintLength(b: Uint8Array, p: number): number {
+  const v = b[p]!;
+  const len = v <= 0x7f ? 1 : v === 0xcc ? 2 : v === 0xcd ? 3 : v === 0xce ? 5 : 0;
+  return len !== 0 && p + len <= b.length ? len : 0;
+}
+
+/** The uint at `p`, whose length {@link uintLength} gave. */
+function uintAt(b: Uint8Array, p: number, len: number): number {
+  if (len === 1) return b[p]!;
+  if (len === 2) return b[p + 1]!;
+  if (len === 3) return (b[p + 1]! << 8) | b[p + 2]!;
+  return ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
+}
 
 /** 20 bytes at `p` after a `bin8(20)` header, as a copy; undefined if that is not what is there. */
 function hashAt(b: Uint8Array, p: number): Uint8Array | undefined {
@@ -418,10 +434,10 @@ function hashAt(b: Uint8Array, p: number): Uint8Array | undefined {
 }
 
 /**
- * The busiest requests (ping, find, get without a query) read straight from the bytes, with no
- * msgpack tree: most of a ping's decoding cost. It takes only the exact shapes OpenDHT sends (one-
- * char top-level keys a q t y v n s, each once; `a` holding id, h, target, w, each once, in their
- * usual encodings). Anything else, valid or not, gives undefined and goes the general way, which
+ * The busiest requests (ping, find, get and listen without a query) read straight from the bytes,
+ * with no msgpack tree: most of a ping's decoding cost. It takes only the exact shapes OpenDHT
+ * sends (one-char top-level keys a q t y v n s, each once; `a` holding id, h, target, w, token,
+ * sid, ve, each once, in their usual encodings). Anything else, valid or not, gives undefined and goes the general way, which
  * alone decides what is invalid: where both read a datagram, they agree (a test checks it).
  */
 export function fastRequest(b: Uint8Array): Message | undefined {
@@ -441,6 +457,9 @@ export function fastRequest(b: Uint8Array): Message | undefined {
   let h: Uint8Array | undefined;
   let target: Uint8Array | undefined;
   let want: Family[] | undefined;
+  let token: Uint8Array | undefined;
+  let sid: number | undefined;
+  let ve: number | undefined;
   for (let entries = head & 0x0f; entries > 0; entries--) {
     if (p + 3 > n || b[p] !== 0xa1) return undefined;
     const key = b[p + 1]!;
@@ -498,6 +517,42 @@ export function fastRequest(b: Uint8Array): Message | undefined {
                 if (!want.includes(6)) want.push(6);
               }
             }
+          } else if (k0 === 0xa5 && k1 === 0x74 && p + 6 <= n && strAt(b, p + 1, 5) === 'token') {
+            // token: a bin8 of any length
+            if ((argSeen & 16) !== 0) return undefined;
+            argSeen |= 16;
+            p += 6;
+            if (p + 2 > n || b[p] !== 0xc4) return undefined;
+            const len = b[p + 1]!;
+            if (p + 2 + len > n) return undefined;
+            token = new Uint8Array(len);
+            for (let i = 0; i < len; i++) token[i] = b[p + 2 + i]!;
+            p += 2 + len;
+          } else if (k0 === 0xa3 && k1 === 0x73 && b[p + 2] === 0x69 && b[p + 3] === 0x64) {
+            // sid: uint32 or 4 bytes as bin
+            if ((argSeen & 32) !== 0) return undefined;
+            argSeen |= 32;
+            p += 4;
+            if (p >= n) return undefined;
+            if (b[p] === 0xc4 && b[p + 1] === 4 && p + 6 <= n) {
+              sid = ((b[p + 2]! << 24) | (b[p + 3]! << 16) | (b[p + 4]! << 8) | b[p + 5]!) >>> 0;
+              p += 6;
+            } else {
+              const len = uintLength(b, p);
+              if (len === 0) return undefined;
+              sid = uintAt(b, p, len);
+              p += len;
+            }
+          } else if (k0 === 0xa2 && k1 === 0x76 && b[p + 2] === 0x65) {
+            // ve: uint32
+            if ((argSeen & 64) !== 0) return undefined;
+            argSeen |= 64;
+            p += 3;
+            if (p >= n) return undefined;
+            const len = uintLength(b, p);
+            if (len === 0) return undefined;
+            ve = uintAt(b, p, len);
+            p += len;
           } else {
             return undefined;
           }
@@ -509,6 +564,7 @@ export function fastRequest(b: Uint8Array): Message | undefined {
         if (v === 0xa4 && p + 5 <= n && b[p + 1] === 0x70 && b[p + 2] === 0x69 && b[p + 3] === 0x6e && b[p + 4] === 0x67) q = Q_PING;
         else if (v === 0xa4 && p + 5 <= n && b[p + 1] === 0x66 && b[p + 2] === 0x69 && b[p + 3] === 0x6e && b[p + 4] === 0x64) q = Q_FIND;
         else if (v === 0xa3 && p + 4 <= n && b[p + 1] === 0x67 && b[p + 2] === 0x65 && b[p + 3] === 0x74) q = Q_GET;
+        else if (v === 0xa6 && p + 7 <= n && strAt(b, p + 1, 6) === 'listen') q = Q_LISTEN;
         else return undefined;
         p += 1 + (v & 0x1f);
         break;
@@ -585,10 +641,15 @@ export function fastRequest(b: Uint8Array): Message | undefined {
     const req: Request = { type: 'find', id, target: target ?? ZERO_ID.slice() };
     if (want) req.want = want;
     request = req;
-  } else {
+  } else if (q === Q_GET) {
     const req: Extract<Request, { type: 'get' }> = { type: 'get', id };
     if (h) req.key = h;
     if (want) req.want = want;
+    request = req;
+  } else {
+    const req: Extract<Request, { type: 'listen' }> = { type: 'listen', id, socketId: sid ?? 0, version: ve ?? 0 };
+    if (h) req.key = h;
+    if (token) req.token = token;
     request = req;
   }
   const msg: Message = { tid, networkId, client, kind: 'request', request };
