@@ -44,17 +44,22 @@ export interface NotifierOptions {
 /** Sends one notification; resolves when the CLI exited (failures are logged, never thrown). */
 function send(command: string, fields: string[], env: NodeJS.ProcessEnv, timeoutMs: number, logger?: NotifyLogger): Promise<void> {
   return new Promise((resolve) => {
-    const child = spawn(command, fields, { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs });
+    const child = spawn(command, fields, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    // Our own kill timer, not spawn's `timeout`: Node clears that one on 'exit' only, which a
+    // command that cannot start never emits, so it would hold the process for `timeoutMs`.
+    const timer = setTimeout(() => child.kill(), timeoutMs);
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => {
       if (stderr.length < 1000) stderr += d;
     });
     child.on('error', (err) => {
+      clearTimeout(timer);
       logger?.warn({ err: err.message, fields }, 'systemd-notify could not run');
       resolve();
     });
     child.on('close', (code) => {
+      clearTimeout(timer);
       if (code !== 0) logger?.warn({ code, stderr: stderr.trim(), fields }, 'systemd-notify failed');
       resolve();
     });
