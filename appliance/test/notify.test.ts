@@ -1,6 +1,6 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createManualClock } from '@lanbox/dht';
+import { createManualClock } from '@lanbox/clock';
 import { createSystemdNotifier } from '../src/systemd/notify.js';
 import { startFakeNotifySocket, type FakeNotifySocket } from './fake-notify-socket.js';
 import { tempDir, waitFor } from './helpers.js';

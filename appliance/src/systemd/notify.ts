@@ -8,7 +8,7 @@
  * comes from the child process. Without NOTIFY_SOCKET (not under systemd) everything is a no-op.
  */
 import { spawn } from 'node:child_process';
-import { systemScheduler, type ScheduledTask, type Scheduler } from '@lanbox/dht';
+import { systemScheduler, type ScheduledTask, type Scheduler } from '@lanbox/clock';
 
 export interface NotifyLogger {
   warn(obj: object, msg?: string): void;
@@ -37,7 +37,7 @@ export interface NotifierOptions {
   /** The CLI never needs long; a hung one is killed. @default 5000 */
   timeoutMs?: number;
   logger?: NotifyLogger;
-  /** Runs the watchdog pings (the same timer shape the packages take). @default unref'd real timers */
+  /** Runs the watchdog pings (`@lanbox/clock`, as the packages take it). @default unref'd real timers */
   scheduler?: Scheduler;
 }
 
