@@ -1,4 +1,7 @@
-/** The README's first ```ts example, type-checked (npm run typecheck) and run as written. */
+/**
+ * The README's first ```ts example, run as written; its types are checked with the package's by
+ * `npm run typecheck`.
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
