@@ -68,6 +68,10 @@ test('the system clock is the real time and the system scheduler runs and cancel
       cancelledRan = true;
     })
     .cancel();
+  // Its timers are unref'd (a service's sockets keep the process alive, not its timers), so a ref'd
+  // guard keeps this test's process alive while it waits.
+  const guard = setTimeout(() => undefined, 10_000);
   await new Promise<void>((resolve) => systemScheduler.schedule(0, resolve));
+  clearTimeout(guard);
   assert.equal(cancelledRan, false);
 });
