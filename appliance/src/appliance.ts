@@ -29,6 +29,7 @@ import type { PageModel } from './web/status-page.js';
 import { VERSION } from './version.js';
 import { systemStatus, type SystemStatus } from './system.js';
 import { readImageStatus, type ImageStatus } from './image-status.js';
+import { isoUtc } from './iso-time.js';
 
 export interface ApplianceComponents {
   logger: Logger;
@@ -182,7 +183,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         hostname: hostname(),
         pid: process.pid,
         ready,
-        startedAt: startedAt.toISOString(),
+        startedAt: isoUtc(startedAt.getTime()),
         uptimeSeconds: Math.round(process.uptime()),
         statusAt: Date.now(),
         rssBytes: mem.rss,

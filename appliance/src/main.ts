@@ -5,7 +5,7 @@
  */
 // First: V8 heap settings must be in place before the rest of the bundle allocates.
 import './heap-settings.js';
-import { destination, pino, stdTimeFunctions, type Logger } from 'pino';
+import { destination, pino, type Logger } from 'pino';
 import { loadConfig } from './config/load.js';
 import { helpText } from './config/help.js';
 import { createAppliance, type Appliance } from './appliance.js';
@@ -13,11 +13,15 @@ import { createSystemdNotifier } from './systemd/notify.js';
 import { selftest } from './selftest.js';
 import { openStorage } from './storage.js';
 import { VERSION } from './version.js';
+import { isoUtc } from './iso-time.js';
 
 /** A stop that hangs (a stuck socket, a disk that does not answer) must not keep the unit alive forever. */
 const STOP_TIMEOUT_MS = 15_000;
 /** How often systemd's status line is refreshed. */
 const STATUS_INTERVAL_MS = 60_000;
+
+/** pino's `isoTime` output (`,"time":"2026-12-06T17:29:54.061Z"`) without Date#toISOString (see iso-time.ts). */
+const isoTime = (): string => `,"time":"${isoUtc(Date.now())}"`;
 
 async function run(argv: readonly string[]): Promise<void> {
   const loaded = loadConfig(argv);
@@ -60,10 +64,7 @@ async function run(argv: readonly string[]): Promise<void> {
   const { config, configFile } = loaded;
   // Synchronous writes: lines stay in order and none is lost when process.exit() follows a log
   // call. The volume is a few lines a minute, so blocking on stdout costs nothing.
-  const logger: Logger = pino(
-    { level: config.logLevel, base: { pid: process.pid }, timestamp: stdTimeFunctions.isoTime },
-    destination({ dest: 1, sync: true }),
-  );
+  const logger: Logger = pino({ level: config.logLevel, base: { pid: process.pid }, timestamp: isoTime }, destination({ dest: 1, sync: true }));
   const notifier = createSystemdNotifier({ logger: logger.child({ component: 'systemd' }) });
   const fail = (err: unknown, msg: string) => {
     logger.fatal({ err }, msg);

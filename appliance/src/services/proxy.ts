@@ -11,6 +11,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { createDhtProxy, type DhtProxy, type ProxyDb, type ProxyDht, type ProxyStatus } from '@lanbox/proxy';
 import type { LanboxConfig } from '../config/schema.js';
 import type { ApplianceService, ServiceStatus, StoppedStatus } from './service.js';
+import { isoUtc } from '../iso-time.js';
 
 export type ProxyServiceStatus = (ServiceStatus & ProxyStatus & { probe: { probes: number; lastOkAt: string | null; error: string | null } }) | StoppedStatus;
 
@@ -143,7 +144,7 @@ export function createProxyApplianceService(
         ...s,
         state,
         summary,
-        probe: { probes, lastOkAt: lastProbeOk === null ? null : new Date(lastProbeOk).toISOString(), error: lastProbeError },
+        probe: { probes, lastOkAt: lastProbeOk === null ? null : isoUtc(lastProbeOk), error: lastProbeError },
       };
     },
   };

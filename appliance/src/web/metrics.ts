@@ -24,7 +24,7 @@
  *   lanbox_service_state{service, state} is 1 for its current state and 0 for the others.
  * - `clients` (what to type into Jami) and identifiers (pid, ports, network id) are not metrics.
  */
-import { Counter, Gauge, Registry } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -161,6 +161,9 @@ function collect(doc: Record<string, unknown>): Sample[] {
 
 /** The Prometheus text exposition of a status document. */
 export async function renderMetrics(doc: Record<string, unknown>): Promise<string> {
+  // Loaded on the first scrape, not at start: prom-client's index also loads cluster, http(s)
+  // and perf_hooks for features this page never uses (~1 MB of RSS on a box nobody scrapes).
+  const { Counter, Gauge, Registry } = await import('prom-client');
   const registry = new Registry();
   const byName = new Map<string, { metric: Counter<string> | Gauge<string>; kind: Sample['kind']; labelNames: string }>();
   for (const s of collect(doc)) {

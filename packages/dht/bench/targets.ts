@@ -117,7 +117,8 @@ export async function startAppliance(rateLimit: boolean, nodeFlags: string[] = [
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'lanbox-bench-'));
   const args = [...nodeFlags, APPLIANCE_BUNDLE, '--data-dir', dataDir, '--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
-  args.push('--no-discovery', '--no-nameserver', '--no-proxy', '--log-level', 'info');
+  // The push service's default port (8082) may be taken on a shared machine.
+  args.push('--push-port', '0', '--no-discovery', '--no-nameserver', '--no-proxy', '--log-level', 'info');
   if (!rateLimit) args.push('--no-rate-limit');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   live.add(child);

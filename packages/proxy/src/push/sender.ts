@@ -4,7 +4,6 @@
  * (OpenDHT 2.4 dropped the port; 4.x keeps it).
  */
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 export interface PushRequest {
   url: string;
@@ -27,20 +26,21 @@ export function createHttpPushTransport(options: HttpPushOptions = {}): PushTran
   const maxResponseBytes = options.maxResponseBytes ?? 65_536;
   // Connections are kept between pushes (the box's own push service takes most of them); few
   // targets are allowed, and each keeps at most 16 sockets, idle ones closed after 30 s.
-  const agents = {
-    'http:': new HttpAgent({ keepAlive: true, maxSockets: 16, maxTotalSockets: 64, maxFreeSockets: 4, timeout: 30_000 }),
-    'https:': new HttpsAgent({ keepAlive: true, maxSockets: 16, maxTotalSockets: 64, maxFreeSockets: 4, timeout: 30_000 }),
-  };
-  return (req) =>
-    new Promise<number>((resolve) => {
-      let url: URL;
-      try {
-        url = new URL(req.url);
-      } catch {
-        resolve(0);
-        return;
-      }
-      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const agentOptions = { keepAlive: true, maxSockets: 16, maxTotalSockets: 64, maxFreeSockets: 4, timeout: 30_000 };
+  const http = { request: httpRequest, agent: new HttpAgent(agentOptions) };
+  // node:https (and TLS with it) is loaded by the first https:// target, not at start: on an
+  // offline LAN the targets are the box's own push service and other plain-http ones.
+  let https: Promise<typeof http> | undefined;
+  const loadHttps = () => (https ??= import('node:https').then((m) => ({ request: m.request, agent: new m.Agent(agentOptions) })));
+  return async (req) => {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return 0;
+    }
+    const { request: send, agent } = url.protocol === 'https:' ? await loadHttps() : http;
+    return new Promise<number>((resolve) => {
       let settled = false;
       const done = (status: number) => {
         if (settled) return;
@@ -51,7 +51,7 @@ export function createHttpPushTransport(options: HttpPushOptions = {}): PushTran
       const r = send(url, {
         method: 'POST',
         headers: { ...req.headers, 'Content-Length': String(req.body.length) },
-        agent: url.protocol === 'https:' ? agents['https:'] : agents['http:'],
+        agent,
       });
       const timer = setTimeout(() => {
         r.destroy();
@@ -70,4 +70,5 @@ export function createHttpPushTransport(options: HttpPushOptions = {}): PushTran
       });
       r.end(req.body);
     });
+  };
 }

@@ -4,7 +4,9 @@
  * When the page was opened as localhost, the code points at the box's first LAN address instead:
  * a phone cannot use "localhost".
  */
-import QRCode from 'qrcode';
+// The encoder alone: the package's index also loads its PNG, terminal and canvas renderers (pngjs,
+// zlib), which this SVG drawing never uses, at start-up.
+import { create as createQr } from 'qrcode/lib/core/qrcode.js';
 import type { PageModel } from '../model.js';
 import { esc, type PageSection } from '../section.js';
 
@@ -32,7 +34,7 @@ export function pageAddress(hostHeader: string | undefined, addresses: readonly 
 
 /** An SVG of the QR code for `text`: one path, 4-module quiet zone, black on white. */
 export function qrSvg(text: string): string {
-  const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const qr = createQr(text, { errorCorrectionLevel: 'M' });
   const n = qr.modules.size;
   const quiet = 4;
   let d = '';
