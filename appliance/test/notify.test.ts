@@ -1,6 +1,6 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createManualClock } from '@lanbox/dht';
+import { createManualClock } from '@lanbox/clock';
 import { createSystemdNotifier } from '../src/systemd/notify.js';
 import { startFakeNotifySocket, type FakeNotifySocket } from './fake-notify-socket.js';
 import { tempDir, waitFor } from './helpers.js';
@@ -36,10 +36,20 @@ test('ready, status and stopping send exactly these datagrams', async () => {
 test('WATCHDOG=1 every WATCHDOG_USEC/2 after ready, none after stopping', async () => {
   sock.messages.length = 0;
   const clock = createManualClock(0);
+  // Counts the watchdog's timer firings: each one starts a ping at once, so what the period lets
+  // through is known when advance() returns, without waiting for datagrams that should not come.
+  let fired = 0;
+  const scheduler = {
+    schedule: (ms: number, fn: () => void) =>
+      clock.schedule(ms, () => {
+        fired++;
+        fn();
+      }),
+  };
   const n = createSystemdNotifier({
     env: { ...process.env, NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: '400000', WATCHDOG_PID: String(process.pid) },
     logger,
-    scheduler: clock,
+    scheduler,
   });
   assert.equal(n.watchdogMs, 400);
   await n.ready('up');
@@ -48,16 +58,18 @@ test('WATCHDOG=1 every WATCHDOG_USEC/2 after ready, none after stopping', async 
   const settle = (want: number) => waitFor(`${want} watchdog pings`, () => (pings() >= want ? true : undefined), 10_000);
   clock.advance(199);
   assert.equal(clock.pending(), 1, 'one ping scheduled');
+  assert.equal(fired, 0);
   clock.advance(1);
+  assert.equal(fired, 1);
   await settle(1);
   clock.advance(200);
   await settle(2);
   clock.advance(199);
-  await new Promise((r) => setTimeout(r, 200));
-  assert.equal(pings(), 2, 'nothing before the next period');
+  assert.equal(fired, 2, 'nothing before the next period');
   await n.stopping('bye');
   assert.equal(clock.pending(), 0, 'STOPPING cancels the watchdog');
   clock.advance(10_000);
+  assert.equal(fired, 2, 'no pings after STOPPING');
   await waitFor('STOPPING', () => (sock.messages.includes('STOPPING=1\nSTATUS=bye') ? true : undefined));
   assert.equal(pings(), 2, 'no pings after STOPPING');
   assert.equal(sock.messages[0], 'READY=1\nSTATUS=up');

@@ -20,6 +20,9 @@ test('every port hands its connections to the proxy server; a port that cannot b
     seen.push(`${req.socket.localPort} ${req.url}`);
     res.end('proxied');
   });
+  // Listening on its own port as in the appliance (Node tracks a server's connections, so that
+  // closeAllConnections closes them, only once it listens).
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   const [p1, p2, web] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
   // Someone else holds this one.
   const squatter = createTcpServer();
@@ -39,9 +42,15 @@ test('every port hands its connections to the proxy server; a port that cannot b
     assert.deepEqual(Object.keys(st.failed), [String(taken)]);
     assert.equal(st.failed[taken], 'EADDRINUSE');
     assert.equal(st.connections, 2);
+    // The ports stop first, as in the appliance, while fetch still holds both connections: they
+    // are the proxy server's to close, so the stop must not wait for them (it once did, holding
+    // the appliance's shutdown until every phone's listen stream ended).
+    const stop = await Promise.race([ports.stop().then(() => 'done'), new Promise((r) => setImmediate(() => r('waiting')))]);
+    assert.equal(stop, 'done');
   } finally {
     await ports.stop();
     proxy.closeAllConnections();
+    proxy.close();
     squatter.close();
   }
   await assert.rejects(fetch(`http://127.0.0.1:${p1}/`), 'closed after stop');

@@ -1,7 +1,8 @@
 /**
- * The README's example is the harness's smoke test: it is type-checked, then run as written (one
- * jamid device registering on the DHT with the box as its only bootstrap), and afterwards every
- * namespace, bridge and process it reported must be gone. Needs root and Debian's jami-daemon.
+ * The README's example is the harness's smoke test, run as written (one jamid device registering
+ * on the DHT with the box as its only bootstrap); afterwards every namespace, bridge and process it
+ * reported must be gone. Its types are checked with the harness's by `npm run typecheck`. Needs
+ * root and Debian's jami-daemon.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -18,10 +19,6 @@ before(async () => {
 });
 
 after(() => example?.remove());
-
-test('README example type-checks against the harness API', () => {
-  assert.deepEqual(example.typeErrors(), []);
-});
 
 test('README example registers one device on the box and its teardown removes everything it made', async (t) => {
   // The example bounds its own waits (about 3 minutes at most); this outer bound only catches a hang.

@@ -8,7 +8,7 @@
  * comes from the child process. Without NOTIFY_SOCKET (not under systemd) everything is a no-op.
  */
 import { spawn } from 'node:child_process';
-import { systemScheduler, type ScheduledTask, type Scheduler } from '@lanbox/dht';
+import { systemScheduler, type ScheduledTask, type Scheduler } from '@lanbox/clock';
 
 export interface NotifyLogger {
   warn(obj: object, msg?: string): void;
@@ -37,24 +37,29 @@ export interface NotifierOptions {
   /** The CLI never needs long; a hung one is killed. @default 5000 */
   timeoutMs?: number;
   logger?: NotifyLogger;
-  /** Runs the watchdog pings (the same timer shape the packages take). @default unref'd real timers */
+  /** Runs the watchdog pings (`@lanbox/clock`, as the packages take it). @default unref'd real timers */
   scheduler?: Scheduler;
 }
 
 /** Sends one notification; resolves when the CLI exited (failures are logged, never thrown). */
 function send(command: string, fields: string[], env: NodeJS.ProcessEnv, timeoutMs: number, logger?: NotifyLogger): Promise<void> {
   return new Promise((resolve) => {
-    const child = spawn(command, fields, { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs });
+    const child = spawn(command, fields, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    // Our own kill timer, not spawn's `timeout`: Node clears that one on 'exit' only, which a
+    // command that cannot start never emits, so it would hold the process for `timeoutMs`.
+    const timer = setTimeout(() => child.kill(), timeoutMs);
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => {
       if (stderr.length < 1000) stderr += d;
     });
     child.on('error', (err) => {
+      clearTimeout(timer);
       logger?.warn({ err: err.message, fields }, 'systemd-notify could not run');
       resolve();
     });
     child.on('close', (code) => {
+      clearTimeout(timer);
       if (code !== 0) logger?.warn({ code, stderr: stderr.trim(), fields }, 'systemd-notify failed');
       resolve();
     });

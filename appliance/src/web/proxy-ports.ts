@@ -97,9 +97,11 @@ export function createProxyPorts(
       }
     },
     async stop() {
-      const all = [...servers.values()];
+      // Only the listening sockets are ours: the connections went to the proxy server, which
+      // closes them when the proxy stops (after this, in the appliance's reverse order). Waiting
+      // for them here held the shutdown until every client's keep-alive or listen stream ended.
+      for (const s of servers.values()) s.close();
       servers.clear();
-      await Promise.all(all.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },
     status() {
       return {

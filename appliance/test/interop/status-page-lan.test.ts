@@ -7,7 +7,9 @@
  * Headless Chromium runs inside host A and opens the page at the box's LAN address:
  * - "Heard on this LAN" lists the account with its display name and the DHT node, with how long ago;
  * - the QR code decodes (jsQR) to the LAN address the page was opened at;
- * - screenshots at 360 px and desktop width go into docs/screenshots (shown in docs/operations.md).
+ * - the page is captured at desktop width and at 360 px (the full page, as wide as the screen);
+ *   with LANBOX_SCREENSHOTS=1 (`npm run screenshots`) the captures replace docs/screenshots
+ *   (shown in docs/operations.md), otherwise nothing in the tree is written.
  * Needs root (`ip netns`).
  */
 import { test, after, before } from 'node:test';
@@ -19,12 +21,14 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
+import { PNG } from 'pngjs';
 import { createVethPair } from '../veth-pair.js';
 import { APPLIANCE_DIR, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
 import { CHROMIUM, decodeQr, launchBrowser } from '../browser.js';
 
 const run = promisify(execFile);
-const SCREENSHOT_DIR = resolve(APPLIANCE_DIR, '../docs/screenshots');
+/** Tracked files: rewritten only when asked, so that `npm test` leaves the working tree clean. */
+const SCREENSHOT_DIR = process.env.LANBOX_SCREENSHOTS === '1' ? resolve(APPLIANCE_DIR, '../docs/screenshots') : null;
 /** A Jami account's announcement (dht + jami services) as libopendht 2.4.12 sends it. */
 const JAMI_ANNOUNCEMENT = JSON.parse(
   readFileSync(resolve(APPLIANCE_DIR, '../packages/discovery/test/vectors/peer-discovery-2.4/15_ipv4_announce_dht+jami_multicast.json'), 'utf8'),
@@ -156,11 +160,16 @@ test('on the LAN: the page lists the Jami account and DHT node heard, its QR cod
   // At least one poll done (the first is 5 s after load), so the screenshot shows a live page.
   await waitFor('a poll of /api/status', async () => (/^Updated /.test(await text(page, '#updated')) ? true : undefined), 15000);
 
-  await mkdir(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOT_DIR, 'status-page-desktop.png'), fullPage: true });
+  const desktop = await page.screenshot({ fullPage: true });
   await page.setViewportSize({ width: 360, height: 760 });
   assert.equal(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'), 0, 'fits a 360-pixel screen');
-  await page.screenshot({ path: join(SCREENSHOT_DIR, 'status-page-phone.png'), fullPage: true });
+  const phone = await page.screenshot({ fullPage: true });
+  assert.equal(PNG.sync.read(phone).width, 360, 'the phone capture is as wide as the screen');
+  if (SCREENSHOT_DIR !== null) {
+    await mkdir(SCREENSHOT_DIR, { recursive: true });
+    await writeFile(join(SCREENSHOT_DIR, 'status-page-desktop.png'), desktop);
+    await writeFile(join(SCREENSHOT_DIR, 'status-page-phone.png'), phone);
+  }
 
   assert.deepEqual(problems, []);
 

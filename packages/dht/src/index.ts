@@ -3,7 +3,8 @@
  *
  * This file is the package's whole public API: the `createDhtNode` factory, its option and
  * component types, the status shape, the transports (UDP for production, an in-memory network
- * for tests) and a manual clock for tests.
+ * for tests), and the clock and scheduler it takes (from @lanbox/clock, re-exported so a DHT user
+ * needs one import).
  */
 export { createDhtNode } from './node.js';
 export type {
@@ -24,8 +25,8 @@ export type {
 } from './node-types.js';
 export { DEFAULT_PORT, USER_AGENT } from './node-types.js';
 export { BootstrapEntryError, type BootstrapNode } from './routing/bootstrap-list.js';
-export type { Clock, Scheduler, ScheduledTask, ManualClock } from './clock.js';
-export { createManualClock, systemClock, systemScheduler } from './clock.js';
+export type { Clock, Scheduler, ScheduledTask, ManualClock } from '@lanbox/clock';
+export { createManualClock, systemClock, systemScheduler } from '@lanbox/clock';
 export type { Transport, DatagramHandler } from './transport/transport.js';
 export { createUdpTransport } from './transport/udp.js';
 export type { UdpTransportOptions } from './transport/udp.js';

@@ -1,5 +1,5 @@
 /** Public types of the DHT node: options, components, status. Re-exported by index.ts. */
-import type { Clock, Scheduler, ScheduledTask } from './clock.js';
+import type { Clock, Scheduler, ScheduledTask } from '@lanbox/clock';
 import type { Family, InfoHash, Query, Value } from './codec/types.js';
 import type { StorageOptions, StorageStats } from './storage/index.js';
 import type { Transport } from './transport/transport.js';

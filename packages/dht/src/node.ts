@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { infoHashFromHex, randomId, randomIdWithPrefix, toHex } from './codec/infohash.js';
 import type { Family, InfoHash } from './codec/types.js';
-import { type ScheduledTask, systemClock, systemScheduler } from './clock.js';
+import { type ScheduledTask, systemClock, systemScheduler } from '@lanbox/clock';
 import type { DhtNode, DhtNodeComponents, DhtNodeOptions, DhtStatus, Resolver } from './node-types.js';
 import { USER_AGENT } from './node-types.js';
 import { type CachedNode, loadState, saveId, saveRoutingCache, MAX_CACHED_NODES } from './persist/state.js';

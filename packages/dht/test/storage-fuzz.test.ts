@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fuzzRuns } from '@lanbox/fuzz-budget';
 import { decodeValue, makeValue } from '../src/codec/value.js';
 import { createStorage, sourceGroup, LOCAL_SOURCE } from '../src/storage/index.js';
 import { CERT_24 } from './storage-vectors.js';
@@ -34,7 +35,7 @@ describe('storage: source groups', () => {
         assert.equal(typeof g, 'string');
         assert.equal(sourceGroup(g.endsWith('::/64') ? g.slice(0, -3) + '1' : g), g);
       }),
-      { numRuns: 2000 },
+      { numRuns: fuzzRuns(2000) },
     );
   });
 });

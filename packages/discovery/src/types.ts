@@ -1,4 +1,5 @@
 /** Types shared by the public API and the discovery logic. */
+import type { Clock } from '@lanbox/clock';
 import type { InterfaceTable } from './interfaces.js';
 import type { Seen } from './nearby.js';
 import type { DiscoveryTransport, Family } from './transport/types.js';
@@ -31,10 +32,7 @@ export interface BoxComponent {
   found(family: Family, address: string, boxId: string, webPort: number): void;
 }
 
-export interface Clock {
-  /** Milliseconds (any epoch, monotonic enough for timers). */
-  now(): number;
-}
+export type { Clock };
 
 /** Returns `n` random bytes. */
 export type Rng = (n: number) => Uint8Array;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzzRuns } from '@lanbox/fuzz-budget';
 import { decodeBoxService, decodeDhtService, decodeMessage, encodeBoxService } from '../src/codec/messages.js';
 import { decodeMsgpack } from '../src/codec/msgpack.js';
 import { createDiscovery, createMemoryLan, LANBOX_SERVICE, type Family, type InterfaceTable } from '../src/index.js';
@@ -74,7 +75,7 @@ describe('lanbox service', () => {
         const v = decodeMsgpack(bytes);
         if (v.ok) decodeBoxService(v.value);
       }),
-      { seed: 15, numRuns: 2000 },
+      { seed: 15, numRuns: fuzzRuns(2000) },
     );
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzzRuns } from '@lanbox/fuzz-budget';
 import {
   decodeDhtService,
   decodeJamiService,
@@ -249,7 +250,7 @@ describe('fuzzing', () => {
   it('never throws on random bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 256 }), (b) => decodeAll(b)),
-      { numRuns: 5000, seed: 1 },
+      { numRuns: fuzzRuns(5000), seed: 1 },
     );
   });
 
@@ -264,7 +265,7 @@ describe('fuzzing', () => {
       });
     fc.assert(
       fc.property(mutated, (b) => decodeAll(b)),
-      { numRuns: 5000, seed: 2 },
+      { numRuns: fuzzRuns(5000), seed: 2 },
     );
   });
 
@@ -299,7 +300,7 @@ describe('fuzzing', () => {
         // Lone surrogates cannot survive UTF-8; compare with what the encoder wrote.
         assert.equal(jami.value.displayName, new TextDecoder().decode(new TextEncoder().encode(s.displayName)));
       }),
-      { numRuns: 1000, seed: 3 },
+      { numRuns: fuzzRuns(1000), seed: 3 },
     );
   });
 });

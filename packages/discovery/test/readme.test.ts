@@ -1,4 +1,7 @@
-/** The README's first ```ts example, type-checked and run as written on the in-memory LAN. */
+/**
+ * The README's first ```ts example, run as written on the in-memory LAN; its types are checked with
+ * the package's by `npm run typecheck`.
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,10 +17,6 @@ before(async () => {
 });
 
 after(() => example?.remove());
-
-test('README example type-checks against the package API', () => {
-  assert.deepEqual(example.typeErrors(), []);
-});
 
 test("README example runs: each host hears the other one's DHT node", async () => {
   const { stdout } = await example.run();

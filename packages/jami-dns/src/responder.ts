@@ -3,6 +3,7 @@
  * fast, and forwards or refuses everything else. Every datagram gets an answer or is counted as
  * dropped; a client never waits for an answer that will not come, except a source over its rate.
  */
+import type { Clock } from '@lanbox/clock';
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { boxAddressesFor, type InterfaceTable } from './addresses.js';
@@ -27,10 +28,7 @@ import { SourceRateLimiter } from './rate-limit.js';
 import { createUdpTransport } from './transport/udp.js';
 import type { DnsTransport, Endpoint, Listening } from './transport/types.js';
 
-export interface Clock {
-  /** Milliseconds, monotonic enough for timers. */
-  now(): number;
-}
+export type { Clock };
 
 /** pino's method shape. */
 export interface Logger {

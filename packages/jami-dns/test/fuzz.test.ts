@@ -6,12 +6,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzzRuns } from '@lanbox/fuzz-budget';
 import * as packet from 'dns-packet';
 import { boxAddressesFor, createJamiDns, createMemoryTransport, decodeQuery, decodeUpstreamReply, hasDefaultRoute } from '../src/index.js';
 import { query, TWO_LANS } from './queries.js';
 
 const SEED = 0x1d4e;
-const RUNS = 3000;
+const RUNS = fuzzRuns(3000);
 
 const seeds = [
   query('bootstrap.jami.net'),

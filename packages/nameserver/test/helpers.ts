@@ -1,4 +1,5 @@
-import { createHash, generateKeyPair, sign, constants, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, sign, constants, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
@@ -16,8 +17,23 @@ export interface Account {
   readonly publickey: string;
 }
 
+/**
+ * 2048-bit keys made once (fixtures/rsa-2048-test-keys.json): generating one costs ~0.1 s of CPU,
+ * and a test file needs up to 20. Each process hands them out in order, so the accounts of one
+ * test file are distinct; past the pool, keys are generated.
+ */
+const KEY_POOL = (JSON.parse(readFileSync(new URL('./fixtures/rsa-2048-test-keys.json', import.meta.url), 'utf8')) as { keys: string[] }).keys;
+let pooled = 0;
+
+async function rsaKeyPair(bits: number): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  const pem = bits === 2048 ? KEY_POOL[pooled++] : undefined;
+  if (pem === undefined) return generate('rsa', { modulusLength: bits });
+  const privateKey = createPrivateKey(pem);
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
 export async function makeAccount(bits = 2048): Promise<Account> {
-  const { privateKey, publicKey } = await generate('rsa', { modulusLength: bits });
+  const { privateKey, publicKey } = await rsaKeyPair(bits);
   const der = publicKey.export({ type: 'spki', format: 'der' });
   const pem = String(publicKey.export({ type: 'spki', format: 'pem' }));
   return {

@@ -1,4 +1,7 @@
-/** The README's first ```ts example, type-checked and run as written (loopback, free ports, temp dirs). */
+/**
+ * The README's first ```ts example, run as written (loopback, free ports, temp dirs); its types are
+ * checked with the package's by `npm run typecheck`.
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +14,6 @@ before(async () => {
 });
 
 after(() => example?.remove());
-
-test('README example type-checks against the package API', () => {
-  assert.deepEqual(example.typeErrors(), []);
-});
 
 test('README example runs: registers a name and looks it up both ways', async () => {
   // Without NS_TOKEN: the example passes it as `adminToken`, which has a minimum length.

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzzRuns } from '@lanbox/fuzz-budget';
 import { decodeRsaSpki, encodeRsaSpki } from '../src/codec/spki.js';
 import { decodeAccountKey } from '../src/identity.js';
 
@@ -50,7 +51,7 @@ describe('canonical RSA SPKI', () => {
         const parsed = decodeRsaSpki(bytes);
         if (parsed.ok) assert.deepEqual(opensslReexport(bytes), bytes);
       }),
-      { seed: 15, numRuns: 1000 },
+      { seed: 15, numRuns: fuzzRuns(1000) },
     );
   });
 
@@ -59,7 +60,7 @@ describe('canonical RSA SPKI', () => {
       fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
         decodeRsaSpki(Buffer.from(bytes));
       }),
-      { seed: 15, numRuns: 2000 },
+      { seed: 15, numRuns: fuzzRuns(2000) },
     );
   });
 });

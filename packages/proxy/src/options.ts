@@ -1,4 +1,5 @@
 /** The proxy's options (one documented default each) and components. */
+import type { Clock } from '@lanbox/clock';
 import type { DhtNode } from '@lanbox/dht';
 import type { PushTransport } from './push/sender.js';
 
@@ -104,7 +105,7 @@ export interface ProxyComponents {
   /** Where subscriptions and permanent puts survive restarts. Default: nothing persisted. */
   db?: ProxyDb;
   /** Milliseconds; default Date.now. */
-  clock?: { now(): number };
+  clock?: Clock;
   /** Random bytes (value ids, encryption salts); default crypto.randomBytes. */
   rng?: (n: number) => Uint8Array;
   logger?: Logger;

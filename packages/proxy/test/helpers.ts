@@ -135,8 +135,11 @@ export async function raw(port: number, bytes: string | Uint8Array, ms = 3000): 
   socket.on('error', () => {});
   socket.write(bytes);
   const closed = once(socket, 'close').then(() => true);
-  const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), ms));
+  // Cleared once settled: a pending cap would keep the test process alive for `ms` after the test.
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
   const closedByServer = await Promise.race([closed, timeout]);
+  clearTimeout(timer);
   socket.destroy();
   return { text, closedByServer };
 }

@@ -1,4 +1,7 @@
-/** The README's first ```ts example, type-checked and run as written (loopback, free ports). */
+/**
+ * The README's first ```ts example, run as written (loopback, free ports); its types are
+ * checked with the package's by `npm run typecheck`.
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +14,6 @@ before(async () => {
 });
 
 after(() => example?.remove());
-
-test('README example type-checks against the package API', () => {
-  assert.deepEqual(example.typeErrors(), []);
-});
 
 test('README example runs: node info, a put with a 64-bit id, the get returns it', async () => {
   const { stdout } = await example.run();

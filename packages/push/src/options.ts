@@ -1,4 +1,5 @@
 /** Options, defaults and collaborators of the push service. */
+import type { Clock } from '@lanbox/clock';
 
 export interface PushServiceOptions {
   /** TCP port; 0 picks a free one. @default 8082 */
@@ -35,7 +36,7 @@ export interface PushServiceOptions {
 
 export interface PushServiceComponents {
   /** Milliseconds; default Date.now. */
-  clock?: { now(): number };
+  clock?: Clock;
   logger?: { debug(o: object, m?: string): void; info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
 }
 

@@ -1,4 +1,7 @@
-/** The README's first ```ts example, type-checked and run as written (loopback, free port). */
+/**
+ * The README's first ```ts example, run as written (loopback, free port); its types are
+ * checked with the package's by `npm run typecheck`.
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +14,6 @@ before(async () => {
 });
 
 after(() => example?.remove());
-
-test('README example type-checks against the package API', () => {
-  assert.deepEqual(example.typeErrors(), []);
-});
 
 test('README example runs: the stream opens, then carries the published message', async () => {
   const { stdout } = await example.run();

@@ -2,6 +2,7 @@
  * The state the replication's parts share: options, collaborators, the replicated set (digest
  * index, removals), reservations, known boxes and counters. One context per `createReplication`.
  */
+import type { Clock } from '@lanbox/clock';
 import type { RegistrationGate, RegistryAccess } from '@lanbox/nameserver';
 import type { Tombstone } from './codec/wire.js';
 import type { DigestIndex } from './digest.js';
@@ -12,9 +13,7 @@ import type { PeerClient } from './transport/client.js';
 
 export const API_PREFIX = '/api/replication/v1';
 
-export interface Clock {
-  now(): number;
-}
+export type { Clock };
 
 export interface Logger {
   debug(obj: object, msg?: string): void;

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzzRuns } from '@lanbox/fuzz-budget';
 import {
   decodeBatch,
   decodeBuckets,
@@ -52,7 +53,7 @@ describe('wire codecs', () => {
           for (const decode of DECODERS) decode(v);
         },
       ),
-      { seed: 15, numRuns: 3000 },
+      { seed: 15, numRuns: fuzzRuns(3000) },
     );
   });
 
@@ -77,7 +78,7 @@ describe('conflict rule', () => {
         if (recordDigest(a) !== recordDigest(b)) assert.notEqual(beats(a, b), beats(b, a));
         if (beats(a, b) && beats(b, c)) assert.ok(beats(a, c));
       }),
-      { seed: 15, numRuns: 3000 },
+      { seed: 15, numRuns: fuzzRuns(3000) },
     );
   });
 

@@ -1,4 +1,7 @@
-/** The README's first ```ts example, type-checked and run as written (two boxes on loopback). */
+/**
+ * The README's first ```ts example, run as written (two boxes on loopback); its types are
+ * checked with the package's by `npm run typecheck`.
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +14,6 @@ before(async () => {
 });
 
 after(() => example?.remove());
-
-test('README example type-checks against the package API', () => {
-  assert.deepEqual(example.typeErrors(), []);
-});
 
 test('README example runs: the name registered on box a is served by box b, and refused there to another key', async () => {
   const { stdout } = await example.run({ timeoutMs: 60_000 });

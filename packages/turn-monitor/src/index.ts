@@ -6,7 +6,6 @@ export {
   createTurnMonitor,
   DEFAULT_SERVERS,
   TurnMonitorConfigError,
-  type Clock,
   type Logger,
   type ServerState,
   type ServerStatus,
@@ -22,4 +21,5 @@ export { DEFAULT_TURN_PORT, type TurnServerEntry } from './monitor/server-url.js
 export { STEPS, type HealthState, type StepName } from './probe/classify.js';
 export { createFileStore } from './store/file-store.js';
 export type { PersistedServer, PersistedSummary, SummaryStore } from './store/summary-store.js';
-export type { Timers } from './client/timers.js';
+/** The time and timers its components take (`clock`, `scheduler`), from @lanbox/clock. */
+export type { Clock, Scheduler } from '@lanbox/clock';

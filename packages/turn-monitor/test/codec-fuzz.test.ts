@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { fuzzRuns } from '@lanbox/fuzz-budget';
 import { decodeXorAddress, encodeXorAddress } from '../src/codec/address.js';
 import { readErrorCode, readText, readUint32, readXorAddress } from '../src/codec/attributes.js';
 import { Attr, Method } from '../src/codec/constants.js';
@@ -11,7 +12,7 @@ import { decodeMessage, encodeMessage } from '../src/codec/message.js';
 import { parseTurnUrl } from '../src/monitor/server-url.js';
 import { validateSummary } from '../src/store/summary-store.js';
 
-const RUNS = { numRuns: 2000, seed: 5769 };
+const RUNS = { numRuns: fuzzRuns(2000), seed: 5769 };
 const KEY = longTermKey('ring', 'ring', 'ring');
 
 /** A realistic message to mutate: an Allocate success like coturn's, signed and fingerprinted. */

@@ -5,7 +5,7 @@ import { TransactionLayer } from '../src/client/transactions.js';
 import { Method } from '../src/codec/constants.js';
 import { encodeMessage } from '../src/codec/message.js';
 import type { StunChannel } from '../src/transport/channel.js';
-import { FakeTimers } from './helpers/fake-timers.js';
+import { createManualClock, type ManualClock } from '@lanbox/clock';
 
 /** In-memory channel: records what is sent and lets the test play the server. */
 class MemoryChannel implements StunChannel {
@@ -15,10 +15,10 @@ class MemoryChannel implements StunChannel {
   #close: (r: string) => void = () => undefined;
   constructor(
     readonly kind: 'udp' | 'tcp',
-    private readonly timers: FakeTimers,
+    private readonly clock: ManualClock,
   ) {}
   send(bytes: Uint8Array): void {
-    this.sent.push({ at: this.timers.now, bytes });
+    this.sent.push({ at: this.clock.now(), bytes });
   }
   onMessage(h: (b: Uint8Array) => void): void {
     this.#message = h;
@@ -45,11 +45,11 @@ function binding(tx: TransactionLayer) {
 
 describe('transactions', () => {
   it('UDP: retransmits with a doubling RTO, then times out at timeoutMs', async () => {
-    const timers = new FakeTimers();
-    const channel = new MemoryChannel('udp', timers);
-    const tx = new TransactionLayer(channel, OPTIONS, timers, rng);
+    const clock = createManualClock(0);
+    const channel = new MemoryChannel('udp', clock);
+    const tx = new TransactionLayer(channel, OPTIONS, clock, rng);
     const { promise } = binding(tx);
-    timers.advance(3000);
+    clock.advance(3000);
     await assert.rejects(promise, (e: unknown) => e instanceof TurnRequestError && e.kind === 'timeout');
     assert.deepEqual(
       channel.sent.map((s) => s.at),
@@ -57,40 +57,40 @@ describe('transactions', () => {
     );
     assert.ok(channel.sent.every((s) => Buffer.from(s.bytes).equals(Buffer.from(channel.sent[0]?.bytes as Uint8Array))));
     assert.equal(tx.stats.retransmits, 3);
-    assert.equal(timers.pending, 0);
+    assert.equal(clock.pending(), 0);
   });
 
   it('TCP: sends once and still times out', async () => {
-    const timers = new FakeTimers();
-    const channel = new MemoryChannel('tcp', timers);
-    const tx = new TransactionLayer(channel, OPTIONS, timers, rng);
+    const clock = createManualClock(0);
+    const channel = new MemoryChannel('tcp', clock);
+    const tx = new TransactionLayer(channel, OPTIONS, clock, rng);
     const { promise } = binding(tx);
-    timers.advance(3000);
+    clock.advance(3000);
     await assert.rejects(promise, /no answer/);
     assert.equal(channel.sent.length, 1);
   });
 
   it('matches the response by transaction id, stops retransmitting, counts junk and strays', async () => {
-    const timers = new FakeTimers();
-    const channel = new MemoryChannel('udp', timers);
-    const tx = new TransactionLayer(channel, OPTIONS, timers, rng);
+    const clock = createManualClock(0);
+    const channel = new MemoryChannel('udp', clock);
+    const tx = new TransactionLayer(channel, OPTIONS, clock, rng);
     const { transactionId, promise } = binding(tx);
-    timers.advance(300);
+    clock.advance(300);
     channel.deliver(Buffer.from('not stun at all, but long enough'));
     channel.deliver(encodeMessage({ method: Method.Binding, cls: 'success', transactionId: Buffer.alloc(12, 0xee), attributes: [] }));
     channel.deliver(encodeMessage({ method: Method.Binding, cls: 'success', transactionId, attributes: [] }));
     const res = await promise;
     assert.equal(res.cls, 'success');
     assert.deepEqual(tx.stats, { sent: 2, retransmits: 1, received: 3, malformed: 1, unmatched: 1 });
-    timers.advance(10_000);
+    clock.advance(10_000);
     assert.equal(channel.sent.length, 2);
-    assert.equal(timers.pending, 0);
+    assert.equal(clock.pending(), 0);
   });
 
   it('error responses resolve (the caller reads ERROR-CODE); indications go to the indication handler', async () => {
-    const timers = new FakeTimers();
-    const channel = new MemoryChannel('tcp', timers);
-    const tx = new TransactionLayer(channel, OPTIONS, timers, rng);
+    const clock = createManualClock(0);
+    const channel = new MemoryChannel('tcp', clock);
+    const tx = new TransactionLayer(channel, OPTIONS, clock, rng);
     const seen: number[] = [];
     tx.onIndication((m) => seen.push(m.method));
     const { transactionId, promise } = binding(tx);
@@ -101,13 +101,13 @@ describe('transactions', () => {
   });
 
   it('a dying channel fails pending and later requests at once', async () => {
-    const timers = new FakeTimers();
-    const channel = new MemoryChannel('tcp', timers);
-    const tx = new TransactionLayer(channel, OPTIONS, timers, rng);
+    const clock = createManualClock(0);
+    const channel = new MemoryChannel('tcp', clock);
+    const tx = new TransactionLayer(channel, OPTIONS, clock, rng);
     const { promise } = binding(tx);
     channel.close();
     await assert.rejects(promise, (e: unknown) => e instanceof TurnRequestError && e.kind === 'network');
     await assert.rejects(binding(tx).promise, /closed/);
-    assert.equal(timers.pending, 0);
+    assert.equal(clock.pending(), 0);
   });
 });

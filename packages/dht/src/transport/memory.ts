@@ -1,4 +1,4 @@
-import type { Scheduler } from '../clock.js';
+import type { Scheduler } from '@lanbox/clock';
 import type { Family } from '../codec/types.js';
 import type { DatagramHandler, Transport } from './transport.js';
 import { seededRandom } from '../seeded-random.js';

@@ -1,3 +1,4 @@
+import type { Clock } from '@lanbox/clock';
 import { decodeExport, encodeExport, type NameExport } from '../codec/export-file.js';
 import { normalizeName } from '../codec/name.js';
 import type { NameRecord } from '../codec/record.js';
@@ -12,10 +13,7 @@ import type { RegistrationGate, RegistryAccess } from '../replica.js';
 import { createCounters, type Counters, type RejectReason } from '../stats.js';
 import { lookupError, SUCCESS, writeError, type Reply } from './reply.js';
 
-export interface Clock {
-  /** Milliseconds. */
-  now(): number;
-}
+export type { Clock };
 
 /** Result of `importNames()`. */
 export interface ImportResult {

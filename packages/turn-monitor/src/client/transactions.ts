@@ -1,8 +1,8 @@
+import type { ScheduledTask, Scheduler } from '@lanbox/clock';
 import { HEADER_LENGTH, TRANSACTION_ID_LENGTH } from '../codec/constants.js';
 import { decodeMessage, encodeMessage, type DecodedMessage, type EncodeOptions, type StunMessage } from '../codec/message.js';
 import type { StunChannel } from '../transport/channel.js';
 import { TurnRequestError } from './errors.js';
-import type { Timers } from './timers.js';
 
 export interface TransactionOptions {
   /** First retransmission timeout on UDP; doubles after each send (RFC 5389 §7.2.1). */
@@ -22,7 +22,7 @@ export interface TransactionStats {
 interface Pending {
   resolve(m: DecodedMessage): void;
   reject(e: Error): void;
-  timers: unknown[];
+  tasks: ScheduledTask[];
 }
 
 /**
@@ -39,7 +39,7 @@ export class TransactionLayer {
   constructor(
     readonly channel: StunChannel,
     private readonly options: TransactionOptions,
-    private readonly timers: Timers,
+    private readonly scheduler: Scheduler,
     private readonly randomBytes: (n: number) => Uint8Array,
   ) {
     channel.onMessage((bytes) => this.#receive(bytes));
@@ -63,14 +63,13 @@ export class TransactionLayer {
     const bytes = encodeMessage(message, encode);
     const id = Buffer.from(message.transactionId).toString('hex');
     return new Promise<DecodedMessage>((resolve, reject) => {
-      const pending: Pending = { resolve, reject, timers: [] };
+      const pending: Pending = { resolve, reject, tasks: [] };
       this.#pending.set(id, pending);
       this.#send(bytes);
       if (this.channel.kind === 'udp') this.#scheduleRetransmit(bytes, this.options.rtoMs, this.options.rtoMs, pending);
-      pending.timers.push(
-        this.timers.setTimeout(
-          () => this.#settle(id, pending, () => reject(new TurnRequestError('timeout', `no answer within ${this.options.timeoutMs} ms`))),
-          this.options.timeoutMs,
+      pending.tasks.push(
+        this.scheduler.schedule(this.options.timeoutMs, () =>
+          this.#settle(id, pending, () => reject(new TurnRequestError('timeout', `no answer within ${this.options.timeoutMs} ms`))),
         ),
       );
     });
@@ -88,19 +87,19 @@ export class TransactionLayer {
 
   #scheduleRetransmit(bytes: Uint8Array, delay: number, elapsed: number, pending: Pending): void {
     if (elapsed >= this.options.timeoutMs) return;
-    pending.timers.push(
-      this.timers.setTimeout(() => {
+    pending.tasks.push(
+      this.scheduler.schedule(delay, () => {
         this.stats.retransmits++;
         this.#send(bytes);
         this.#scheduleRetransmit(bytes, delay * 2, elapsed + delay * 2, pending);
-      }, delay),
+      }),
     );
   }
 
   #settle(id: string, pending: Pending, action: () => void): void {
     if (this.#pending.get(id) !== pending) return;
     this.#pending.delete(id);
-    for (const t of pending.timers) this.timers.clearTimeout(t);
+    for (const t of pending.tasks) t.cancel();
     action();
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { systemTimers, type Timers } from '../client/timers.js';
+import { systemClock, systemScheduler, type Clock, type ScheduledTask, type Scheduler } from '@lanbox/clock';
 import type { HealthState, StepName } from '../probe/classify.js';
 import { startTcpEchoPeer, startUdpEchoPeer } from '../probe/echo-peers.js';
 import { runProbe, type ProbeDeps, type ProbeResult, type ProbeSettings } from '../probe/probe.js';
@@ -49,11 +49,6 @@ export interface TurnMonitorOptions {
   tickMs?: number;
 }
 
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-}
-
 /** pino's shape, so the appliance can pass its logger unchanged. */
 export interface Logger {
   debug(obj: object, msg?: string): void;
@@ -63,11 +58,12 @@ export interface Logger {
 }
 
 export interface TurnMonitorComponents {
-  clock: Clock;
+  /** Wall-clock time of checks, history and the saved summary. @default systemClock */
+  clock?: Clock;
   store: SummaryStore;
   logger?: Logger;
-  /** Timers for `start()` and the probes' retransmissions. @default the global timers */
-  timers?: Timers;
+  /** Runs `start()`'s schedule and the probes' retransmissions and timeouts. @default systemScheduler (unref'd real timers) */
+  scheduler?: Scheduler;
   /** Monotonic ms clock for step round-trip times. @default performance.now */
   monotonic?: () => number;
   /** Random bytes (transaction ids, echo payloads). @default crypto.randomBytes */
@@ -193,11 +189,12 @@ export function createTurnMonitor(options: TurnMonitorOptions, components: TurnM
   }
   if (problems.length > 0) throw new TurnMonitorConfigError(problems);
 
-  const { clock, store, logger } = components;
-  const timers = components.timers ?? systemTimers;
+  const { store, logger } = components;
+  const clock = components.clock ?? systemClock;
+  const scheduler = components.scheduler ?? systemScheduler;
   const deps: ProbeDeps = {
     now: components.monotonic ?? (() => performance.now()),
-    timers,
+    scheduler,
     randomBytes: components.randomBytes ?? ((n) => cryptoRandomBytes(n)),
     channels: { openUdp: openUdpChannel, openTcp: openTcpChannel },
     startUdpPeer: startUdpEchoPeer,
@@ -230,7 +227,7 @@ export function createTurnMonitor(options: TurnMonitorOptions, components: TurnM
   let loaded: Promise<void> | undefined;
   let lastSavedAt = -Infinity;
   let dirty = false;
-  let timer: unknown;
+  let timer: ScheduledTask | undefined;
   let stopped = false;
 
   /** Restores what the last run knew: when each server was last seen working or failing. */
@@ -332,11 +329,11 @@ export function createTurnMonitor(options: TurnMonitorOptions, components: TurnM
   }
 
   function arm(): void {
-    timer = timers.setTimeout(() => {
+    timer = scheduler.schedule(tickMs, () => {
       if (stopped) return;
       tick().catch((e: unknown) => logger?.error({ err: e }, 'TURN monitor tick failed'));
       arm();
-    }, tickMs);
+    });
   }
 
   return {
@@ -348,7 +345,7 @@ export function createTurnMonitor(options: TurnMonitorOptions, components: TurnM
     },
     async stop() {
       stopped = true;
-      if (timer !== undefined) timers.clearTimeout(timer);
+      timer?.cancel();
       await Promise.all(slots.map((s) => s.running));
       if (slots.some((s) => s.lastCheckedAt !== null && s.state !== 'pending')) await save(clock.now());
     },

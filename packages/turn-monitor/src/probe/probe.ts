@@ -1,9 +1,9 @@
+import type { ScheduledTask, Scheduler } from '@lanbox/clock';
 import type { TransportAddress } from '../codec/address.js';
 import { Attr, Method, Transport } from '../codec/constants.js';
 import { findAttribute, type DecodedMessage } from '../codec/message.js';
 import { readUint32, readXorAddress } from '../codec/attributes.js';
 import { TurnRequestError } from '../client/errors.js';
-import type { Timers } from '../client/timers.js';
 import { TransactionLayer, type TransactionOptions, type TransactionStats } from '../client/transactions.js';
 import { TurnClient, type Credentials } from '../client/turn-client.js';
 import type { ChannelFactory, Endpoint, TcpStunChannel } from '../transport/channel.js';
@@ -24,7 +24,7 @@ export interface ProbeSettings extends TransactionOptions {
 export interface ProbeDeps {
   /** Milliseconds; fractional values give sub-millisecond step times. */
   now(): number;
-  timers: Timers;
+  scheduler: Scheduler;
   randomBytes(n: number): Uint8Array;
   channels: ChannelFactory;
   startUdpPeer(host: string): Promise<EchoPeer>;
@@ -168,7 +168,7 @@ class ProbeRun {
   async #udpPart(): Promise<void> {
     const channel = await this.deps.channels.openUdp(this.target);
     this.cleanups.push(() => channel.close());
-    const client = this.#client(new TransactionLayer(channel, this.settings, this.deps.timers, this.deps.randomBytes));
+    const client = this.#client(new TransactionLayer(channel, this.settings, this.deps.scheduler, this.deps.randomBytes));
     try {
       await this.#step('binding', () => client.binding());
       await this.#step('allocate-challenge', () => client.challenge(Transport.UDP));
@@ -199,11 +199,11 @@ class ProbeRun {
   /** Send indication to the echo peer; resolves on the Data indication carrying the same bytes. */
   #relayEcho(client: TurnClient, peer: TransportAddress): Promise<void> {
     const payload = this.deps.randomBytes(32);
-    const { timers } = this.deps;
+    const { scheduler } = this.deps;
     return new Promise<void>((resolve, reject) => {
-      const handles: unknown[] = [];
+      const handles: ScheduledTask[] = [];
       const done = (e?: Error): void => {
-        for (const h of handles) timers.clearTimeout(h);
+        for (const h of handles) h.cancel();
         client.tx.onIndication(() => undefined);
         if (e) reject(e);
         else resolve();
@@ -218,14 +218,13 @@ class ProbeRun {
       const resend = (delay: number, elapsed: number): void => {
         client.send(peer, payload);
         if (elapsed + delay < this.settings.relayTimeoutMs) {
-          handles.push(timers.setTimeout(() => resend(delay * 2, elapsed + delay), delay));
+          handles.push(scheduler.schedule(delay, () => resend(delay * 2, elapsed + delay)));
         }
       };
       resend(this.settings.rtoMs, 0);
       handles.push(
-        timers.setTimeout(
-          () => done(new TurnRequestError('timeout', `relayed echo not back within ${this.settings.relayTimeoutMs} ms`)),
-          this.settings.relayTimeoutMs,
+        scheduler.schedule(this.settings.relayTimeoutMs, () =>
+          done(new TurnRequestError('timeout', `relayed echo not back within ${this.settings.relayTimeoutMs} ms`)),
         ),
       );
     });
@@ -234,7 +233,7 @@ class ProbeRun {
   async #tcpPart(): Promise<void> {
     const channel = await this.#step('tcp-connect', () => this.deps.channels.openTcp(this.target, this.settings.connectTimeoutMs));
     this.cleanups.push(() => channel.close());
-    const client = this.#client(new TransactionLayer(channel, this.settings, this.deps.timers, this.deps.randomBytes));
+    const client = this.#client(new TransactionLayer(channel, this.settings, this.deps.scheduler, this.deps.randomBytes));
     try {
       await this.#step('tcp-challenge', () => client.challenge(Transport.TCP));
       const allocation = await this.#step('tcp-allocate', () => client.allocate(Transport.TCP));
@@ -268,17 +267,17 @@ class ProbeRun {
   }
 
   #nextConnectionAttempt(client: TurnClient): Promise<number> {
-    const { timers } = this.deps;
+    const { scheduler } = this.deps;
     return new Promise<number>((resolve, reject) => {
-      const timer = timers.setTimeout(() => {
+      const timer = scheduler.schedule(this.settings.relayTimeoutMs, () => {
         client.tx.onIndication(() => undefined);
         reject(new TurnRequestError('timeout', `no ConnectionAttempt within ${this.settings.relayTimeoutMs} ms`));
-      }, this.settings.relayTimeoutMs);
+      });
       client.tx.onIndication((m) => {
         if (m.method !== Method.ConnectionAttempt) return;
         const id = readUint32(m, Attr.ConnectionId);
         if (id === undefined) return;
-        timers.clearTimeout(timer);
+        timer.cancel();
         client.tx.onIndication(() => undefined);
         resolve(id);
       });
@@ -289,7 +288,7 @@ class ProbeRun {
   async #bindAndEcho(control: TurnClient, connectionId: number): Promise<void> {
     const channel: TcpStunChannel = await this.deps.channels.openTcp(this.target, this.settings.connectTimeoutMs);
     this.cleanups.push(() => channel.close());
-    const data = this.#client(new TransactionLayer(channel, this.settings, this.deps.timers, this.deps.randomBytes));
+    const data = this.#client(new TransactionLayer(channel, this.settings, this.deps.scheduler, this.deps.randomBytes));
     data.adoptChallenge(control);
     try {
       await data.connectionBind(connectionId);
@@ -297,23 +296,22 @@ class ProbeRun {
       this.staleNonceRetries += data.staleNonceRetries;
     }
     const payload = this.deps.randomBytes(64);
-    const { timers } = this.deps;
+    const { scheduler } = this.deps;
     await new Promise<void>((resolve, reject) => {
       const chunks: Buffer[] = [];
       let length = 0;
-      const timer = timers.setTimeout(
-        () => reject(new TurnRequestError('timeout', `TCP relayed echo not back within ${this.settings.relayTimeoutMs} ms`)),
-        this.settings.relayTimeoutMs,
+      const timer = scheduler.schedule(this.settings.relayTimeoutMs, () =>
+        reject(new TurnRequestError('timeout', `TCP relayed echo not back within ${this.settings.relayTimeoutMs} ms`)),
       );
       channel.onClose((reason) => {
-        timers.clearTimeout(timer);
+        timer.cancel();
         reject(new TurnRequestError('network', `data connection: ${reason}`));
       });
       channel.switchToRaw((bytes) => {
         chunks.push(Buffer.from(bytes));
         length += bytes.length;
         if (length < payload.length) return;
-        timers.clearTimeout(timer);
+        timer.cancel();
         if (Buffer.concat(chunks).subarray(0, payload.length).equals(payload)) resolve();
         else reject(new TurnRequestError('protocol', 'TCP relayed echo came back altered'));
       });

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, freePortRange } from './ports.js';
+import { freePort, freePortRange, isFreeUdp } from './ports.js';
 
 export const TURNSERVER = '/usr/bin/turnserver';
 
@@ -25,6 +25,8 @@ export interface Coturn {
   readonly port: number;
   readonly pid: number;
   readonly dir: string;
+  /** The UDP relay ports coturn may allocate (min-port..max-port). */
+  readonly relayPorts: readonly number[];
   stop(): Promise<void>;
   log(): Promise<string>;
 }
@@ -124,6 +126,7 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
     port,
     pid,
     dir,
+    relayPorts: Array.from({ length: relayPorts }, (_, i) => minPort + i),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -140,4 +143,20 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
       return readFile(join(dir, 'turn.log'), 'utf8').catch(() => '');
     },
   };
+}
+
+/**
+ * Waits (bounded, polling) until none of coturn's UDP relay ports is bound: coturn deletes an
+ * allocation freed by Refresh(0) on its next 1 s timer, not at once, and closes its relay socket
+ * then. Each port is tried with a bind of our own, released at once.
+ */
+export async function waitForRelayPortsFree(coturn: Coturn, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let bound = 0;
+    for (const p of coturn.relayPorts) if (!(await isFreeUdp(p))) bound++;
+    if (bound === 0) return;
+    if (Date.now() > deadline) throw new Error(`${bound} of coturn's relay ports still bound after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

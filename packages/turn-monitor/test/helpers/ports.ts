@@ -1,15 +1,20 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 
-/** True when `port` can be bound on 127.0.0.1 for both UDP and TCP right now. */
-async function isFree(port: number): Promise<boolean> {
+/** True when `port` can be bound on 127.0.0.1 for UDP right now (the socket is closed again). */
+export async function isFreeUdp(port: number): Promise<boolean> {
   const udp = createSocket('udp4');
-  const udpOk = await new Promise<boolean>((resolve) => {
+  const ok = await new Promise<boolean>((resolve) => {
     udp.once('error', () => resolve(false));
     udp.bind(port, '127.0.0.1', () => resolve(true));
   });
-  udp.close();
-  if (!udpOk) return false;
+  await new Promise<void>((resolve) => udp.close(() => resolve()));
+  return ok;
+}
+
+/** True when `port` can be bound on 127.0.0.1 for both UDP and TCP right now. */
+async function isFree(port: number): Promise<boolean> {
+  if (!(await isFreeUdp(port))) return false;
   const tcp = createServer();
   const tcpOk = await new Promise<boolean>((resolve) => {
     tcp.once('error', () => resolve(false));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { systemScheduler } from '@lanbox/clock';
 import { performance } from 'node:perf_hooks';
-import { systemTimers } from '../../src/client/timers.js';
 import { TransactionLayer } from '../../src/client/transactions.js';
 import { TurnClient } from '../../src/client/turn-client.js';
 import { startTcpEchoPeer, startUdpEchoPeer } from '../../src/probe/echo-peers.js';
@@ -12,7 +12,7 @@ import { openUdpChannel } from '../../src/transport/udp-channel.js';
 /** The real sockets, timers and randomness, as the monitor wires them. */
 export const realDeps: ProbeDeps = {
   now: () => performance.now(),
-  timers: systemTimers,
+  scheduler: systemScheduler,
   randomBytes: (n) => randomBytes(n),
   channels: { openUdp: openUdpChannel, openTcp: openTcpChannel },
   startUdpPeer: startUdpEchoPeer,
@@ -34,6 +34,6 @@ export function target(port: number, password = 'ring'): ProbeTarget {
 /** A bare TURN client on its own socket, for holding allocations or provoking errors. */
 export async function rawClient(kind: 'udp' | 'tcp', port: number): Promise<{ client: TurnClient; channel: StunChannel }> {
   const channel = kind === 'udp' ? await openUdpChannel({ host: '127.0.0.1', port }) : await openTcpChannel({ host: '127.0.0.1', port }, 1500);
-  const tx = new TransactionLayer(channel, { rtoMs: 100, timeoutMs: 1500 }, systemTimers, (n) => randomBytes(n));
+  const tx = new TransactionLayer(channel, { rtoMs: 100, timeoutMs: 1500 }, systemScheduler, (n) => randomBytes(n));
   return { client: new TurnClient(tx, { username: 'ring', password: 'ring' }), channel };
 }

@@ -4,7 +4,7 @@ import { TurnRequestError } from '../../src/client/errors.js';
 import { Transport } from '../../src/codec/constants.js';
 import { classify, STEPS } from '../../src/probe/classify.js';
 import { runProbe } from '../../src/probe/probe.js';
-import { startCoturn, type Coturn } from '../helpers/coturn.js';
+import { startCoturn, waitForRelayPortsFree, type Coturn } from '../helpers/coturn.js';
 import { loopbackSettings, rawClient, realDeps, target } from '../helpers/probe-deps.js';
 
 describe('probe against a real coturn (loopback, lab config)', () => {
@@ -62,14 +62,15 @@ describe('probe against a real coturn (loopback, lab config)', () => {
   });
 
   it('probes free their allocations: more cycles than relay ports all stay ok', async () => {
-    // coturn deletes a Refresh(0)'d UDP allocation on its next 1 s timer, so pace the cycles.
-    // Without Refresh(0) each cycle would hold its UDP relay port for 600 s and cycle 4 would get 508.
+    // coturn deletes a Refresh(0)'d UDP allocation on its next 1 s timer, so each cycle waits for
+    // its relay port to be released. Without Refresh(0) each cycle would hold its UDP relay port
+    // for 600 s: the wait would fail after cycle 1, and cycle 4 would get 508.
     const small = await startCoturn({ relayPorts: 3 });
     try {
       for (let i = 0; i < 5; i++) {
         const r = await runProbe(target(small.port), loopbackSettings, realDeps);
         assert.equal(r.state, 'ok', `cycle ${i}: ${JSON.stringify(r.failures)}`);
-        await new Promise((res) => setTimeout(res, 1200));
+        await waitForRelayPortsFree(small);
       }
     } finally {
       await small.stop();
@@ -100,8 +101,8 @@ describe('probe against coturn with limits', () => {
         ],
       );
       await client.refresh(0);
-      // coturn drops the freed allocation on its next 1 s timer.
-      await new Promise((res) => setTimeout(res, 1200));
+      // coturn drops the freed allocation (and its quota) on its next 1 s timer.
+      await waitForRelayPortsFree(coturn);
       const again = await runProbe(target(coturn.port), loopbackSettings, realDeps);
       assert.equal(again.state, 'ok', JSON.stringify(again.failures));
     } finally {

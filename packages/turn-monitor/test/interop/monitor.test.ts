@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createTurnMonitor, TurnMonitorConfigError, type TurnMonitorStatus } from '../../src/index.js';
 import { startCoturn, type Coturn } from '../helpers/coturn.js';
-import { FakeTimers } from '../helpers/fake-timers.js';
+import { createManualClock } from '@lanbox/clock';
 import { MemoryStore } from '../helpers/memory-store.js';
 
 const FAST = { requestTimeoutMs: 800, relayTimeoutMs: 800, connectTimeoutMs: 800, rtoMs: 100, peerAddress: '127.0.0.1' };
@@ -128,11 +128,12 @@ describe('createTurnMonitor: scheduling', () => {
     const coturn = await startCoturn();
     started.push(coturn);
     const store = new MemoryStore();
-    // The monitor's schedule runs on injected timers; only the probes' network I/O is real.
-    const timers = new FakeTimers();
+    // The monitor's schedule (and its probes' timeouts) run on a manual clock; only the probes'
+    // network I/O is real.
+    const time = createManualClock(0);
     const monitor = createTurnMonitor(
       { servers: [`turn://ring:ring@127.0.0.1:${coturn.port}`], intervalMs: 300, tickMs: 50, ...FAST },
-      { clock: { now: () => timers.now }, store, timers },
+      { clock: time, scheduler: time, store },
     );
     const checks = () => monitor.status().servers[0]?.history.checks ?? 0;
     // Waits for the running check's network round trips (bounded), never for the schedule.
@@ -145,18 +146,18 @@ describe('createTurnMonitor: scheduling', () => {
     await settle(1);
     assert.equal(monitor.status().state, 'ok', monitor.status().servers[0]?.lastError ?? '');
     for (let t = 50; t < 300; t += 50) {
-      timers.advance(50);
+      time.advance(50);
       await new Promise((r) => setImmediate(r));
       assert.equal(checks(), 1, `no second check at ${t} ms`);
     }
-    timers.advance(50);
+    time.advance(50);
     await settle(2);
-    timers.advance(300);
+    time.advance(300);
     await settle(3);
     await monitor.stop();
-    assert.equal(timers.pending, 0, 'stop() leaves no timer behind');
+    assert.equal(time.pending(), 0, 'stop() leaves no timer behind');
     assert.equal(store.saves.at(-1)?.servers[`turn://ring@127.0.0.1:${coturn.port}`]?.checks, 3);
-    timers.advance(10_000);
+    time.advance(10_000);
     await new Promise((r) => setImmediate(r));
     assert.equal(checks(), 3, 'no checks after stop()');
 

@@ -1,6 +1,6 @@
 /**
- * The README's first ```ts example, type-checked and run as written against a coturn this test
- * starts on a free loopback port.
+ * The README's first ```ts example, run as written against a coturn this test starts on a free
+ * loopback port; its types are checked with the package's by `npm run typecheck`.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -20,10 +20,6 @@ before(async () => {
 after(async () => {
   await coturn?.stop();
   await example?.remove();
-});
-
-test('README example type-checks against the package API', () => {
-  assert.deepEqual(example.typeErrors(), []);
 });
 
 test('README example runs: every step of the check passes against coturn', async () => {

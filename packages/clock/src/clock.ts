@@ -9,14 +9,17 @@ export interface ScheduledTask {
   cancel(): void;
 }
 
-/** Runs a callback later. The node keeps at most a handful of these alive (never one per request). */
+/**
+ * Runs a callback later. Users keep few of these alive: the DHT node a handful (never one per
+ * request), the TURN monitor its schedule and a few per transaction in flight.
+ */
 export interface Scheduler {
   schedule(delayMs: number, fn: () => void): ScheduledTask;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** Real timers, unref'd so a node never keeps the process alive by itself. */
+/** Real timers, unref'd so a service never keeps the process alive by itself (its sockets do). */
 export const systemScheduler: Scheduler = {
   schedule(delayMs, fn) {
     const handle = setTimeout(fn, Math.max(0, delayMs));
