@@ -64,7 +64,7 @@ async function stopChild(child: ChildProcess, timeoutMs = 3000): Promise<void> {
  * values; --optimize-for-size collects promoted garbage sooner. The appliance gets no flags: it
  * is started exactly as the docs start it.
  */
-export const NODE_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-size'];
+export const NODE_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-size', '--max-inlined-bytecode-size-cumulative=460'];
 
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
