@@ -8,7 +8,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeMessage, decodeMessageTree, fastRequest } from '../src/codec/decode.js';
+import { decodeMessage, decodeMessageTree } from '../src/codec/decode.js';
+import { fastRequest } from '../src/codec/fast-request.js';
 import { encodeMessage } from '../src/codec/encode.js';
 import { MsgMap, type MsgValue } from '../src/codec/msgpack/reader.js';
 import { Writer, writeValue } from '../src/codec/msgpack/writer.js';
