@@ -190,14 +190,7 @@ export class RoutingTable {
     for (const bucket of this.buckets) {
       for (const node of bucket.nodes) {
         if (!accept(node)) continue;
-        if (out.length === count && xorCompare(node.id, out[count - 1]!.id, target) >= 0) continue;
-        let i = out.length;
-        if (i === count) i--;
-        while (i > 0 && xorCompare(node.id, out[i - 1]!.id, target) < 0) {
-          out[i] = out[i - 1]!;
-          i--;
-        }
-        out[i] = node;
+        insertClosest(out, node, target, count);
       }
     }
     return out;
@@ -209,14 +202,7 @@ export class RoutingTable {
     for (const bucket of this.buckets) {
       for (const node of bucket.nodes) {
         if (!node.isGood(now)) continue;
-        if (out.length === count && xorCompare(node.id, out[count - 1]!.id, target) >= 0) continue;
-        let i = out.length;
-        if (i === count) i--;
-        while (i > 0 && xorCompare(node.id, out[i - 1]!.id, target) < 0) {
-          out[i] = out[i - 1]!;
-          i--;
-        }
-        out[i] = node;
+        insertClosest(out, node, target, count);
       }
     }
     return out;
@@ -237,4 +223,16 @@ export class RoutingTable {
     for (const bucket of this.buckets) for (const node of bucket.nodes) if (node.isGood(now)) return true;
     return false;
   }
+}
+
+/** Puts `node` in its place in `out`, kept sorted by distance to `target` and at most `count` long. */
+function insertClosest(out: Peer[], node: Peer, target: InfoHash, count: number): void {
+  if (out.length === count && xorCompare(node.id, out[count - 1]!.id, target) >= 0) return;
+  let i = out.length;
+  if (i === count) i--;
+  while (i > 0 && xorCompare(node.id, out[i - 1]!.id, target) < 0) {
+    out[i] = out[i - 1]!;
+    i--;
+  }
+  out[i] = node;
 }
