@@ -92,6 +92,17 @@ export function createUdpTransport(options: UdpTransportOptions = {}): Transport
     }
   }
 
+  /** Sends at once (no callback: Node tries uv_udp_try_send instead of queueing); the socket used, or null if that family is closed. */
+  const sendNow = (family: Family, address: string, port: number, bytes: Uint8Array): Socket | null => {
+    const socket = sockets[family];
+    if (!socket) {
+      sendErrors++;
+      return null;
+    }
+    socket.send(bytes, port, address);
+    return socket;
+  };
+
   return {
     async bind() {
       if (requestedPort !== 0) {
@@ -144,24 +155,13 @@ export function createUdpTransport(options: UdpTransportOptions = {}): Transport
       await Promise.all(closing);
     },
     send(family, address, port, bytes) {
-      const socket = sockets[family];
-      if (!socket) {
-        sendErrors++;
-        return;
-      }
-      // No callback: Node then tries the send at once (uv_udp_try_send) instead of queueing it.
-      socket.send(bytes, port, address);
+      sendNow(family, address, port, bytes);
     },
     sendLent(family, address, port, bytes) {
-      const socket = sockets[family];
-      if (!socket) {
-        sendErrors++;
-        return false;
-      }
-      socket.send(bytes, port, address);
       // With the lookup answered synchronously and no callback, the datagram has normally left
       // by now; if the socket buffer was full, Node queued it with a reference to the bytes.
-      return socket.getSendQueueCount() > 0;
+      const socket = sendNow(family, address, port, bytes);
+      return socket !== null && socket.getSendQueueCount() > 0;
     },
     onDatagram(cb) {
       handler = cb;
