@@ -79,7 +79,14 @@ export class KeySubscriptions {
   add(sub: Subscriber, now: number): void {
     const remote = (this.remote ??= new Map());
     const slot = slotOf(sub.node, sub.socketId);
-    const added = new RemoteSubscription(sub, now);
+    // The subscriber is kept as a copy made here, not the request's objects: V8 decides per
+    // allocation site whether to allocate straight into the old generation, and once the sites
+    // that decode every request's ids (and build the handler's subscriber) saw the first listens'
+    // objects survive, it allocated all later ids there too, so every listen refresh (and every
+    // ping, get and put after it) left its ids in the old generation: ~300 bytes of promoted
+    // garbage per listen and a full GC every few hundred kilobytes.
+    const held: Subscriber = { ...sub, node: Uint8Array.prototype.slice.call(sub.node) };
+    const added = new RemoteSubscription(held, now);
     added.next = remote.get(slot);
     remote.set(slot, added);
     this.remoteCount++;
