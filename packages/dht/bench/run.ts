@@ -8,9 +8,10 @@
  *
  * The targets take turns: for each workload, every round runs it once on every target, the order
  * rotated from round to round, so load from other processes on a shared machine falls on all of
- * them alike instead of on whichever target happened to run during it. The memory rounds (fresh
- * processes filling to 10k and 100k values) interleave the targets the same way. Next to each
- * ratio the table prints its spread: the lowest and highest per-round ratio.
+ * them alike instead of on whichever target happened to run during it. The memory part runs in
+ * rounds too (a fresh process per target and round filling to 10k and 100k values, one target
+ * after the other, the order rotated per round). Next to each ratio the table prints its spread:
+ * the lowest and highest per-round ratio.
  *
  * Usage: npm run bench [-- --quick] [-- --only ours|appliance|dhtnode] [-- --repeats N]
  *   --quick: 10x fewer requests and values (a smoke run); --only: bench one target;
@@ -134,29 +135,25 @@ async function fill(client: LoadClient, t: Target, from: number, count: number):
 type Starter = [string, () => Promise<Server>];
 
 /**
- * One memory round: a fresh process per target, all alive at once. Each target, in this round's
- * order, is read idle 2 s after the load client's first gets; then for each step each target in
- * turn gets its puts, and its RSS is read 1.5 s later and 100 keys are probed, as before the
- * targets took turns.
+ * One memory round: each target in this round's order gets a fresh process and its whole
+ * sequence (idle 2 s after the load client's first gets; puts to 10k values, RSS 1.5 s later,
+ * 100 keys probed; the same to 100k), then stops before the next target starts. The steps of one
+ * target are not interleaved with another's: V8's memory reducer shrinks a fresh appliance ~8 s
+ * after start, so a fill delayed by another target's turn would measure that shrink as negative
+ * bytes per value. What alternates is the order, from round to round.
  */
 async function memoryRound(client: LoadClient, starters: Starter[], round: number): Promise<Map<string, MemoryRound>> {
-  const order = rotated(starters, round);
-  const servers: Server[] = [];
   const out = new Map<string, MemoryRound>();
-  try {
-    for (const [position, [name, start]] of order.entries()) {
-      const server = await start();
-      servers.push(server);
-      await client.prepare(target(server));
+  for (const [position, [, start]] of rotated(starters, round).entries()) {
+    const server = await start();
+    try {
+      const t = target(server);
+      await client.prepare(t);
       await sleep(2000);
-      out.set(name, { round, position, idle: rssSplit(server.pid), memory: [] });
-    }
-    let stored = 0;
-    for (const step of MEMORY_STEPS) {
-      for (const server of servers) {
-        const t = target(server);
-        const mr = out.get(server.name)!;
-        await client.prepare(t);
+      const mr: MemoryRound = { round, position, idle: rssSplit(server.pid), memory: [] };
+      out.set(server.name, mr);
+      let stored = 0;
+      for (const step of MEMORY_STEPS) {
         const cpuBefore = cpuSeconds(server.pid);
         const r = await fill(client, t, stored, step - stored);
         const putCpuSeconds = cpuSeconds(server.pid) - cpuBefore;
@@ -175,14 +172,14 @@ async function memoryRound(client: LoadClient, starters: Starter[], round: numbe
           puts: step - stored,
           putCpuSecondsPer10k: (putCpuSeconds * 10_000) / (step - stored),
         });
+        stored = step;
         process.stderr.write(
           `  memory round ${round + 1}: ${server.name}: ${step} values put (${r.lost} lost), ${found}/100 probed present, RSS ${(rss / 2 ** 20).toFixed(1)} MiB\n`,
         );
       }
-      stored = step;
+    } finally {
+      await server.stop();
     }
-  } finally {
-    for (const s of servers) await s.stop();
   }
   return out;
 }
