@@ -331,7 +331,12 @@ function printTable(reports: TargetReport[]): void {
     });
   }
   const mib = (n: number | undefined): number => (n ?? NaN) / 2 ** 20;
-  row({ name: `idle RSS MiB (DHT only, ${IDLE_AFTER_MS / 1000} s)`, digits: 1, value: (r) => mib(r.idleRssBytes), rounds: (r) => memRounds(r, (m) => mib(m.idle.rss)) });
+  row({
+    name: `idle RSS MiB (DHT only, ${IDLE_AFTER_MS / 1000} s)`,
+    digits: 1,
+    value: (r) => mib(r.idleRssBytes),
+    rounds: (r) => memRounds(r, (m) => mib(m.idle.rss)),
+  });
   // Every service on (the appliance); dhtnode's column is its own idle reading, as in the row above.
   const all = (r: TargetReport, when: 'at5s' | 'steady', part: keyof RssSplit): number =>
     mib(r.target === 'dhtnode' ? r.idle?.[part] : (r.idleAllServices?.[when]?.[part] ?? NaN));
