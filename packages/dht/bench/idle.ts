@@ -5,7 +5,7 @@
  * anon/file split, and B − A per pair of neighbouring runs. Needs root (the namespace).
  *
  * Usage: npm run bench:idle -- [--a <lanbox.mjs>] [--b <lanbox.mjs>] [--a-args "..."] [--b-args "..."]
- *          [--rounds 4] [--seconds 30]
+ *          [--a-env "K=V ..."] [--b-env "K=V ..."] [--rounds 4] [--seconds 30]
  * Both bundles default to appliance/dist/lanbox.mjs (then compare appliance arguments). Copy a
  * bundle (the whole dist directory: it has its node_modules beside it) before rebuilding.
  */
@@ -18,9 +18,16 @@ const arg = (name: string): string | undefined => {
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 const words = (s: string | undefined): string[] => (s ? s.split(' ').filter(Boolean) : []);
+/** `--b-env "MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=65536"`: variables for one side only. */
+const env = (s: string | undefined): Record<string, string> =>
+  Object.fromEntries(
+    words(s)
+      .map((w) => [w.slice(0, Math.max(0, w.indexOf('='))), w.slice(w.indexOf('=') + 1)])
+      .filter(([k]) => k !== ''),
+  );
 const sides = {
-  A: { bundle: arg('--a') ?? APPLIANCE_BUNDLE, args: words(arg('--a-args')) },
-  B: { bundle: arg('--b') ?? APPLIANCE_BUNDLE, args: words(arg('--b-args')) },
+  A: { bundle: arg('--a') ?? APPLIANCE_BUNDLE, args: words(arg('--a-args')), env: env(arg('--a-env')) },
+  B: { bundle: arg('--b') ?? APPLIANCE_BUNDLE, args: words(arg('--b-args')), env: env(arg('--b-env')) },
 };
 const ROUNDS = Math.max(1, Math.min(20, Number(arg('--rounds') ?? 4)));
 const SECONDS = Math.max(6, Math.min(120, Number(arg('--seconds') ?? 30)));
@@ -41,13 +48,17 @@ const median = (v: number[]): number => {
 
 async function main(): Promise<void> {
   const load = loadavg();
-  process.stderr.write(`bench:idle: ${ROUNDS} rounds, A ${sides.A.bundle} ${sides.A.args.join(' ')}, B ${sides.B.bundle} ${sides.B.args.join(' ')}\n`);
+  const describe = (x: (typeof sides)['A']): string =>
+    `${Object.entries(x.env)
+      .map(([k, v]) => `${k}=${v} `)
+      .join('')}${x.bundle} ${x.args.join(' ')}`;
+  process.stderr.write(`bench:idle: ${ROUNDS} rounds, A ${describe(sides.A)}, B ${describe(sides.B)}\n`);
   const readings: Reading[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     // A B, then B A: neither side always runs first or on a machine the other just left.
     const order: Array<'A' | 'B'> = round % 2 === 0 ? ['A', 'B'] : ['B', 'A'];
     for (const side of order) {
-      const samples = await idleAllServices({ bundle: sides[side].bundle, args: sides[side].args, seconds: SECONDS });
+      const samples = await idleAllServices({ bundle: sides[side].bundle, args: sides[side].args, env: sides[side].env, seconds: SECONDS });
       if (!samples) throw new Error(`${side}: no reading (needs root for the network namespace, or the appliance did not get ready)`);
       const r: Reading = { side, at5s: idleAt(samples, 5000), steady: idleSteady(samples), samples };
       readings.push(r);

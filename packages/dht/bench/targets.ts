@@ -174,6 +174,8 @@ export interface IdleOptions {
   seconds?: number;
   /** Extra appliance arguments (after the data directory), for A/B runs of one setting. */
   args?: string[];
+  /** Extra environment variables (e.g. glibc's MALLOC_* tunables, read only at process start). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -194,7 +196,7 @@ export async function idleAllServices(opts: IdleOptions = {}): Promise<IdleSampl
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     // `ip netns exec` execs node, so the child's pid is the appliance's own.
     const args = ['netns', 'exec', ns, process.execPath, opts.bundle ?? APPLIANCE_BUNDLE, '--data-dir', dataDir, '--log-level', 'info', ...(opts.args ?? [])];
-    const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...opts.env } });
     live.add(child);
     child.on('exit', () => live.delete(child));
     child.stdout!.setEncoding('utf8');
