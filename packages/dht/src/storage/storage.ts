@@ -16,7 +16,7 @@ import { Subscriptions } from './subscriptions.js';
 import { LOCAL_SOURCE } from '../routing/source-group.js';
 import type { LocalListener, Notification, PutContext, PutOutcome, RefreshResult, StorageStats, Subscriber, ValueStore } from './types.js';
 import { lifetimeMs } from './value-types.js';
-import { decodeStored, KeyEntry, keyOf, nameOf, packedString, StoredValue } from './values.js';
+import { decodeStored, idOfPacked, KeyEntry, keyOf, nameOf, packedString, type StoredValue } from './values.js';
 
 export interface StorageOptions {
   /** Largest value accepted, in OpenDHT's size accounting (§10.5). @default 65536 */
@@ -128,6 +128,8 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     const ids = removed.get(entry);
     if (ids) ids.push(v.id);
     else removed.set(entry, [v.id]);
+    // Its fields were read above (cost, group, id); the entry's own value frees its bytes now.
+    if (v === entry) entry.releaseOwn();
   }
 
   /** Drops a key that holds nothing any more; true if it did. */
@@ -236,8 +238,8 @@ export function createStorage(options: StorageOptions, components: StorageCompon
       }
       entry = created;
     }
-    const stored = new StoredValue(packedString(value), type, expiration - epoch, entry, quotas.groupFor(ctx.source));
-    entry.add(stored);
+    // The key's first value goes into its entry's own fields (see KeyEntry).
+    const stored = entry.store(packedString(value), type, expiration - epoch, quotas.groupFor(ctx.source));
     quotas.charge(stored, stored.group);
     quotas.totalValues++;
     return finishStore(entry, key, stored, value, 'stored', notifications);
@@ -393,7 +395,7 @@ class PackedValue implements Value {
   readonly packedText: string;
   private bytes: Uint8Array | undefined = undefined;
 
-  constructor(private readonly stored: StoredValue) {
+  constructor(stored: StoredValue) {
     this.packedText = stored.packed;
   }
 
@@ -403,6 +405,7 @@ class PackedValue implements Value {
   }
 
   get id(): bigint {
-    return this.stored.id;
+    // From the text taken at the get: a key's own value slot may hold another value by now.
+    return idOfPacked(this.packedText);
   }
 }
