@@ -11,6 +11,7 @@ import { decodeValue } from '../codec/value.js';
 import type { InfoHash, Value } from '../codec/types.js';
 import type { HeapItem } from './expiry-heap.js';
 import { SourceGroup } from './quotas.js';
+import { KEY_LENGTH, keyWord } from './key-table.js';
 import type { KeySubscriptions } from './subscriptions.js';
 
 /** Above this many values a key gets an id index; below, a scan is cheaper than a Map. */
@@ -103,16 +104,55 @@ export class KeyEntry extends StoredValue {
   declare subs: KeySubscriptions | undefined;
   /** The source group charged with this key (see quotas.ts). */
   declare owner: SourceGroup | undefined;
-  /** The key's 20 bytes as a latin1 string (the map key). */
-  declare readonly name: string;
+  /**
+   * The key's bytes as five big-endian 32-bit words (see key-table.ts): the same 40 bytes as the
+   * key as a string and its pointer, and a lookup compares them without loading another object.
+   */
+  declare readonly w0: number;
+  declare readonly w1: number;
+  declare readonly w2: number;
+  declare readonly w3: number;
+  declare readonly w4: number;
+  /** The whole key as a latin1 string when it is not 20 bytes long (only local callers); else undefined. */
+  declare readonly odd: string | undefined;
 
-  constructor(name: string) {
+  /** `key`: the key's bytes, or the same as a latin1 string. */
+  constructor(key: InfoHash | string) {
     super('', 0, 0, undefined, NO_GROUP);
     this.rest = undefined;
     this.byId = undefined;
     this.subs = undefined;
     this.owner = undefined;
-    this.name = name;
+    const bytes = typeof key === 'string' ? Buffer.from(key, 'latin1') : key;
+    this.w0 = keyWord(bytes, 0);
+    this.w1 = keyWord(bytes, 4);
+    this.w2 = keyWord(bytes, 8);
+    this.w3 = keyWord(bytes, 12);
+    this.w4 = keyWord(bytes, 16);
+    this.odd = bytes.length === KEY_LENGTH ? undefined : latin1(bytes);
+  }
+
+  /** The key's length in bytes. */
+  get keyLength(): number {
+    return this.odd === undefined ? KEY_LENGTH : this.odd.length;
+  }
+
+  /** The key's bytes, in a fresh array. */
+  key(): InfoHash {
+    if (this.odd !== undefined) return Uint8Array.from(Buffer.from(this.odd, 'latin1'));
+    const k = new Uint8Array(KEY_LENGTH);
+    const words = [this.w0, this.w1, this.w2, this.w3, this.w4];
+    for (let i = 0; i < KEY_LENGTH; i++) k[i] = (words[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
+    return k;
+  }
+
+  /** Whether `key` is this entry's key, once its first 20 bytes matched the words. */
+  sameKey(key: InfoHash): boolean {
+    const odd = this.odd;
+    if (odd === undefined) return key.length === KEY_LENGTH;
+    if (key.length !== odd.length) return false;
+    for (let i = KEY_LENGTH; i < key.length; i++) if (key[i] !== odd.charCodeAt(i)) return false;
+    return true;
   }
 
   /** True while the entry holds a value in its own fields. */
@@ -239,8 +279,7 @@ function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
-export const nameOf = (key: InfoHash): string => latin1(key);
-export const keyOf = (entry: KeyEntry): InfoHash => Uint8Array.from(Buffer.from(entry.name, 'latin1'));
+export const keyOf = (entry: KeyEntry): InfoHash => entry.key();
 
 /** The value's packed bytes copied into a heap string (never a view on a received datagram). */
 export function packedString(v: Value): string {
