@@ -95,7 +95,7 @@ export function createDhtNode(options: DhtNodeOptions = {}, components: DhtNodeC
   let ownId: InfoHash = options.id ? infoHashFromHex(options.id) : randomId(rng);
 
   const counters = createCounters();
-  const storage = createStorage(options.storage ?? {}, { clock, rng });
+  const storage = createStorage(options.storage ?? {}, { clock });
   const blacklist = new Blacklist(options.maxBlacklist ?? 1024);
   const tokens = new TokenIssuer(rng, now());
   const rateLimiter = rateLimit && (rateLimit.perIp >= 0 || rateLimit.global >= 0) ? new RateLimiter(rateLimit) : null;

@@ -13,7 +13,7 @@ export const SEARCH_NODES = 14;
 export const SEARCH_IN_FLIGHT = 4;
 export const SYNC_NODES = 8;
 
-enum State {
+const enum State {
   New,
   Pending,
   Answered,

@@ -8,7 +8,6 @@
  * subscribers as expired and counted in `stats().evicted`; a put whose own value is evicted at
  * once is reported as rejected with reason `storage-full`.
  */
-import { randomBytes } from 'node:crypto';
 import type { InfoHash, Query, SelectedFields, Value } from '../codec/types.js';
 import { editRejection, sameContent, storeRejection, valueType, type RejectReason } from './policy.js';
 import { fieldEntries, matchesWhere, selectedFields, type Candidate } from './query.js';
@@ -17,8 +16,7 @@ import { Subscriptions } from './subscriptions.js';
 import { LOCAL_SOURCE } from '../routing/source-group.js';
 import type { LocalListener, Notification, PutContext, PutOutcome, RefreshResult, StorageStats, Subscriber, ValueStore } from './types.js';
 import { lifetimeMs } from './value-types.js';
-import { KeyTable } from './key-table.js';
-import { decodeStored, idOfPacked, KeyEntry, keyOf, packedString, type StoredValue } from './values.js';
+import { decodeStored, KeyEntry, keyOf, nameOf, packedString, StoredValue } from './values.js';
 
 export interface StorageOptions {
   /** Largest value accepted, in OpenDHT's size accounting (§10.5). @default 65536 */
@@ -59,8 +57,6 @@ export interface StorageOptions {
 
 export interface StorageComponents {
   clock: { now(): number };
-  /** Random bytes, for the key table's hash secret. @default crypto.randomBytes */
-  rng?: (n: number) => Uint8Array;
 }
 
 export const STORAGE_DEFAULTS: Required<StorageOptions> = {
@@ -90,12 +86,7 @@ export function createStorage(options: StorageOptions, components: StorageCompon
   for (const [k, v] of Object.entries(options)) if (v !== undefined) (opts as Record<string, number>)[k] = v;
   const { clock } = components;
 
-  // The hash secret of the key table (see key-table.ts).
-  const secret = (components.rng ?? randomBytes)(8);
-  const keys = new KeyTable(
-    (secret[0]! << 24) | (secret[1]! << 16) | (secret[2]! << 8) | secret[3]!,
-    (secret[4]! << 24) | (secret[5]! << 16) | (secret[6]! << 8) | secret[7]!,
-  );
+  const keys = new Map<string, KeyEntry>();
   /**
    * Stored expirations count milliseconds from this instant, not from 1970: a time of day in
    * epoch milliseconds is beyond V8's small-integer range and costs every value a 16-byte boxed
@@ -137,13 +128,12 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     const ids = removed.get(entry);
     if (ids) ids.push(v.id);
     else removed.set(entry, [v.id]);
-    // Its fields were read above (cost, group, id); the entry's own value frees its bytes now.
-    if (v === entry) entry.releaseOwn();
   }
 
   /** Drops a key that holds nothing any more; true if it did. */
   function dropIfEmpty(entry: KeyEntry): boolean {
-    if (!entry.empty || !keys.delete(entry)) return false;
+    if (!entry.empty || keys.get(entry.name) !== entry) return false;
+    keys.delete(entry.name);
     subscriptions.forget(entry);
     quotas.releaseKey(entry);
     return true;
@@ -191,14 +181,14 @@ export function createStorage(options: StorageOptions, components: StorageCompon
   }
 
   /** A new key entry, if the putter's group may have one more key. */
-  function newEntry(key: InfoHash, source: string, notifications: Notification[]): KeyEntry | RejectReason {
+  function newEntry(name: string, source: string, notifications: Notification[]): KeyEntry | RejectReason {
     const group = quotas.groupFor(source);
     const admitted = quotas.admitKey(group, keys.size);
     // Room made by evicting from the largest key holder is reported to its subscribers.
     flushRemoved(notifications);
     if (admitted !== 'ok') return admitted;
-    const entry = new KeyEntry(key);
-    keys.add(entry);
+    const entry = new KeyEntry(name);
+    keys.set(name, entry);
     quotas.ownKey(entry, group);
     return entry;
   }
@@ -206,7 +196,8 @@ export function createStorage(options: StorageOptions, components: StorageCompon
   function put(key: InfoHash, value: Value, ctx: PutContext): Outcome {
     const now = clock.now();
     if (value.id === 0n) return refused('invalid-id');
-    let entry = keys.get(key);
+    const name = nameOf(key);
+    let entry = keys.get(name);
     const existing = entry?.find(value.id);
     const notifications: Notification[] = [];
 
@@ -238,15 +229,15 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     if (reason !== undefined) return refused(reason);
 
     if (entry === undefined) {
-      const created = newEntry(key, ctx.source, notifications);
+      const created = newEntry(name, ctx.source, notifications);
       if (typeof created === 'string') {
         reject(created);
         return { outcome: { result: 'rejected', reason: created }, notifications };
       }
       entry = created;
     }
-    // The key's first value goes into its entry's own fields (see KeyEntry).
-    const stored = entry.store(packedString(value), type, expiration - epoch, quotas.groupFor(ctx.source));
+    const stored = new StoredValue(packedString(value), type, expiration - epoch, entry, quotas.groupFor(ctx.source));
+    entry.add(stored);
     quotas.charge(stored, stored.group);
     quotas.totalValues++;
     return finishStore(entry, key, stored, value, 'stored', notifications);
@@ -265,7 +256,7 @@ export function createStorage(options: StorageOptions, components: StorageCompon
   }
 
   function refresh(key: InfoHash, valueId: bigint): { result: RefreshResult; notifications: Notification[] } {
-    const entry = keys.get(key);
+    const entry = keys.get(nameOf(key));
     if (entry === undefined) return { result: 'no-storage', notifications: [] };
     const v = entry.find(valueId);
     // OpenDHT also notifies listeners of an unknown id; they can do nothing with it, so we do not.
@@ -277,7 +268,7 @@ export function createStorage(options: StorageOptions, components: StorageCompon
 
   function select(key: InfoHash, query: Query): SelectedFields {
     const fields = selectedFields(query.select);
-    const entry = keys.get(key);
+    const entry = keys.get(nameOf(key));
     const values: SelectedFields['values'] = [];
     if (entry !== undefined && fields.length > 0) {
       for (const v of decodedAll(matching(entry, query))) values.push(...fieldEntries(v, fields));
@@ -286,10 +277,11 @@ export function createStorage(options: StorageOptions, components: StorageCompon
   }
 
   function listen(key: InfoHash, sub: Subscriber): Value[] {
-    let entry = keys.get(key);
+    const name = nameOf(key);
+    let entry = keys.get(name);
     let result = subscriptions.listen(entry, sub, clock.now());
     if (result === 'needs-key') {
-      const created = newEntry(key, sub.address, []);
+      const created = newEntry(name, sub.address, []);
       if (typeof created === 'string') {
         reject(created === 'source-keys-full' ? created : 'too-many-keys');
         return [];
@@ -306,11 +298,12 @@ export function createStorage(options: StorageOptions, components: StorageCompon
   }
 
   function listenLocal(key: InfoHash, query: Query | undefined, listener: LocalListener): { cancel: () => void; notifications: Notification[] } {
-    let entry = keys.get(key);
+    const name = nameOf(key);
+    let entry = keys.get(name);
     if (entry === undefined) {
       // The node's own subscriptions are not limited: they are as many as its callers' listens.
-      entry = new KeyEntry(key);
-      keys.add(entry);
+      entry = new KeyEntry(name);
+      keys.set(name, entry);
       quotas.ownKey(entry, quotas.groupFor(LOCAL_SOURCE));
     }
     const remove = subscriptions.addLocal(entry, query, listener);
@@ -319,8 +312,7 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     const held = entry;
     return {
       cancel: () => {
-        // dropIfEmpty leaves alone an entry the table no longer holds.
-        if (remove()) dropIfEmpty(held);
+        if (remove() && keys.get(name) === held) dropIfEmpty(held);
       },
       notifications,
     };
@@ -357,11 +349,11 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     put,
     refresh,
     get: (key, query) => {
-      const entry = keys.get(key);
+      const entry = keys.get(nameOf(key));
       return entry === undefined ? [] : decodedAll(matching(entry, query));
     },
     getPacked: (key, query) => {
-      const entry = keys.get(key);
+      const entry = keys.get(nameOf(key));
       if (entry === undefined) return [];
       const out: Value[] = [];
       for (const v of matching(entry, query)) out.push(new PackedValue(v));
@@ -370,7 +362,7 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     select,
     listen,
     unlisten: (key, node, socketId) => {
-      const entry = keys.get(key);
+      const entry = keys.get(nameOf(key));
       if (!subscriptions.unlisten(entry, node, socketId)) return false;
       dropIfEmpty(entry as KeyEntry);
       return true;
@@ -401,7 +393,7 @@ class PackedValue implements Value {
   readonly packedText: string;
   private bytes: Uint8Array | undefined = undefined;
 
-  constructor(stored: StoredValue) {
+  constructor(private readonly stored: StoredValue) {
     this.packedText = stored.packed;
   }
 
@@ -411,7 +403,6 @@ class PackedValue implements Value {
   }
 
   get id(): bigint {
-    // From the text taken at the get: a key's own value slot may hold another value by now.
-    return idOfPacked(this.packedText);
+    return this.stored.id;
   }
 }

@@ -10,42 +10,27 @@
 import { decodeValue } from '../codec/value.js';
 import type { InfoHash, Value } from '../codec/types.js';
 import type { HeapItem } from './expiry-heap.js';
-import { SourceGroup } from './quotas.js';
-import { KEY_LENGTH, keyWord } from './key-table.js';
+import type { SourceGroup } from './quotas.js';
 import type { KeySubscriptions } from './subscriptions.js';
 
 /** Above this many values a key gets an id index; below, a scan is cheaper than a Map. */
 const INDEX_THRESHOLD = 16;
 
-/** The `group` of an entry holding no value of its own: never charged, never in a heap. */
-const NO_GROUP = new SourceGroup('');
-
-/**
- * One stored value. A key's first value is not one of these but its `KeyEntry` itself (a
- * subclass): the entry carries the value's fields, so a key holding one value, the common case,
- * is one object. The expiry heaps, the quotas and storage see both through this class's fields.
- */
 export class StoredValue implements HeapItem {
-  // `declare`d and assigned in the constructor in one order, so that a StoredValue and a KeyEntry
-  // share the layout of these fields (class fields would first define each as undefined).
   /** Position in its source group's expiry heap. */
-  declare groupIndex: number;
-  /** The key holding the value; cleared when the value leaves the store. */
-  declare entry: KeyEntry | undefined;
-  declare packed: string;
-  declare type: number;
-  /** Milliseconds after the storage's epoch (see storage.ts), so it stays a small integer. */
-  declare expiration: number;
-  /** The quota group charged with the value (meaningless while an entry holds no value itself). */
-  declare group: SourceGroup;
+  groupIndex = -1;
+  /** Cleared when the value leaves the store. */
+  entry: KeyEntry | undefined;
 
-  constructor(packed: string, type: number, expiration: number, entry: KeyEntry | undefined, group: SourceGroup) {
-    this.groupIndex = -1;
+  constructor(
+    public packed: string,
+    public type: number,
+    /** Milliseconds after the storage's epoch (see storage.ts), so it stays a small integer. */
+    public expiration: number,
+    entry: KeyEntry,
+    public group: SourceGroup,
+  ) {
     this.entry = entry;
-    this.packed = packed;
-    this.type = type;
-    this.expiration = expiration;
-    this.group = group;
   }
 
   /**
@@ -54,13 +39,8 @@ export class StoredValue implements HeapItem {
    * bytes always carry the id the value was stored under.
    */
   get id(): bigint {
-    return idOfPacked(this.packed);
+    return packedId(this.packed) ?? decodeStored(this)?.id ?? 0n;
   }
-}
-
-/** The id in a value's packed bytes (0 if they no longer decode, which storage never keeps). */
-export function idOfPacked(packed: string): bigint {
-  return packedId(packed) ?? decodePacked(packed)?.id ?? 0n;
 }
 
 /**
@@ -88,169 +68,71 @@ export function packedId(p: string): bigint | undefined {
 /**
  * Everything stored under one key: its values and its subscriptions.
  *
- * Most keys hold a single value (a device's announcement, a message) and nobody listens to them.
- * The key's first value is therefore held in the entry's own StoredValue fields (`entry === this`
- * while it is held): one object per such key instead of an entry and a record (~70 bytes, one
- * object fewer for the scavenger to copy twice and for every full GC to mark, one pointer fewer
- * to follow on a put). Further values are StoredValue records in `rest`, held directly while
- * there is one, in an array from the second on. Values stay in the order they were stored: once
- * the entry's own value has gone, a new value joins `rest` unless the key holds none at all.
+ * Most keys hold a single value (a device's announcement, a message), so that value is held
+ * directly; an array appears with the second one. A one-element array costs 56 bytes (the array
+ * object and its backing store), an eighth of what a stored 64-byte value costs in all.
  */
-export class KeyEntry extends StoredValue {
-  /** The values beyond the entry's own, oldest first. */
-  declare private rest: StoredValue | StoredValue[] | undefined;
-  declare byId: Map<bigint, StoredValue> | undefined;
+export class KeyEntry {
+  private held: StoredValue | StoredValue[] | undefined = undefined;
+  byId: Map<bigint, StoredValue> | undefined = undefined;
   /** Remote and local subscriptions, created on the first one. */
-  declare subs: KeySubscriptions | undefined;
+  subs: KeySubscriptions | undefined = undefined;
   /** The source group charged with this key (see quotas.ts). */
-  declare owner: SourceGroup | undefined;
-  /**
-   * The key's bytes as five big-endian 32-bit words (see key-table.ts): the same 40 bytes as the
-   * key as a string and its pointer, and a lookup compares them without loading another object.
-   */
-  declare readonly w0: number;
-  declare readonly w1: number;
-  declare readonly w2: number;
-  declare readonly w3: number;
-  declare readonly w4: number;
-  /** The whole key as a latin1 string when it is not 20 bytes long (only local callers); else undefined. */
-  declare readonly odd: string | undefined;
+  owner: SourceGroup | undefined = undefined;
 
-  /** `key`: the key's bytes, or the same as a latin1 string. */
-  constructor(key: InfoHash | string) {
-    super('', 0, 0, undefined, NO_GROUP);
-    this.rest = undefined;
-    this.byId = undefined;
-    this.subs = undefined;
-    this.owner = undefined;
-    const bytes = typeof key === 'string' ? Buffer.from(key, 'latin1') : key;
-    this.w0 = keyWord(bytes, 0);
-    this.w1 = keyWord(bytes, 4);
-    this.w2 = keyWord(bytes, 8);
-    this.w3 = keyWord(bytes, 12);
-    this.w4 = keyWord(bytes, 16);
-    this.odd = bytes.length === KEY_LENGTH ? undefined : latin1(bytes);
-  }
-
-  /** The key's length in bytes. */
-  get keyLength(): number {
-    return this.odd === undefined ? KEY_LENGTH : this.odd.length;
-  }
-
-  /** The key's bytes, in a fresh array. */
-  key(): InfoHash {
-    if (this.odd !== undefined) return Uint8Array.from(Buffer.from(this.odd, 'latin1'));
-    const k = new Uint8Array(KEY_LENGTH);
-    const words = [this.w0, this.w1, this.w2, this.w3, this.w4];
-    for (let i = 0; i < KEY_LENGTH; i++) k[i] = (words[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
-    return k;
-  }
-
-  /** Whether `key` is this entry's key, once its first 20 bytes matched the words. */
-  sameKey(key: InfoHash): boolean {
-    const odd = this.odd;
-    if (odd === undefined) return key.length === KEY_LENGTH;
-    if (key.length !== odd.length) return false;
-    for (let i = KEY_LENGTH; i < key.length; i++) if (key[i] !== odd.charCodeAt(i)) return false;
-    return true;
-  }
-
-  /** True while the entry holds a value in its own fields. */
-  get holdsOwn(): boolean {
-    return this.entry === this;
-  }
-
-  /**
-   * Stores a new value under the key: in the entry's own fields when the key holds no value,
-   * else as a record after the others. Returns the value as storage tracks it.
-   */
-  store(packed: string, type: number, expiration: number, group: SourceGroup): StoredValue {
-    if (this.entry !== this && this.rest === undefined) {
-      this.packed = packed;
-      this.type = type;
-      this.expiration = expiration;
-      this.group = group;
-      this.groupIndex = -1;
-      this.entry = this;
-      this.byId?.set(this.id, this);
-      return this;
-    }
-    const v = new StoredValue(packed, type, expiration, this, group);
-    this.add(v);
-    return v;
-  }
-
-  /** Clears the entry's own value fields once that value has left (its packed string is freed). */
-  releaseOwn(): void {
-    if (this.entry === this) return;
-    this.packed = '';
-    this.group = NO_GROUP;
-  }
+  /** `name` is the key's 20 bytes as a latin1 string (the map key). */
+  constructor(readonly name: string) {}
 
   /** How many values the key holds. */
   get count(): number {
-    const r = this.rest;
-    const own = this.entry === this ? 1 : 0;
-    return r === undefined ? own : r instanceof StoredValue ? own + 1 : own + r.length;
+    const h = this.held;
+    return h === undefined ? 0 : h instanceof StoredValue ? 1 : h.length;
   }
 
   /** The values, in a fresh array the caller may keep or change. */
   list(): StoredValue[] {
-    const r = this.rest;
-    const out: StoredValue[] = this.entry === this ? [this] : [];
-    if (r instanceof StoredValue) out.push(r);
-    else if (r !== undefined) for (const v of r) out.push(v);
-    return out;
+    const h = this.held;
+    return h === undefined ? [] : h instanceof StoredValue ? [h] : h.slice();
   }
 
   /** The oldest value still held. */
   first(): StoredValue | undefined {
-    if (this.entry === this) return this;
-    const r = this.rest;
-    return r instanceof StoredValue ? r : r?.[0];
+    const h = this.held;
+    return h instanceof StoredValue ? h : h?.[0];
   }
 
   some(test: (v: StoredValue) => boolean): boolean {
-    if (this.entry === this && test(this)) return true;
-    const r = this.rest;
-    return r === undefined ? false : r instanceof StoredValue ? test(r) : r.some(test);
+    const h = this.held;
+    return h === undefined ? false : h instanceof StoredValue ? test(h) : h.some(test);
   }
 
   find(id: bigint): StoredValue | undefined {
     if (this.byId !== undefined) return this.byId.get(id);
-    if (this.entry === this && this.id === id) return this;
-    const r = this.rest;
-    if (r === undefined) return undefined;
-    if (r instanceof StoredValue) return r.id === id ? r : undefined;
-    for (const v of r) if (v.id === id) return v;
+    const h = this.held;
+    if (h === undefined) return undefined;
+    if (h instanceof StoredValue) return h.id === id ? h : undefined;
+    for (const v of h) if (v.id === id) return v;
     return undefined;
   }
 
-  /** Adds a value record after the ones held (see `store` for a key's own value). */
   add(v: StoredValue): void {
-    const r = this.rest;
-    if (r === undefined) this.rest = v;
-    else if (r instanceof StoredValue) this.rest = [r, v];
-    else r.push(v);
+    const h = this.held;
+    if (h === undefined) this.held = v;
+    else if (h instanceof StoredValue) this.held = [h, v];
+    else h.push(v);
     if (this.byId !== undefined) this.byId.set(v.id, v);
-    else if (this.count > INDEX_THRESHOLD) this.byId = new Map(this.list().map((x) => [x.id, x]));
+    else if (Array.isArray(this.held) && this.held.length > INDEX_THRESHOLD) this.byId = new Map(this.held.map((x) => [x.id, x]));
   }
 
-  /**
-   * Takes a value out of the key. For the entry's own value, the caller clears `entry` and then
-   * calls `releaseOwn` once it has read what it needs (cost, id) from the fields.
-   */
   remove(v: StoredValue): void {
-    const r = this.rest;
-    if (v === this) {
-      // Nothing to unlink: the caller marks the entry's own value gone.
-    } else if (r === v) this.rest = undefined;
-    else if (Array.isArray(r)) {
-      const i = r.indexOf(v);
-      if (i >= 0) r.splice(i, 1);
-      // Back to the compact form once one record is left.
-      if (r.length === 1) this.rest = r[0];
-      else if (r.length === 0) this.rest = undefined;
+    const h = this.held;
+    if (h === v) this.held = undefined;
+    else if (Array.isArray(h)) {
+      const i = h.indexOf(v);
+      if (i >= 0) h.splice(i, 1);
+      // Back to the compact form once one value is left.
+      if (h.length === 1) this.held = h[0];
+      else if (h.length === 0) this.held = undefined;
     }
     this.byId?.delete(v.id);
   }
@@ -261,7 +143,7 @@ export class KeyEntry extends StoredValue {
   }
 
   get empty(): boolean {
-    return this.entry !== this && this.rest === undefined && (this.subs === undefined || this.subs.empty);
+    return this.held === undefined && (this.subs === undefined || this.subs.empty);
   }
 }
 
@@ -279,7 +161,8 @@ function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
-export const keyOf = (entry: KeyEntry): InfoHash => entry.key();
+export const nameOf = (key: InfoHash): string => latin1(key);
+export const keyOf = (entry: KeyEntry): InfoHash => Uint8Array.from(Buffer.from(entry.name, 'latin1'));
 
 /** The value's packed bytes copied into a heap string (never a view on a received datagram). */
 export function packedString(v: Value): string {
@@ -288,14 +171,10 @@ export function packedString(v: Value): string {
 
 /** The stored value decoded again, or undefined if its bytes no longer decode. */
 export function decodeStored(v: StoredValue): Value | undefined {
-  return decodePacked(v.packed);
-}
-
-function decodePacked(packed: string): Value | undefined {
   // Into a plain Uint8Array of its own (a Buffer might be a view on Node's shared pool).
-  const bytes = new Uint8Array(packed.length);
-  if (nativeLatin1Write !== undefined) nativeLatin1Write.call(bytes, packed, 0, bytes.length);
-  else Buffer.from(bytes.buffer).write(packed, 'latin1');
+  const bytes = new Uint8Array(v.packed.length);
+  if (nativeLatin1Write !== undefined) nativeLatin1Write.call(bytes, v.packed, 0, bytes.length);
+  else Buffer.from(bytes.buffer).write(v.packed, 'latin1');
   const r = decodeValue(bytes);
   return r.ok ? r.value : undefined;
 }
