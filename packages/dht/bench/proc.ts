@@ -1,5 +1,5 @@
 /** Resource usage of a server process, read from /proc (Linux). */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second for /proc/PID/stat times (USER_HZ; 100 on every Linux ABI Node runs on). */
 const CLOCK_TICKS = 100;
@@ -21,4 +21,35 @@ export function rssBytes(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
   if (!m) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(m[1]) * 1024;
+}
+
+/** VmRSS and its parts (RssAnon, RssFile, RssShmem of /proc/PID/status) in bytes. */
+export interface RssSplit {
+  rss: number;
+  anon: number;
+  file: number;
+  shmem: number;
+}
+
+export function rssSplit(pid: number): RssSplit {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
+}
+
+/**
+ * Exact on-CPU seconds of the live threads of `pid` (the sum of their /proc schedstat run times,
+ * in ns), kept beside the tick-based figure in the raw results: a run is ~0.25 s of CPU, and
+ * utime and stime are each truncated to 10 ms ticks.
+ */
+export function onCpuSeconds(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return ns / 1e9;
 }

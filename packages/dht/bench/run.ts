@@ -6,14 +6,35 @@
  * loaded 2-core machine); CPU per request is the figure that compares the servers.
  * Prints a table with ratios to dhtnode and writes bench/results/bench-<time>.json.
  *
+ * The targets take turns: for each workload, every round runs it once on every target, the order
+ * rotated from round to round, so load from other processes on a shared machine falls on all of
+ * them alike instead of on whichever target happened to run during it. The memory part runs in
+ * rounds too (a fresh process per target and round filling to 10k and 100k values, one target
+ * after the other, the order rotated per round). Next to each ratio the table prints its spread:
+ * the lowest and highest per-round ratio.
+ *
  * Usage: npm run bench [-- --quick] [-- --only ours|appliance|dhtnode] [-- --repeats N]
  *   --quick: 10x fewer requests and values (a smoke run); --only: bench one target;
- *   --repeats: runs per workload, 1–9 (default 3).
+ *   --repeats: rounds per workload and memory rounds, 1–9 (default 3);
+ *   --memory-only / --no-memory: only the memory rounds (and idle RSS) / only the request workloads;
+ *   --idle-after S: read idle RSS S seconds after the first gets, then fill (default 2).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { LoadClient, type RunResult, type Target, type Workload } from './load.js';
-import { cpuSeconds, rssBytes } from './proc.js';
-import { RESULTS_DIR, type Server, applianceBuilt, idleAllServices, startAppliance, startDhtnode, startOurs } from './targets.js';
+import { cpuSeconds, onCpuSeconds, type RssSplit, rssBytes, rssSplit } from './proc.js';
+import {
+  type IdleSample,
+  RESULTS_DIR,
+  type Server,
+  applianceBuilt,
+  idleAllServices,
+  idleAt,
+  idleSteady,
+  startAppliance,
+  startDhtnode,
+  startOurs,
+} from './targets.js';
 
 const quick = process.argv.includes('--quick');
 const memoryOnly = process.argv.includes('--memory-only');
@@ -30,26 +51,72 @@ const WINDOW = 2;
 const RUN_MAX_SECONDS = 60;
 const MEMORY_STEPS = quick ? (process.env.LBPF_STEPS ? process.env.LBPF_STEPS.split(',').map(Number) : [1_000, 10_000]) : [10_000, 100_000];
 const repeatsAt = process.argv.indexOf('--repeats');
-/** Runs per workload (the median is reported: other processes on the machine add noise). A run
+/** Rounds per workload (each target runs the workload once per round) and memory rounds. A run
  * is only ~0.3 s of server CPU, so on a shared machine one run's CPU figure can swing by a third;
- * more runs steady it. At most 9, so the put runs' distinct values (20k each) stay under the
+ * more rounds steady it. At most 9, so the put runs' distinct values (20k each) stay under the
  * store's 262 144-value limit and every run measures plain puts, not eviction. */
 const REPEATS = repeatsAt >= 0 ? Math.max(1, Math.min(9, Number(process.argv[repeatsAt + 1]) || 3)) : 3;
 const WORKLOADS: Workload[] = ['ping', 'find', 'get', 'put', 'listen', 'mix'];
+const idleAfterAt = process.argv.indexOf('--idle-after');
+/**
+ * Seconds between the load client's first gets and the idle reading the memory rows start from
+ * (default 2, as in every earlier table). A fresh appliance still holds ~4 MiB of start-up garbage
+ * then, which V8 collects ~8 s after start, before or during the fill; `--idle-after 25` reads idle
+ * after that (and fills later), for RSS per value measured from a steady idle process.
+ */
+const IDLE_AFTER_MS = idleAfterAt >= 0 ? Math.max(1, Math.min(60, Number(process.argv[idleAfterAt + 1]) || 2)) * 1000 : 2000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** One run of a workload on one target, in the round it belongs to. */
+interface Run extends RunResult {
+  round: number;
+  /** 0 = first target of its round. */
+  position: number;
+  /** Server utime + stime over the run (10-ms ticks), what the CPU rows use. */
+  cpuSeconds: number;
+  /** The same from the threads' schedstat (ns), kept in the raw results only. */
+  onCpuSeconds: number;
+}
+
 interface WorkloadRow extends RunResult {
+  /** Server CPU summed over every round, per 10k requests sent in all of them. */
   cpuSecondsPer10k: number;
-  /** Every run of the workload (the row's own figures are the median run's). */
-  runs: RunResult[];
+  /** Every run of the workload, by round (the row's own figures are the median run's, by replies/s;
+   * the table prints the median replies/s and p99 over the rounds, and answers over all of them). */
+  runs: Run[];
+}
+
+interface MemoryStep {
+  values: number;
+  stored: number;
+  probed: number;
+  rssBytes: number;
+  rssPerValueBytes: number;
+  putCpuSecondsPer10k: number;
+  /** Server CPU and puts of this step (summed over rounds in the report's own rows). */
+  putCpuSeconds: number;
+  puts: number;
+}
+
+interface MemoryRound {
+  round: number;
+  position: number;
+  idle: RssSplit;
+  memory: MemoryStep[];
 }
 
 interface TargetReport {
   target: string;
+  /** Median over the memory rounds. */
   idleRssBytes: number;
-  memory: Array<{ values: number; stored: number; probed: number; rssBytes: number; rssPerValueBytes: number; putCpuSecondsPer10k: number }>;
-  /** The appliance only: idle RSS with every service on (see idleAllServices in targets.ts). */
+  idle?: RssSplit;
+  /** Per step: RSS figures are the median round's (by RSS per value), CPU is summed over rounds. */
+  memory: MemoryStep[];
+  memoryRounds: MemoryRound[];
+  /** The appliance only: every service on, read every second for 30 s after ready. */
+  idleAllServices?: { samples: IdleSample[]; at5s?: IdleSample; steady?: IdleSample };
+  /** @deprecated kept for readers of older results: the 5-s reading's VmRSS. */
   idleAllServicesRssBytes?: number;
   workloads: WorkloadRow[];
 }
@@ -58,113 +125,242 @@ function target(server: Server): Target {
   return { name: server.name, host: server.host, port: server.port };
 }
 
+/** `items` rotated left by `by`: round r starts with the r-th target. */
+function rotated<T>(items: T[], by: number): T[] {
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+function median(values: number[]): number {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  return v.length === 0 ? NaN : v[Math.floor(v.length / 2)]!;
+}
+
 /** Puts `count` more 64-byte values (distinct keys) starting at put index `from`. */
 async function fill(client: LoadClient, t: Target, from: number, count: number): Promise<RunResult> {
   return client.run(t, { workload: 'put', count, window: WINDOW, maxSeconds: 300, putOffset: from });
 }
 
-async function memoryReport(client: LoadClient, server: Server): Promise<Pick<TargetReport, 'idleRssBytes' | 'memory'>> {
-  const t = target(server);
-  await client.prepare(t);
-  await sleep(2000);
-  const idle = rssBytes(server.pid);
-  const memory: TargetReport['memory'] = [];
-  let stored = 0;
-  for (const step of MEMORY_STEPS) {
-    const cpuBefore = cpuSeconds(server.pid);
-    const r = await fill(client, t, stored, step - stored);
-    const putCpuSecondsPer10k = ((cpuSeconds(server.pid) - cpuBefore) * 10_000) / (step - stored);
-    stored = step;
-    await sleep(1500);
-    const rss = rssBytes(server.pid);
-    // Check that the values are really held: probe 100 keys spread over everything put so far.
-    const probe = Array.from({ length: 100 }, (_, i) => Math.floor((i * step) / 100));
-    const found = await client.probeStored(t, probe);
-    memory.push({ values: step, stored: found, probed: probe.length, rssBytes: rss, rssPerValueBytes: (rss - idle) / step, putCpuSecondsPer10k });
-    process.stderr.write(`  ${server.name}: ${step} values put (${r.lost} lost), ${found}/100 probed present, RSS ${(rss / 2 ** 20).toFixed(1)} MiB\n`);
-  }
-  return { idleRssBytes: idle, memory };
-}
+type Starter = [string, () => Promise<Server>];
 
-async function workloadReport(client: LoadClient, server: Server): Promise<WorkloadRow[]> {
-  const t = target(server);
-  await client.prepare(t);
-  // A few values to read back in the get workload; this also warms up both servers (JIT, caches).
-  await fill(client, t, 0, 1000);
-  await client.run(t, { workload: 'mix', count: REQUESTS / 4, window: WINDOW, maxSeconds: RUN_MAX_SECONDS, putOffset: 10_000_000, getKeys: 1000 });
-  const rows: WorkloadRow[] = [];
-  let putOffset = 1000;
-  for (const workload of WORKLOADS) {
-    // Several runs per workload: the median run (by replies/s) is reported, CPU is summed over all.
-    const runs: RunResult[] = [];
-    let cpu = 0;
-    for (let i = 0; i < REPEATS; i++) {
-      const before = cpuSeconds(server.pid);
-      runs.push(await client.run(t, { workload, count: REQUESTS, window: WINDOW, maxSeconds: RUN_MAX_SECONDS, putOffset, getKeys: 1000 }));
-      cpu += cpuSeconds(server.pid) - before;
-      putOffset += REQUESTS;
-      await sleep(300);
-    }
-    runs.sort((a, b) => a.repliesPerSecond - b.repliesPerSecond);
-    const r = runs[Math.floor(runs.length / 2)]!;
-    const sent = runs.reduce((n, x) => n + x.sent, 0);
-    rows.push({ ...r, cpuSecondsPer10k: (cpu * 10_000) / Math.max(1, sent), runs });
-    process.stderr.write(
-      `  ${server.name} ${workload}: replies/s ${runs.map((x) => x.repliesPerSecond.toFixed(0)).join(' / ')}, p99 ms ${runs.map((x) => x.p99Ms.toFixed(1)).join(' / ')}, answered ${runs.map((x) => x.replies).join(' / ')} of ${REQUESTS}, cpu ${cpu.toFixed(2)} s\n`,
-    );
-  }
-  return rows;
-}
-
-async function benchTarget(client: LoadClient, start: () => Promise<Server>): Promise<TargetReport> {
-  let server: Server | undefined;
-  let mem: Pick<TargetReport, 'idleRssBytes' | 'memory'> = { idleRssBytes: NaN, memory: [] };
-  if (!skipMemory) {
-    server = await start();
+/**
+ * One memory round: each target in this round's order gets a fresh process and its whole
+ * sequence (idle 2 s after the load client's first gets; puts to 10k values, RSS 1.5 s later,
+ * 100 keys probed; the same to 100k), then stops before the next target starts. The steps of one
+ * target are not interleaved with another's: V8's memory reducer shrinks a fresh appliance ~8 s
+ * after start, so a fill delayed by another target's turn would measure that shrink as negative
+ * bytes per value. What alternates is the order, from round to round.
+ */
+async function memoryRound(client: LoadClient, starters: Starter[], round: number): Promise<Map<string, MemoryRound>> {
+  const out = new Map<string, MemoryRound>();
+  for (const [position, [, start]] of rotated(starters, round).entries()) {
+    const server = await start();
     try {
-      mem = await memoryReport(client, server);
+      const t = target(server);
+      await client.prepare(t);
+      await sleep(IDLE_AFTER_MS);
+      const mr: MemoryRound = { round, position, idle: rssSplit(server.pid), memory: [] };
+      out.set(server.name, mr);
+      let stored = 0;
+      for (const step of MEMORY_STEPS) {
+        const cpuBefore = cpuSeconds(server.pid);
+        const r = await fill(client, t, stored, step - stored);
+        const putCpuSeconds = cpuSeconds(server.pid) - cpuBefore;
+        await sleep(1500);
+        const rss = rssBytes(server.pid);
+        // Check that the values are really held: probe 100 keys spread over everything put so far.
+        const probe = Array.from({ length: 100 }, (_, i) => Math.floor((i * step) / 100));
+        const found = await client.probeStored(t, probe);
+        mr.memory.push({
+          values: step,
+          stored: found,
+          probed: probe.length,
+          rssBytes: rss,
+          rssPerValueBytes: (rss - mr.idle.rss) / step,
+          putCpuSeconds,
+          puts: step - stored,
+          putCpuSecondsPer10k: (putCpuSeconds * 10_000) / (step - stored),
+        });
+        stored = step;
+        process.stderr.write(
+          `  memory round ${round + 1}: ${server.name}: ${step} values put (${r.lost} lost), ${found}/100 probed present, RSS ${(rss / 2 ** 20).toFixed(1)} MiB\n`,
+        );
+      }
     } finally {
       await server.stop();
     }
   }
-  if (memoryOnly && server) return { target: server.name, ...mem, workloads: [] };
-  // A fresh process for the request workloads, so stored values from the memory test do not weigh on it.
-  server = await start();
+  return out;
+}
+
+/** Sums a memory step's CPU over the rounds; RSS figures from the median round (by RSS/value). */
+function memorySummary(rounds: MemoryRound[]): Pick<TargetReport, 'idleRssBytes' | 'idle' | 'memory'> {
+  const idles = [...rounds].sort((a, b) => a.idle.rss - b.idle.rss);
+  const memory = MEMORY_STEPS.map((values, i): MemoryStep => {
+    const steps = rounds.map((r) => r.memory[i]!).filter(Boolean);
+    const byRss = [...steps].sort((a, b) => a.rssPerValueBytes - b.rssPerValueBytes);
+    const mid = byRss[Math.floor(byRss.length / 2)]!;
+    const putCpuSeconds = steps.reduce((n, s) => n + s.putCpuSeconds, 0);
+    const puts = steps.reduce((n, s) => n + s.puts, 0);
+    return { ...mid, values, putCpuSeconds, puts, putCpuSecondsPer10k: (putCpuSeconds * 10_000) / Math.max(1, puts) };
+  });
+  const idle = idles[Math.floor(idles.length / 2)]?.idle;
+  return { idleRssBytes: idle?.rss ?? NaN, idle, memory };
+}
+
+/**
+ * The request workloads on fresh processes, all alive at once: for each workload, REPEATS rounds,
+ * each running it once on every target, the order rotated every round (and from one workload to
+ * the next, so over the whole run every target goes first about as often).
+ */
+async function workloadRounds(client: LoadClient, starters: Starter[]): Promise<Map<string, WorkloadRow[]>> {
+  const servers: Server[] = [];
+  const rows = new Map<string, WorkloadRow[]>();
   try {
-    return { target: server.name, ...mem, workloads: await workloadReport(client, server) };
+    for (const [, start] of starters) servers.push(await start());
+    for (const server of servers) {
+      const t = target(server);
+      await client.prepare(t);
+      // A few values to read back in the get workload; this also warms up the servers (JIT, caches).
+      await fill(client, t, 0, 1000);
+      await client.run(t, { workload: 'mix', count: REQUESTS / 4, window: WINDOW, maxSeconds: RUN_MAX_SECONDS, putOffset: 10_000_000, getKeys: 1000 });
+      rows.set(server.name, []);
+    }
+    let putOffset = 1000;
+    for (const [wi, workload] of WORKLOADS.entries()) {
+      const runs = new Map<string, Run[]>(servers.map((s) => [s.name, []]));
+      for (let round = 0; round < REPEATS; round++) {
+        for (const [position, server] of rotated(servers, wi * REPEATS + round).entries()) {
+          const t = target(server);
+          await client.prepare(t);
+          const before = cpuSeconds(server.pid);
+          const exactBefore = onCpuSeconds(server.pid);
+          // Every target gets the same keys in a round: each has its own store.
+          const r = await client.run(t, { workload, count: REQUESTS, window: WINDOW, maxSeconds: RUN_MAX_SECONDS, putOffset, getKeys: 1000 });
+          runs
+            .get(server.name)!
+            .push({ ...r, round, position, cpuSeconds: cpuSeconds(server.pid) - before, onCpuSeconds: onCpuSeconds(server.pid) - exactBefore });
+          await sleep(300);
+        }
+        putOffset += REQUESTS;
+      }
+      for (const server of servers) {
+        const list = runs.get(server.name)!;
+        const byRate = [...list].sort((a, b) => a.repliesPerSecond - b.repliesPerSecond);
+        const mid = byRate[Math.floor(byRate.length / 2)]!;
+        const cpu = list.reduce((n, x) => n + x.cpuSeconds, 0);
+        const sent = list.reduce((n, x) => n + x.sent, 0);
+        rows.get(server.name)!.push({ ...mid, cpuSecondsPer10k: (cpu * 10_000) / Math.max(1, sent), runs: list });
+        process.stderr.write(
+          `  ${server.name} ${workload}: CPU s/10k ${list.map((x) => ((x.cpuSeconds * 10_000) / x.sent).toFixed(3)).join(' / ')}, replies/s ${list.map((x) => x.repliesPerSecond.toFixed(0)).join(' / ')}, answered ${list.map((x) => x.replies).join(' / ')} of ${REQUESTS}\n`,
+        );
+      }
+    }
   } finally {
-    await server.stop();
+    for (const s of servers) await s.stop();
   }
+  return rows;
 }
 
 function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
 
+/**
+ * A table row: the figure per target, and per round (aligned by round index across targets) when
+ * the figure has rounds, for the spread of the ratio.
+ */
+interface RowSpec {
+  name: string;
+  digits: number;
+  value: (r: TargetReport) => number;
+  rounds?: (r: TargetReport) => number[];
+}
+
 function printTable(reports: TargetReport[]): void {
   const base = reports.find((r) => r.target === 'dhtnode');
   const others = reports.filter((r) => r !== base);
-  const header = ['metric', ...reports.map((r) => r.target), ...(base ? others.map((r) => `${r.target}/dhtnode`) : [])];
+  const header = ['metric', ...reports.map((r) => r.target), ...(base ? others.map((r) => `${r.target}/dhtnode (min–max over rounds)`) : [])];
   const lines: string[][] = [header];
-  const row = (name: string, get: (r: TargetReport) => number, digits = 0): void => {
-    const ratios = base ? others.map((r) => fmt(get(r) / get(base), 2)) : [];
-    lines.push([name, ...reports.map((r) => fmt(get(r), digits)), ...ratios]);
+  const row = ({ name, digits, value, rounds }: RowSpec): void => {
+    // Rows of a part that did not run (--no-memory, --memory-only) are left out.
+    if (!reports.some((r) => Number.isFinite(value(r)))) return;
+    const ratios = base
+      ? others.map((r) => {
+          const ratio = fmt(value(r) / value(base), 2);
+          if (!rounds) return ratio;
+          const a = rounds(r);
+          const b = rounds(base);
+          const per = a.map((x, i) => x / b[i]!).filter(Number.isFinite);
+          return per.length > 1 ? `${ratio} (${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)})` : ratio;
+        })
+      : [];
+    lines.push([name, ...reports.map((r) => fmt(value(r), digits)), ...ratios]);
   };
   const w = (r: TargetReport, name: Workload): WorkloadRow | undefined => r.workloads.find((x) => x.workload === name);
+  const runs = (r: TargetReport, name: Workload): Run[] => w(r, name)?.runs ?? [];
   for (const name of WORKLOADS) {
-    row(`${name}: CPU s / 10k req`, (r) => w(r, name)?.cpuSecondsPer10k ?? NaN, 3);
-    row(`${name}: replies/s`, (r) => w(r, name)?.repliesPerSecond ?? NaN);
-    row(`${name}: p99 ms`, (r) => w(r, name)?.p99Ms ?? NaN, 2);
-    row(`${name}: answered %`, (r) => ((w(r, name)?.replies ?? NaN) * 100) / (w(r, name)?.sent ?? NaN), 1);
+    row({
+      name: `${name}: CPU s / 10k req`,
+      digits: 3,
+      value: (r) => w(r, name)?.cpuSecondsPer10k ?? NaN,
+      rounds: (r) => runs(r, name).map((x) => (x.cpuSeconds * 10_000) / x.sent),
+    });
+    // Replies/s and p99: the median over the rounds; answered: over all rounds.
+    row({
+      name: `${name}: replies/s`,
+      digits: 0,
+      value: (r) => median(runs(r, name).map((x) => x.repliesPerSecond)),
+      rounds: (r) => runs(r, name).map((x) => x.repliesPerSecond),
+    });
+    row({ name: `${name}: p99 ms`, digits: 2, value: (r) => median(runs(r, name).map((x) => x.p99Ms)), rounds: (r) => runs(r, name).map((x) => x.p99Ms) });
+    row({
+      name: `${name}: answered %`,
+      digits: 1,
+      value: (r) => (runs(r, name).reduce((n, x) => n + x.replies, 0) * 100) / runs(r, name).reduce((n, x) => n + x.sent, 0),
+      rounds: (r) => runs(r, name).map((x) => (x.replies * 100) / x.sent),
+    });
+  }
+  const memRounds = (r: TargetReport, f: (m: MemoryRound) => number): number[] => r.memoryRounds.map(f);
+  for (const [i, step] of MEMORY_STEPS.entries()) {
+    row({
+      name: `puts filling to ${step} values: CPU s / 10k`,
+      digits: 3,
+      value: (r) => r.memory[i]?.putCpuSecondsPer10k ?? NaN,
+      rounds: (r) => memRounds(r, (m) => m.memory[i]?.putCpuSecondsPer10k ?? NaN),
+    });
+  }
+  const mib = (n: number | undefined): number => (n ?? NaN) / 2 ** 20;
+  row({
+    name: `idle RSS MiB (DHT only, ${IDLE_AFTER_MS / 1000} s)`,
+    digits: 1,
+    value: (r) => mib(r.idleRssBytes),
+    rounds: (r) => memRounds(r, (m) => mib(m.idle.rss)),
+  });
+  // Every service on (the appliance); dhtnode's column is its own idle reading, as in the row above.
+  const all = (r: TargetReport, when: 'at5s' | 'steady', part: keyof RssSplit): number =>
+    mib(r.target === 'dhtnode' ? r.idle?.[part] : (r.idleAllServices?.[when]?.[part] ?? NaN));
+  for (const [when, label] of [
+    ['at5s', '5 s after ready'],
+    ['steady', 'steady (median 20–30 s)'],
+  ] as const) {
+    row({ name: `idle RSS MiB, every service on, ${label}`, digits: 1, value: (r) => all(r, when, 'rss') });
+    row({ name: `  of which anon MiB`, digits: 1, value: (r) => all(r, when, 'anon') });
+    row({ name: `  of which file MiB (mostly the binary's clean pages)`, digits: 1, value: (r) => all(r, when, 'file') });
   }
   for (const [i, step] of MEMORY_STEPS.entries()) {
-    row(`puts filling to ${step} values: CPU s / 10k`, (r) => r.memory[i]?.putCpuSecondsPer10k ?? NaN, 3);
-  }
-  row('idle RSS MiB', (r) => r.idleRssBytes / 2 ** 20, 1);
-  row('idle RSS MiB, every service on', (r) => (r.target === 'dhtnode' ? r.idleRssBytes : (r.idleAllServicesRssBytes ?? NaN)) / 2 ** 20, 1);
-  for (const [i, step] of MEMORY_STEPS.entries()) {
-    row(`RSS B/value @${step}`, (r) => r.memory[i]?.rssPerValueBytes ?? NaN);
-    row(`probed present @${step} %`, (r) => r.memory[i]?.stored ?? NaN);
+    row({
+      name: `RSS B/value @${step}`,
+      digits: 0,
+      value: (r) => r.memory[i]?.rssPerValueBytes ?? NaN,
+      rounds: (r) => memRounds(r, (m) => m.memory[i]?.rssPerValueBytes ?? NaN),
+    });
+    row({
+      name: `probed present @${step} %`,
+      digits: 0,
+      value: (r) => r.memory[i]?.stored ?? NaN,
+      rounds: (r) => memRounds(r, (m) => m.memory[i]?.stored ?? NaN),
+    });
   }
   const widths = header.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
   for (const l of lines) console.log(l.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
@@ -173,24 +369,63 @@ function printTable(reports: TargetReport[]): void {
 async function main(): Promise<void> {
   const client = await LoadClient.create(SOURCES);
   try {
-    process.stderr.write(`bench: ${SOURCES} sources, ${REQUESTS} requests per workload, window ${WINDOW}/source, memory steps ${MEMORY_STEPS}\n`);
-    const targets: Array<[string, () => Promise<Server>]> = [['ours', () => startOurs(false)]];
-    if (applianceBuilt()) targets.push(['appliance', () => startAppliance(false)]);
+    process.stderr.write(
+      `bench: ${SOURCES} sources, ${REQUESTS} requests per workload and round, ${REPEATS} rounds, window ${WINDOW}/source, memory steps ${MEMORY_STEPS}; load average ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}\n`,
+    );
+    const all: Starter[] = [['ours', () => startOurs(false)]];
+    if (applianceBuilt()) all.push(['appliance', () => startAppliance(false)]);
     else process.stderr.write('appliance/dist/lanbox.mjs not built: benching our node alone\n');
-    targets.push(['dhtnode', () => startDhtnode(false)]);
-    const reports: TargetReport[] = [];
-    for (const [name, start] of targets) {
-      if (only !== undefined && !only.includes(name)) continue;
-      const report = await benchTarget(client, start);
-      if (name === 'appliance' && !skipMemory) report.idleAllServicesRssBytes = await idleAllServices();
-      reports.push(report);
+    all.push(['dhtnode', () => startDhtnode(false)]);
+    const starters = all.filter(([name]) => only === undefined || only.includes(name));
+    const loadBefore = loadavg();
+    const reports = new Map<string, TargetReport>(
+      starters.map(([name]) => [name, { target: name, idleRssBytes: NaN, memory: [], memoryRounds: [], workloads: [] }]),
+    );
+    if (!skipMemory) {
+      for (let round = 0; round < REPEATS; round++) {
+        for (const [name, mr] of await memoryRound(client, starters, round)) reports.get(name)!.memoryRounds.push(mr);
+      }
+      for (const report of reports.values()) Object.assign(report, memorySummary(report.memoryRounds));
+      const appliance = reports.get('appliance');
+      if (appliance) {
+        const samples = await idleAllServices();
+        if (samples) {
+          appliance.idleAllServices = { samples, at5s: idleAt(samples, 5000), steady: idleSteady(samples) };
+          appliance.idleAllServicesRssBytes = appliance.idleAllServices.at5s?.rss;
+        }
+      }
     }
-    printTable(reports);
+    if (!memoryOnly) {
+      for (const [name, rows] of await workloadRounds(client, starters)) reports.get(name)!.workloads = rows;
+    }
+    const loadAfter = loadavg();
+    printTable([...reports.values()]);
+    console.log(
+      `load average (1/5/15 min) before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadAfter.map((x) => x.toFixed(2)).join(' ')}\n` +
+        `${REPEATS} rounds; CPU summed over rounds, replies/s and p99 their median; in brackets the lowest and highest per-round ratio; ` +
+        `dhtnode's "every service on" rows are its own idle reading`,
+    );
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = `${RESULTS_DIR}bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
     writeFileSync(
       file,
-      JSON.stringify({ date: new Date().toISOString(), quick, sources: SOURCES, requests: REQUESTS, repeats: REPEATS, window: WINDOW, reports }, null, 2),
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          quick,
+          sources: SOURCES,
+          requests: REQUESTS,
+          repeats: REPEATS,
+          window: WINDOW,
+          loadBefore,
+          loadAfter,
+          reports: [...reports.values()],
+        },
+        null,
+        2,
+      ),
     );
     console.log(`results: ${file}`);
   } finally {

@@ -5,12 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { freePort } from '../test/interop/harness.js';
+import { type RssSplit, rssSplit } from './proc.js';
 
 export interface Server {
   name: 'ours' | 'appliance' | 'dhtnode';
@@ -161,23 +162,41 @@ const run = (cmd: string, args: string[]): Promise<number> =>
     p.on('error', () => resolve(1));
   });
 
+/** One reading of the appliance's memory, `atMs` after its "ready" line. */
+export interface IdleSample extends RssSplit {
+  atMs: number;
+}
+
+export interface IdleOptions {
+  /** The bundle to start. @default appliance/dist/lanbox.mjs */
+  bundle?: string;
+  /** Read memory every second for this long after "ready". @default 30 */
+  seconds?: number;
+  /** Extra appliance arguments (after the data directory), for A/B runs of one setting. */
+  args?: string[];
+  /** Extra environment variables (e.g. glibc's MALLOC_* tunables, read only at process start). */
+  env?: Record<string, string>;
+}
+
 /**
- * Idle RSS of the whole appliance with every service on (DHT, discovery, name server, proxy if
+ * Idle memory of the whole appliance with every service on (DHT, discovery, name server, proxy if
  * built, TURN monitor, status page), started exactly as the docs start it, with its default
- * ports. Discovery needs multicast port 8888 and the defaults are fixed ports, so it runs in a
- * network namespace of its own (`lbbench<pid>`, loopback only, deleted afterwards); needs root.
- * NaN when the namespace cannot be made.
+ * ports: VmRSS with its anon/file split, read every second for `seconds` after "ready" (V8's
+ * memory reducer shrinks the heap ~8 s after start, so an early reading and a steady one differ).
+ * Discovery needs multicast port 8888 and the defaults are fixed ports, so it runs in a network
+ * namespace of its own (`lbbench<pid>`, loopback only, deleted afterwards); needs root.
+ * Undefined when the namespace cannot be made or the appliance never gets ready.
  */
-export async function idleAllServices(settleMs = 5000): Promise<number> {
+export async function idleAllServices(opts: IdleOptions = {}): Promise<IdleSample[] | undefined> {
+  const seconds = opts.seconds ?? 30;
   const ns = `lbbench${process.pid % 100_000}`;
-  if ((await run('ip', ['netns', 'add', ns])) !== 0) return NaN;
+  if ((await run('ip', ['netns', 'add', ns])) !== 0) return undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'lanbox-bench-'));
   try {
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     // `ip netns exec` execs node, so the child's pid is the appliance's own.
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, APPLIANCE_BUNDLE, '--data-dir', dataDir, '--log-level', 'info'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const args = ['netns', 'exec', ns, process.execPath, opts.bundle ?? APPLIANCE_BUNDLE, '--data-dir', dataDir, '--log-level', 'info', ...(opts.args ?? [])];
+    const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...opts.env } });
     live.add(child);
     child.on('exit', () => live.delete(child));
     child.stdout!.setEncoding('utf8');
@@ -196,16 +215,34 @@ export async function idleAllServices(settleMs = 5000): Promise<number> {
         resolve(false);
       });
     });
-    let rss = NaN;
+    const samples: IdleSample[] = [];
     if (ready) {
-      await new Promise((r) => setTimeout(r, settleMs));
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024;
+      const readyAt = performance.now();
+      // Each reading on its own whole second after ready (no drift from the reads themselves).
+      for (let i = 1; i <= seconds && child.exitCode === null; i++) {
+        await new Promise((r) => setTimeout(r, Math.max(0, readyAt + i * 1000 - performance.now())));
+        samples.push({ atMs: Math.round(performance.now() - readyAt), ...rssSplit(child.pid!) });
+      }
     }
     await stopChild(child, 5000);
-    return rss;
+    return ready && samples.length > 0 ? samples : undefined;
   } finally {
     await run('ip', ['netns', 'delete', ns]);
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The reading `ms` after ready (the first at or after it). */
+export function idleAt(samples: IdleSample[], ms: number): IdleSample | undefined {
+  return samples.find((s) => s.atMs >= ms - 100);
+}
+
+/**
+ * The steady reading: the median (by VmRSS) of the readings from 20 s after ready on, past V8's
+ * memory reducer, which runs ~8 s after start and again while the heap keeps shrinking. One whole
+ * reading, so its anon and file parts add up to its VmRSS.
+ */
+export function idleSteady(samples: IdleSample[]): IdleSample | undefined {
+  const late = samples.filter((s) => s.atMs >= 19_900).sort((a, b) => a.rss - b.rss);
+  return late[Math.floor(late.length / 2)];
 }

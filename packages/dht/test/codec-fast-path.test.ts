@@ -1,5 +1,5 @@
 /**
- * decodeMessage reads the busiest requests (ping, find, get, listen) straight from the bytes and hands
+ * decodeMessage reads the busiest requests (ping, find, get, listen, put) straight from the bytes and hands
  * everything else to the general msgpack-tree decoder. These tests check that the shortcut never
  * changes a result: for requests it takes and for near misses (repeated keys, other encodings,
  * other types, truncation, byte flips), decodeMessage and decodeMessageTree give the same answer.
@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { decodeMessage, decodeMessageTree } from '../src/codec/decode.js';
 import { fastRequest } from '../src/codec/fast-request.js';
 import { encodeMessage } from '../src/codec/encode.js';
+import { makeValue } from '../src/codec/value.js';
 import { MsgMap, type MsgValue } from '../src/codec/msgpack/reader.js';
 import { Writer, writeValue } from '../src/codec/msgpack/writer.js';
 
@@ -33,6 +34,113 @@ const want = fc.oneof(
   { weight: 1, arbitrary: fc.array(fc.oneof(fc.integer({ min: -3, max: 300 }), fc.string({ maxLength: 2 })), { maxLength: 3 }) },
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 10 }) },
 );
+/** A value map: the two shapes the fast path reads (plain, encrypted) and near misses of them. */
+const mapOf = (entries: Array<[string, MsgValue]>): MsgMap =>
+  new MsgMap(
+    entries.map((e) => e[0]),
+    entries.map((e) => e[1]),
+    0,
+    0,
+  );
+const valueId = fc.oneof(
+  fc.integer({ min: 0, max: 0x7f }),
+  fc.integer({ min: 0, max: 0xffffffff }),
+  fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+  fc.constantFrom<MsgValue>(2 ** 53 - 1, 2 ** 53, 2 ** 32, -1, 'id', 1.5),
+);
+const body = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(
+        fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom<MsgValue>(0x10000, -1, 'x')),
+        fc.oneof(bin(64), fc.uint8Array({ maxLength: 300 }), fc.constant('text')),
+      )
+      .map(([type, data]) =>
+        mapOf([
+          ['type', type],
+          ['data', data],
+        ]),
+      ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.integer({ min: 0, max: 9 }), bin(8)).map(([type, data]) =>
+      mapOf([
+        ['data', data],
+        ['type', type],
+      ]),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.integer({ min: 0, max: 9 }), bin(8), fc.integer({ min: 0, max: 9 })).map(([type, data, seq]) =>
+      mapOf([
+        ['seq', seq],
+        ['type', type],
+        ['data', data],
+      ]),
+    ),
+  },
+  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: 9 })).map(([type]) => mapOf([['type', type]])) },
+);
+const dat = fc.oneof(
+  { weight: 4, arbitrary: body.map((b) => mapOf([['body', b]])) },
+  { weight: 2, arbitrary: fc.uint8Array({ maxLength: 300 }) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(body, bin(64)).map(([b, sig]) =>
+      mapOf([
+        ['body', b],
+        ['sig', sig],
+      ]),
+    ),
+  },
+  { weight: 1, arbitrary: fc.oneof(fc.integer(), fc.constant('dat'), body) },
+);
+const value: fc.Arbitrary<MsgValue> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.tuple(valueId, dat).map(([id, d]) =>
+      mapOf([
+        ['id', id],
+        ['dat', d],
+      ]),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(valueId, dat).map(([id, d]) =>
+      mapOf([
+        ['dat', d],
+        ['id', id],
+      ]),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(valueId, dat, fc.integer({ min: 0, max: 3 })).map(([id, d, pr]) =>
+      mapOf([
+        ['id', id],
+        ['dat', d],
+        ['p', pr],
+      ]),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(
+      fc.integer({ min: 0, max: 300 }),
+      fc.constant('v'),
+      valueId.map((id) => mapOf([['id', id]])),
+    ),
+  },
+);
+const values = fc.oneof(
+  { weight: 6, arbitrary: fc.array(value, { minLength: 1, maxLength: 3 }) },
+  { weight: 1, arbitrary: fc.array(value, { minLength: 0, maxLength: 17 }) },
+  { weight: 1, arbitrary: fc.oneof(fc.integer(), bin(4), fc.array(fc.integer({ min: 0, max: 70000 }), { maxLength: 3 })) },
+);
 const argEntry: fc.Arbitrary<[string, MsgValue]> = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(fc.constant('id'), hash) },
   { weight: 3, arbitrary: fc.tuple(fc.constant('h'), hash) },
@@ -41,7 +149,9 @@ const argEntry: fc.Arbitrary<[string, MsgValue]> = fc.oneof(
   { weight: 2, arbitrary: fc.tuple(fc.constant('token'), fc.oneof(bin(32), bin(0), fc.string({ maxLength: 4 }), fc.integer({ min: 0, max: 9 }))) },
   { weight: 2, arbitrary: fc.tuple(fc.constant('sid'), fc.oneof(uintish(), bin(4), bin(5), fc.constant('abcd'))) },
   { weight: 2, arbitrary: fc.tuple(fc.constant('ve'), fc.oneof(uintish(), bin(1))) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('q', 'x', 'targe', 'ta', 'tokens', 'si'), fc.oneof(bin(4), fc.integer({ min: 0, max: 9 }))) },
+  { weight: 2, arbitrary: fc.tuple(fc.constant('values'), values) },
+  { weight: 1, arbitrary: fc.tuple(fc.constant('c'), fc.oneof(uintish(), fc.constant(2 ** 53), fc.constant('c'))) },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('q', 'x', 'targe', 'ta', 'tokens', 'si', 'value'), fc.oneof(bin(4), fc.integer({ min: 0, max: 9 }))) },
 );
 const args = fc.array(argEntry, { minLength: 0, maxLength: 5 }).map(
   (entries) =>
@@ -66,7 +176,7 @@ const topEntry: fc.Arbitrary<[string, MsgValue]> = fc.oneof(
     arbitrary: fc.tuple(
       fc.constant('q'),
       fc.oneof(
-        fc.constantFrom('ping', 'find', 'get', 'put', 'listen', 'pin', 'gett', 'listen2', 'update'),
+        fc.constantFrom('ping', 'find', 'get', 'put', 'listen', 'pin', 'gett', 'listen2', 'update', 'pu', 'puts'),
         fc.constant(Uint8Array.of(0x70, 0x69, 0x6e, 0x67)),
         fc.integer(),
       ),
@@ -86,19 +196,56 @@ const topEntry: fc.Arbitrary<[string, MsgValue]> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('r', 'e', 'p', 'u', 'x', 'aa'), fc.oneof(args, fc.integer())) },
 );
 
-/** Well-formed ping/find/get requests in OpenDHT's key order, with optional keys present or not. */
+/** Well-formed ping/find/get/put requests in OpenDHT's key order, with optional keys present or not. */
 const goodArgs = fc
   .record({
     id: bin(20),
     h: fc.option(bin(20), { nil: undefined }),
     target: fc.option(bin(20), { nil: undefined }),
     w: fc.option(fc.constantFrom<MsgValue[]>([2], [10], [2, 10], [10, 2, 2], [23]), { nil: undefined }),
+    values: fc.option(
+      fc.array(
+        fc
+          .tuple(
+            fc.oneof(fc.integer({ min: 1, max: 0xffffffff }), fc.bigInt({ min: 1n, max: (1n << 64n) - 1n })),
+            fc.integer({ min: 0, max: 0xffff }),
+            fc.uint8Array({ maxLength: 200 }),
+            fc.boolean(),
+          )
+          .map(([id, type, data, encrypted]) =>
+            mapOf([
+              ['id', id],
+              [
+                'dat',
+                encrypted
+                  ? data
+                  : mapOf([
+                      [
+                        'body',
+                        mapOf([
+                          ['type', type],
+                          ['data', data],
+                        ]),
+                      ],
+                    ]),
+              ],
+            ]),
+          ),
+        { minLength: 1, maxLength: 3 },
+      ),
+      { nil: undefined },
+    ),
+    c: fc.option(fc.integer({ min: 0, max: 0xffffffff }), { nil: undefined }),
+    token: fc.option(bin(32), { nil: undefined }),
   })
-  .map(({ id, h, target, w }) => {
+  .map(({ id, h, target, w, values, c, token }) => {
     const entries: Array<[string, MsgValue]> = [['id', id]];
     if (h) entries.push(['h', h]);
     if (target) entries.push(['target', target]);
     if (w) entries.push(['w', w]);
+    if (values) entries.push(['values', values]);
+    if (c !== undefined) entries.push(['c', c]);
+    if (token) entries.push(['token', token]);
     return new MsgMap(
       entries.map((e) => e[0]),
       entries.map((e) => e[1]),
@@ -109,7 +256,7 @@ const goodArgs = fc
 const goodRequest: fc.Arbitrary<Array<[string, MsgValue]>> = fc
   .record({
     a: goodArgs,
-    q: fc.constantFrom('ping', 'find', 'get', 'listen'),
+    q: fc.constantFrom('ping', 'find', 'get', 'listen', 'put', 'put'),
     t: fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), bin(4)),
     y: fc.boolean(),
     v: fc.option(fc.constantFrom('RNG1', 'o2', 'lanbox/0.1.0'), { nil: undefined }),
@@ -181,6 +328,27 @@ describe('decodeMessage fast path', () => {
         client: false,
         request: { type: 'listen', id, key, token: new Uint8Array(32).fill(3), socketId: 0x12345678, version: 1 },
       }),
+      encodeMessage({
+        kind: 'request',
+        tid: 11,
+        userAgent: 'RNG1',
+        networkId: 0,
+        client: false,
+        request: {
+          type: 'put',
+          id,
+          key,
+          token: new Uint8Array(32).fill(3),
+          created: 1_700_000_000,
+          values: {
+            kind: 'inline',
+            values: [
+              makeValue({ id: 0xfedcba9876543210n, body: { type: 3, data: new Uint8Array(64).fill(0x42) } }),
+              makeValue({ id: 7n, cypher: new Uint8Array(300).fill(5) }),
+            ],
+          },
+        },
+      }),
     ];
     for (const bytes of requests) {
       assert.notEqual(fastRequest(bytes), undefined, 'taken by the fast path');
@@ -191,16 +359,20 @@ describe('decodeMessage fast path', () => {
 
   it('agrees with the general decoder on generated near-miss requests', () => {
     let taken = 0;
+    let puts = 0;
     fc.assert(
       fc.property(nearMiss, (entries) => {
         const bytes = encodeTree(entries);
-        if (fastRequest(bytes) !== undefined) taken++;
+        const fast = fastRequest(bytes);
+        if (fast !== undefined) taken++;
+        if (fast?.kind === 'request' && fast.request.type === 'put' && fast.request.values.kind === 'inline' && fast.request.values.values.length > 0) puts++;
         agree(bytes);
       }),
       { numRuns: 20_000 },
     );
     // The generator must exercise the shortcut itself, not only the fallback.
     assert.ok(taken > 2000, `fast path taken ${taken} times`);
+    assert.ok(puts > 500, `fast path took ${puts} puts with values`);
   });
 
   it('agrees with the general decoder on truncated and bit-flipped requests', () => {

@@ -27,6 +27,25 @@ describe('storage: remote listeners', () => {
     assert.equal(storage.stats().listeners, 3);
   });
 
+  it('ids that share a slot or most of their bytes are told apart by every byte', () => {
+    const { storage } = setup();
+    const k = key('alike');
+    // Same first 4 bytes (same slot for the same sid); then differing in one byte of each word.
+    const base = new Uint8Array(20).fill(0x5a);
+    const alike = [base, ...[4, 9, 14, 19].map((at) => Uint8Array.from(base, (b, i) => (i === at ? b ^ 1 : b)))];
+    for (const node of alike) storage.listen(k, subscriber(3, undefined, node));
+    assert.equal(storage.stats().listeners, alike.length, 'five subscriptions, not refreshes of one');
+    for (const [i, node] of alike.entries()) storage.listen(k, { ...subscriber(3, undefined, node), address: `192.0.2.${100 + i}` });
+    assert.equal(storage.stats().listeners, alike.length, 'each refresh found its own subscription');
+    const told = remote(storage.put(k, plain(1n, 'x'), SRC).notifications).map((n) => n.subscriber.address);
+    assert.deepEqual(told.sort(), alike.map((_, i) => `192.0.2.${100 + i}`).sort());
+    // An id of another length (never from a datagram, but the storage API takes any) still works.
+    const short = new Uint8Array(8).fill(0x5a);
+    storage.listen(k, subscriber(3, undefined, short));
+    storage.listen(k, subscriber(3, undefined, short.slice()));
+    assert.equal(storage.stats().listeners, alike.length + 1);
+  });
+
   it('a refresh (same node and sid) replaces the query and the address', () => {
     const { storage } = setup();
     const k = key('requery');

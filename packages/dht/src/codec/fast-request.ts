@@ -1,11 +1,12 @@
 /**
- * The fast path of {@link decodeMessage} in decode.ts: the busiest requests read straight from the
- * datagram's bytes, with no msgpack tree. It accepts only the exact shapes OpenDHT sends and hands
+ * The fast path of {@link decodeMessage} in decode.ts: the busiest requests (ping, find, get,
+ * listen, and puts of plain or encrypted values) read straight from the datagram's bytes, with no
+ * msgpack tree. It accepts only the exact shapes OpenDHT sends and hands
  * everything else to the general decoder, which alone decides what is invalid (§4).
  */
 
 import { strAt } from './msgpack/reader.js';
-import type { Family, Message, Request } from './types.js';
+import type { Family, Message, Request, Value } from './types.js';
 import { WireFamily } from './types.js';
 
 /** The target of a find that carries none (the general decoder uses the same zero id). */
@@ -15,6 +16,10 @@ const Q_PING = 1;
 const Q_FIND = 2;
 const Q_GET = 3;
 const Q_LISTEN = 4;
+const Q_PUT = 5;
+
+/** Largest integer the tree decoder hands over as a number rather than a bigint. */
+const MAX_SAFE_HIGH = 2 ** 21;
 
 /** Length of the uint at `p` in the encodings read here (fixint, uint8/16/32), or 0. */
 function uintLength(b: Uint8Array, p: number): number {
@@ -39,11 +44,95 @@ function hashAt(b: Uint8Array, p: number): Uint8Array | undefined {
   return out;
 }
 
+/** End of the last value {@link valueAt} read (module state: no result object per value). */
+let valueEnd = 0;
+
 /**
- * The busiest requests (ping, find, get and listen without a query) read straight from the bytes,
- * with no msgpack tree: most of a ping's decoding cost. It takes only the exact shapes OpenDHT
- * sends (one-char top-level keys a q t y v n s, each once; `a` holding id, h, target, w, token,
- * sid, ve, each once, in their usual encodings). Anything else, valid or not, gives undefined and goes the general way, which
+ * One value map at `p` in the two shapes OpenDHT and our encoder write for values without an
+ * owner: `{id, dat: bin}` (encrypted) and `{id, dat: {body: {type, data}}}`, keys in that order,
+ * or undefined. Built exactly as the tree decoder builds it (`packed` is `source.slice` of the
+ * map's span, payloads are plain copies), so both give equal values.
+ */
+function valueAt(b: Uint8Array, p: number): Value | undefined {
+  const n = b.length;
+  const start = p;
+  // {"id": uint64, "dat": ...}
+  if (p + 4 > n || b[p] !== 0x82 || b[p + 1] !== 0xa2 || b[p + 2] !== 0x69 || b[p + 3] !== 0x64) return undefined;
+  p += 4;
+  if (p >= n) return undefined;
+  const t = b[p]!;
+  let id: bigint;
+  if (t === 0xcf) {
+    if (p + 9 > n) return undefined;
+    const hi = ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
+    const lo = ((b[p + 5]! << 24) | (b[p + 6]! << 16) | (b[p + 7]! << 8) | b[p + 8]!) >>> 0;
+    id = hi < MAX_SAFE_HIGH ? BigInt(hi * 2 ** 32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+    p += 9;
+  } else {
+    const len = uintLength(b, p);
+    if (len === 0) return undefined;
+    id = BigInt(uintAt(b, p, len));
+    p += len;
+  }
+  if (p + 5 > n || b[p] !== 0xa3 || b[p + 1] !== 0x64 || b[p + 2] !== 0x61 || b[p + 3] !== 0x74) return undefined;
+  p += 4;
+  const d = b[p]!;
+  if (d === 0xc4 || d === 0xc5) {
+    const cypher = binAt(b, p);
+    if (cypher === undefined) return undefined;
+    valueEnd = binEnd;
+    const value: Value = { id, packed: b.slice(start, binEnd) };
+    value.cypher = cypher;
+    return value;
+  }
+  // {"body": {"type": uint16, "data": bin}}
+  if (d !== 0x81 || p + 12 > n || b[p + 1] !== 0xa4 || strAt(b, p + 2, 4) !== 'body' || b[p + 6] !== 0x82) return undefined;
+  if (b[p + 7] !== 0xa4 || strAt(b, p + 8, 4) !== 'type') return undefined;
+  p += 12;
+  const tl = uintLength(b, p);
+  if (tl === 0) return undefined;
+  const type = uintAt(b, p, tl);
+  if (type > 0xffff) return undefined;
+  p += tl;
+  if (p + 6 > n || b[p] !== 0xa4 || strAt(b, p + 1, 4) !== 'data') return undefined;
+  const data = binAt(b, p + 5);
+  if (data === undefined) return undefined;
+  valueEnd = binEnd;
+  const value: Value = { id, packed: b.slice(start, binEnd) };
+  value.body = { type, data };
+  return value;
+}
+
+/** End of the last bin {@link binAt} read. */
+let binEnd = 0;
+
+/** A bin8 or bin16 at `p`, as a plain copy (what the tree decoder makes of a bin), or undefined. */
+function binAt(b: Uint8Array, p: number): Uint8Array | undefined {
+  const n = b.length;
+  let len: number;
+  if (b[p] === 0xc4 && p + 2 <= n) {
+    len = b[p + 1]!;
+    p += 2;
+  } else if (b[p] === 0xc5 && p + 3 <= n) {
+    len = (b[p + 1]! << 8) | b[p + 2]!;
+    p += 3;
+  } else {
+    return undefined;
+  }
+  if (p + len > n) return undefined;
+  const out = new Uint8Array(len);
+  if (len <= 32) for (let i = 0; i < len; i++) out[i] = b[p + i]!;
+  else out.set(b.subarray(p, p + len));
+  binEnd = p + len;
+  return out;
+}
+
+/**
+ * The busiest requests (ping, find, get and listen without a query, puts of plain or encrypted
+ * values) read straight from the bytes, with no msgpack tree: most of a ping's decoding cost, and
+ * a put's tree was a few hundred bytes of garbage per datagram. It takes only the exact shapes
+ * OpenDHT sends (one-char top-level keys a q t y v n s, each once; `a` holding id, h, target, w,
+ * token, sid, ve, values, c, each once, in their usual encodings; see {@link valueAt}). Anything else, valid or not, gives undefined and goes the general way, which
  * alone decides what is invalid: where both read a datagram, they agree (a test checks it).
  */
 export function fastRequest(b: Uint8Array): Message | undefined {
@@ -66,6 +155,8 @@ export function fastRequest(b: Uint8Array): Message | undefined {
   let token: Uint8Array | undefined;
   let sid: number | undefined;
   let ve: number | undefined;
+  let values: Value[] | undefined;
+  let created: number | undefined;
   for (let entries = head & 0x0f; entries > 0; entries--) {
     if (p + 3 > n || b[p] !== 0xa1) return undefined;
     const key = b[p + 1]!;
@@ -159,6 +250,32 @@ export function fastRequest(b: Uint8Array): Message | undefined {
             if (len === 0) return undefined;
             ve = uintAt(b, p, len);
             p += len;
+          } else if (k0 === 0xa6 && k1 === 0x76 && p + 7 <= n && strAt(b, p + 1, 6) === 'values') {
+            // values: a non-empty fixarray of value maps in the shapes valueAt reads
+            if ((argSeen & 128) !== 0) return undefined;
+            argSeen |= 128;
+            p += 7;
+            if (p >= n) return undefined;
+            const arr = b[p]!;
+            if (arr < 0x91 || arr > 0x9f) return undefined;
+            p++;
+            values = [];
+            for (let i = arr & 0x0f; i > 0; i--) {
+              const value = valueAt(b, p);
+              if (value === undefined) return undefined;
+              values.push(value);
+              p = valueEnd;
+            }
+          } else if (k0 === 0xa1 && k1 === 0x63) {
+            // c: creation time, uint32
+            if ((argSeen & 256) !== 0) return undefined;
+            argSeen |= 256;
+            p += 2;
+            if (p >= n) return undefined;
+            const len = uintLength(b, p);
+            if (len === 0) return undefined;
+            created = uintAt(b, p, len);
+            p += len;
           } else {
             return undefined;
           }
@@ -166,11 +283,12 @@ export function fastRequest(b: Uint8Array): Message | undefined {
         break;
       }
       case 0x71: {
-        // q: ping, find or get
+        // q: ping, find, get, listen or put
         if (v === 0xa4 && p + 5 <= n && b[p + 1] === 0x70 && b[p + 2] === 0x69 && b[p + 3] === 0x6e && b[p + 4] === 0x67) q = Q_PING;
         else if (v === 0xa4 && p + 5 <= n && b[p + 1] === 0x66 && b[p + 2] === 0x69 && b[p + 3] === 0x6e && b[p + 4] === 0x64) q = Q_FIND;
         else if (v === 0xa3 && p + 4 <= n && b[p + 1] === 0x67 && b[p + 2] === 0x65 && b[p + 3] === 0x74) q = Q_GET;
         else if (v === 0xa6 && p + 7 <= n && strAt(b, p + 1, 6) === 'listen') q = Q_LISTEN;
+        else if (v === 0xa3 && p + 4 <= n && b[p + 1] === 0x70 && b[p + 2] === 0x75 && b[p + 3] === 0x74) q = Q_PUT;
         else return undefined;
         p += 1 + (v & 0x1f);
         break;
@@ -251,6 +369,12 @@ export function fastRequest(b: Uint8Array): Message | undefined {
     const req: Extract<Request, { type: 'get' }> = { type: 'get', id };
     if (h) req.key = h;
     if (want) req.want = want;
+    request = req;
+  } else if (q === Q_PUT) {
+    const req: Extract<Request, { type: 'put' }> = { type: 'put', id, values: { kind: 'inline', values: values ?? [] } };
+    if (h) req.key = h;
+    if (created !== undefined) req.created = created;
+    if (token) req.token = token;
     request = req;
   } else {
     const req: Extract<Request, { type: 'listen' }> = { type: 'listen', id, socketId: sid ?? 0, version: ve ?? 0 };

@@ -3,7 +3,7 @@
  * rotates every 15–45 min; the previous secret stays valid, so a token lives at least 15 min and
  * is bound to one IP:port.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { addressToBytes } from '../codec/address.js';
 
 export const TOKEN_BYTES = 32;
@@ -79,7 +79,19 @@ export class TokenIssuer {
   /** `issued`: the requester's current token when the caller already has it (a listen, which sends one back). */
   check(token: Uint8Array | undefined, address: string, port: number, issued?: Uint8Array): boolean {
     if (!token || token.length !== TOKEN_BYTES) return false;
-    if (timingSafeEqual(token, issued ?? this.issue(address, port))) return true;
-    return this.previous !== this.current && timingSafeEqual(token, this.compute(this.previous, address, port));
+    if (sameBytes(token, issued ?? this.issue(address, port))) return true;
+    return this.previous !== this.current && sameBytes(token, this.compute(this.previous, address, port));
   }
+}
+
+/**
+ * Constant-time comparison of two tokens of TOKEN_BYTES (every byte is looked at, no early exit),
+ * in JavaScript: `crypto.timingSafeEqual` validated its arguments and crossed into C++ for 32
+ * bytes, about 5% of a put's own work.
+ */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== TOKEN_BYTES || b.length !== TOKEN_BYTES) return false;
+  let diff = 0;
+  for (let i = 0; i < TOKEN_BYTES; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }
