@@ -158,6 +158,39 @@ test('idle memory of the bundled appliance stays within the 80 MB budget', async
   assert.equal(await app.stop(), 0, app.stderr());
 });
 
+test('the bundle turns --optimize-for-size off once the young generation is small, and it stays small', async (t) => {
+  // Phase 1 allocates under the bundle's --optimize-for-size (memory-reducing full GCs shrink the
+  // young generation); 1.5 s later, after the bundle's check has turned the flag off, phase 2
+  // allocates as much again: its full GCs are ordinary ones and the young generation must not grow.
+  const { stdout, stderr } = await run(process.execPath, ['--trace-gc', '--import', TWO_PHASE_PROBE, bundle, '--version'], {
+    cwd,
+    timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const fullGcs = [...stdout.matchAll(/Mark-Compact( \(reduce\))? /g)].map((m) => m[1] !== undefined);
+  const m = /new_space (\d+) 800000/.exec(stderr);
+  assert.ok(m, stderr);
+  t.diagnostic(`full GCs (true = memory-reducing): ${fullGcs.join(' ')}; new space ${m[1]} B at the end`);
+  assert.ok(fullGcs.includes(true), 'phase 1 ran under --optimize-for-size');
+  assert.equal(fullGcs.at(-1), false, 'after the switch, full GCs are ordinary ones');
+  assert.ok(Number(m[1]) <= 2 * 1024 * 1024, `new space ${m[1]} B`);
+});
+
+/** Two allocation phases 1.5 s apart (see the test above), then V8's new-space size. */
+const TWO_PHASE_PROBE = `data:text/javascript,${encodeURIComponent(`
+import v8 from 'node:v8';
+const keep = [];
+const fill = () => { for (let i = 0; i < 400000; i++) keep.push({ i, b: new Uint8Array(64) }); };
+setTimeout(() => {
+  fill();
+  setTimeout(() => {
+    fill();
+    const ns = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+    process.stderr.write('new_space ' + ns.space_size + ' ' + keep.length + '\\n');
+  }, 1500);
+}, 300);
+`)}`;
+
 /** Allocates objects that survive young-generation GCs (as stored DHT values do), then prints V8's new-space size. */
 const YOUNG_PROBE = `data:text/javascript,${encodeURIComponent(`
 import v8 from 'node:v8';

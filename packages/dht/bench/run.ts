@@ -17,7 +17,8 @@
  *   --quick: 10x fewer requests and values (a smoke run); --only: bench one target;
  *   --repeats: rounds per workload and memory rounds, 1–9 (default 3);
  *   --memory-only / --no-memory: only the memory rounds (and idle RSS) / only the request workloads;
- *   --idle-after S: read idle RSS S seconds after the first gets, then fill (default 2).
+ *   --idle-after S: read idle RSS S seconds after the first gets, then fill (default 25);
+ *   --settle S: read RSS S seconds after each fill step (default 10).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -58,13 +59,20 @@ const repeatsAt = process.argv.indexOf('--repeats');
 const REPEATS = repeatsAt >= 0 ? Math.max(1, Math.min(9, Number(process.argv[repeatsAt + 1]) || 3)) : 3;
 const WORKLOADS: Workload[] = ['ping', 'find', 'get', 'put', 'listen', 'mix'];
 const idleAfterAt = process.argv.indexOf('--idle-after');
+const settleAt = process.argv.indexOf('--settle');
+const seconds = (at: number, fallback: number): number =>
+  at >= 0 ? Math.max(1, Math.min(60, Number(process.argv[at + 1]) || fallback)) * 1000 : fallback * 1000;
 /**
- * Seconds between the load client's first gets and the idle reading the memory rows start from
- * (default 2, as in every earlier table). A fresh appliance still holds ~4 MiB of start-up garbage
- * then, which V8 collects ~8 s after start, before or during the fill; `--idle-after 25` reads idle
- * after that (and fills later), for RSS per value measured from a steady idle process.
+ * RSS per stored value is (RSS holding N values − RSS holding none) / N, both read from a process
+ * at rest. A fresh appliance still holds ~4 MiB of start-up garbage for its first ~8 s (V8's memory
+ * reducer collects it then, or the first full GC of a fill does); an idle reading taken before
+ * that and a filled reading taken after it understate the cost by ~400 B per value at 10k values
+ * (earlier tables read idle 2 s after the first gets: `--idle-after 2` gives that reading back).
+ * So idle is read 25 s in, and each filled reading 10 s after its fill, once the fill's garbage
+ * has been collected too. dhtnode's readings do not move with the wait.
  */
-const IDLE_AFTER_MS = idleAfterAt >= 0 ? Math.max(1, Math.min(60, Number(process.argv[idleAfterAt + 1]) || 2)) * 1000 : 2000;
+const IDLE_AFTER_MS = seconds(idleAfterAt, 25);
+const SETTLE_MS = seconds(settleAt, 10);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -91,7 +99,10 @@ interface MemoryStep {
   values: number;
   stored: number;
   probed: number;
+  /** Read SETTLE_MS after the fill. */
   rssBytes: number;
+  /** Read 1.5 s after the fill, as earlier tables did (raw results only). */
+  rssSoonBytes: number;
   rssPerValueBytes: number;
   putCpuSecondsPer10k: number;
   /** Server CPU and puts of this step (summed over rounds in the report's own rows). */
@@ -145,7 +156,7 @@ type Starter = [string, () => Promise<Server>];
 
 /**
  * One memory round: each target in this round's order gets a fresh process and its whole
- * sequence (idle 2 s after the load client's first gets; puts to 10k values, RSS 1.5 s later,
+ * sequence (idle read IDLE_AFTER_MS after the load client's first gets; puts to 10k values, RSS SETTLE_MS later,
  * 100 keys probed; the same to 100k), then stops before the next target starts. The steps of one
  * target are not interleaved with another's: V8's memory reducer shrinks a fresh appliance ~8 s
  * after start, so a fill delayed by another target's turn would measure that shrink as negative
@@ -167,6 +178,8 @@ async function memoryRound(client: LoadClient, starters: Starter[], round: numbe
         const r = await fill(client, t, stored, step - stored);
         const putCpuSeconds = cpuSeconds(server.pid) - cpuBefore;
         await sleep(1500);
+        const rssSoon = rssBytes(server.pid);
+        await sleep(SETTLE_MS - 1500);
         const rss = rssBytes(server.pid);
         // Check that the values are really held: probe 100 keys spread over everything put so far.
         const probe = Array.from({ length: 100 }, (_, i) => Math.floor((i * step) / 100));
@@ -176,6 +189,7 @@ async function memoryRound(client: LoadClient, starters: Starter[], round: numbe
           stored: found,
           probed: probe.length,
           rssBytes: rss,
+          rssSoonBytes: rssSoon,
           rssPerValueBytes: (rss - mr.idle.rss) / step,
           putCpuSeconds,
           puts: step - stored,
