@@ -40,7 +40,9 @@ async function ourNodeBundle(): Promise<string> {
     target: 'node20',
     conditions: ['lanbox-source'],
     // Runtime packages the node may load (persistence) stay external; the bench never uses them.
-    packages: 'external',
+    // Workspace packages (@lanbox/clock) are bundled from source like the node itself, so the
+    // bench runs on a fresh checkout without `npm run build` first.
+    external: ['level', 'memory-level', 'classic-level'],
     logLevel: 'error',
   });
   bundled = outfile;
