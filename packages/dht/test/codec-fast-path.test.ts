@@ -153,15 +153,7 @@ const argEntry: fc.Arbitrary<[string, MsgValue]> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.constant('c'), fc.oneof(uintish(), fc.constant(2 ** 53), fc.constant('c'))) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('q', 'x', 'targe', 'ta', 'tokens', 'si', 'value'), fc.oneof(bin(4), fc.integer({ min: 0, max: 9 }))) },
 );
-const args = fc.array(argEntry, { minLength: 0, maxLength: 5 }).map(
-  (entries) =>
-    new MsgMap(
-      entries.map((e) => e[0]),
-      entries.map((e) => e[1]),
-      0,
-      0,
-    ),
-);
+const args = fc.array(argEntry, { minLength: 0, maxLength: 5 }).map(mapOf);
 const uint = fc.oneof(
   fc.integer({ min: 0, max: 0x7f }),
   fc.integer({ min: 0, max: 0xffff }),
@@ -246,12 +238,7 @@ const goodArgs = fc
     if (values) entries.push(['values', values]);
     if (c !== undefined) entries.push(['c', c]);
     if (token) entries.push(['token', token]);
-    return new MsgMap(
-      entries.map((e) => e[0]),
-      entries.map((e) => e[1]),
-      0,
-      0,
-    );
+    return mapOf(entries);
   });
 const goodRequest: fc.Arbitrary<Array<[string, MsgValue]>> = fc
   .record({
@@ -293,15 +280,7 @@ const nearMiss: fc.Arbitrary<Array<[string, MsgValue]>> = fc.oneof(
 
 function encodeTree(entries: Array<[string, MsgValue]>): Uint8Array {
   const w = new Writer();
-  writeValue(
-    w,
-    new MsgMap(
-      entries.map((e) => e[0]),
-      entries.map((e) => e[1]),
-      0,
-      0,
-    ),
-  );
+  writeValue(w, mapOf(entries));
   return w.finish();
 }
 

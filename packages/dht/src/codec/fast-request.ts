@@ -21,16 +21,20 @@ const Q_PUT = 5;
 /** Largest integer the tree decoder hands over as a number rather than a bigint. */
 const MAX_SAFE_HIGH = 2 ** 21;
 
-/** Length of the uint at `p` in the encodings read here (fixint, uint8/16/32), or 0. */
-function uintLength(b: Uint8Array, p: number): number {
+/** End of the last uint {@link uintField} read (module state: no result object per field). */
+let uintEnd = 0;
+
+/**
+ * The uint at `p` in the encodings read here (fixint, uint8/16/32), its end in {@link uintEnd};
+ * -1 for any other encoding or a truncated one.
+ */
+function uintField(b: Uint8Array, p: number): number {
+  if (p >= b.length) return -1;
   const v = b[p]!;
   const len = v <= 0x7f ? 1 : v === 0xcc ? 2 : v === 0xcd ? 3 : v === 0xce ? 5 : 0;
-  return len !== 0 && p + len <= b.length ? len : 0;
-}
-
-/** The uint at `p`, whose length {@link uintLength} gave. */
-function uintAt(b: Uint8Array, p: number, len: number): number {
-  if (len === 1) return b[p]!;
+  if (len === 0 || p + len > b.length) return -1;
+  uintEnd = p + len;
+  if (len === 1) return v;
   if (len === 2) return b[p + 1]!;
   if (len === 3) return (b[p + 1]! << 8) | b[p + 2]!;
   return ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
@@ -69,10 +73,10 @@ function valueAt(b: Uint8Array, p: number): Value | undefined {
     id = hi < MAX_SAFE_HIGH ? BigInt(hi * 2 ** 32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
     p += 9;
   } else {
-    const len = uintLength(b, p);
-    if (len === 0) return undefined;
-    id = BigInt(uintAt(b, p, len));
-    p += len;
+    const small = uintField(b, p);
+    if (small < 0) return undefined;
+    id = BigInt(small);
+    p = uintEnd;
   }
   if (p + 5 > n || b[p] !== 0xa3 || b[p + 1] !== 0x64 || b[p + 2] !== 0x61 || b[p + 3] !== 0x74) return undefined;
   p += 4;
@@ -89,11 +93,9 @@ function valueAt(b: Uint8Array, p: number): Value | undefined {
   if (d !== 0x81 || p + 12 > n || b[p + 1] !== 0xa4 || strAt(b, p + 2, 4) !== 'body' || b[p + 6] !== 0x82) return undefined;
   if (b[p + 7] !== 0xa4 || strAt(b, p + 8, 4) !== 'type') return undefined;
   p += 12;
-  const tl = uintLength(b, p);
-  if (tl === 0) return undefined;
-  const type = uintAt(b, p, tl);
-  if (type > 0xffff) return undefined;
-  p += tl;
+  const type = uintField(b, p);
+  if (type < 0 || type > 0xffff) return undefined;
+  p = uintEnd;
   if (p + 6 > n || b[p] !== 0xa4 || strAt(b, p + 1, 4) !== 'data') return undefined;
   const data = binAt(b, p + 5);
   if (data === undefined) return undefined;
@@ -215,16 +217,12 @@ export function fastRequest(b: Uint8Array): Message | undefined {
               }
             }
           } else if (k0 === 0xa5 && k1 === 0x74 && p + 6 <= n && strAt(b, p + 1, 5) === 'token') {
-            // token: a bin8 of any length
+            // token: a bin of any length
             if ((argSeen & 16) !== 0) return undefined;
             argSeen |= 16;
-            p += 6;
-            if (p + 2 > n || b[p] !== 0xc4) return undefined;
-            const len = b[p + 1]!;
-            if (p + 2 + len > n) return undefined;
-            token = new Uint8Array(len);
-            for (let i = 0; i < len; i++) token[i] = b[p + 2 + i]!;
-            p += 2 + len;
+            token = binAt(b, p + 6);
+            if (token === undefined) return undefined;
+            p = binEnd;
           } else if (k0 === 0xa3 && k1 === 0x73 && b[p + 2] === 0x69 && b[p + 3] === 0x64) {
             // sid: uint32 or 4 bytes as bin
             if ((argSeen & 32) !== 0) return undefined;
@@ -235,21 +233,17 @@ export function fastRequest(b: Uint8Array): Message | undefined {
               sid = ((b[p + 2]! << 24) | (b[p + 3]! << 16) | (b[p + 4]! << 8) | b[p + 5]!) >>> 0;
               p += 6;
             } else {
-              const len = uintLength(b, p);
-              if (len === 0) return undefined;
-              sid = uintAt(b, p, len);
-              p += len;
+              sid = uintField(b, p);
+              if (sid < 0) return undefined;
+              p = uintEnd;
             }
           } else if (k0 === 0xa2 && k1 === 0x76 && b[p + 2] === 0x65) {
             // ve: uint32
             if ((argSeen & 64) !== 0) return undefined;
             argSeen |= 64;
-            p += 3;
-            if (p >= n) return undefined;
-            const len = uintLength(b, p);
-            if (len === 0) return undefined;
-            ve = uintAt(b, p, len);
-            p += len;
+            ve = uintField(b, p + 3);
+            if (ve < 0) return undefined;
+            p = uintEnd;
           } else if (k0 === 0xa6 && k1 === 0x76 && p + 7 <= n && strAt(b, p + 1, 6) === 'values') {
             // values: a non-empty fixarray of value maps in the shapes valueAt reads
             if ((argSeen & 128) !== 0) return undefined;
@@ -270,12 +264,9 @@ export function fastRequest(b: Uint8Array): Message | undefined {
             // c: creation time, uint32
             if ((argSeen & 256) !== 0) return undefined;
             argSeen |= 256;
-            p += 2;
-            if (p >= n) return undefined;
-            const len = uintLength(b, p);
-            if (len === 0) return undefined;
-            created = uintAt(b, p, len);
-            p += len;
+            created = uintField(b, p + 2);
+            if (created < 0) return undefined;
+            p = uintEnd;
           } else {
             return undefined;
           }
