@@ -8,23 +8,8 @@
  * after the first 6400 every listen refreshes a subscription, as in the load client).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { NODE_FLAGS, RESULTS_DIR } from './targets.js';
+import { NODE_FLAGS, bundleBenchScript } from './targets.js';
 
-mkdirSync(RESULTS_DIR, { recursive: true });
-const outfile = `${RESULTS_DIR}micro.mjs`;
-await build({
-  entryPoints: [fileURLToPath(new URL('./micro-run.ts', import.meta.url))],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  conditions: ['lanbox-source'],
-  external: ['level', 'memory-level', 'classic-level'],
-  logLevel: 'error',
-});
+const outfile = await bundleBenchScript('micro-run.ts', 'micro');
 const run = spawnSync(process.execPath, [...NODE_FLAGS, outfile, ...process.argv.slice(2)], { stdio: 'inherit', timeout: 600_000 });
 process.exit(run.status ?? 1);

@@ -26,27 +26,33 @@ export const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url))
 
 let bundled: string | undefined;
 
-/** Bundles bench/our-node.ts (with the package sources) into bench/results/our-node.mjs once. */
-async function ourNodeBundle(): Promise<string> {
-  if (bundled) return bundled;
+/**
+ * Bundles a bench script with the package sources into bench/results/<name>.mjs. Workspace
+ * packages (@lanbox/clock) are bundled from source like the node itself, so the bench runs on a
+ * fresh checkout without `npm run build` first; the storage runtimes the node may load
+ * (persistence) stay external, the bench never uses them.
+ */
+export async function bundleBenchScript(entry: string, name: string): Promise<string> {
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const outfile = `${RESULTS_DIR}our-node.mjs`;
+  const outfile = `${RESULTS_DIR}${name}.mjs`;
   await build({
-    entryPoints: [`${BENCH_DIR}our-node.ts`],
+    entryPoints: [`${BENCH_DIR}${entry}`],
     outfile,
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     conditions: ['lanbox-source'],
-    // Runtime packages the node may load (persistence) stay external; the bench never uses them.
-    // Workspace packages (@lanbox/clock) are bundled from source like the node itself, so the
-    // bench runs on a fresh checkout without `npm run build` first.
     external: ['level', 'memory-level', 'classic-level'],
     logLevel: 'error',
   });
-  bundled = outfile;
   return outfile;
+}
+
+/** bench/our-node.ts bundled once per bench run. */
+async function ourNodeBundle(): Promise<string> {
+  bundled ??= await bundleBenchScript('our-node.ts', 'our-node');
+  return bundled;
 }
 
 async function stopChild(child: ChildProcess, timeoutMs = 3000): Promise<void> {
