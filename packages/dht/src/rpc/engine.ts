@@ -17,6 +17,7 @@ import { Peer } from '../routing/peer.js';
 import type { RoutingTable } from '../routing/table.js';
 import type { Transport } from '../transport/transport.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { RecentMessages } from './recent-messages.js';
 import { type Transaction, type TransactionOutcome, TransactionTable } from './transactions.js';
 
 /** Where a request came from, handed to its handler. */
@@ -64,6 +65,8 @@ export class Engine {
   private readonly reassembler: Reassembler;
   private handler: RequestHandler = () => {};
   private readonly liveness: Liveness;
+  /** Keeps the shapes of decoded messages alive across memory-reducing GCs (see recent-messages.ts). */
+  private readonly recent = new RecentMessages();
 
   constructor(
     private readonly options: EngineOptions,
@@ -176,6 +179,7 @@ export class Engine {
         this.onRequest(msg, family, address, port);
         return;
       case 'reply':
+        this.recent.replied(msg);
         this.onReply(msg.tid, msg.reply, family, address, port, msg.client);
         return;
       case 'error':
@@ -193,6 +197,7 @@ export class Engine {
   private onRequest(msg: Message & { kind: 'request' }, family: Family, address: string, port: number): void {
     const request = msg.request;
     countRequest(this.deps.counters.requestsIn, request.type);
+    this.recent.request(request.type, msg);
     const peer = this.liveness.heard(family, request.id, address, port, msg.client, false);
     this.handler({ family, address, port, tid: msg.tid, peer, client: msg.client }, request);
   }

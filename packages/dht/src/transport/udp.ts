@@ -1,4 +1,4 @@
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Family } from '../codec/types.js';
 import type { DatagramHandler, Transport } from './transport.js';
 
@@ -58,6 +58,12 @@ export function createUdpTransport(options: UdpTransportOptions = {}): Transport
   const sockets: { 4: Socket | null; 6: Socket | null } = { 4: null, 6: null };
   let handler: DatagramHandler = () => {};
   let sendErrors = 0;
+  /**
+   * The last sender record Node handed us, kept so that its shape outlives a memory-reducing GC:
+   * Node builds it property by property, and once no record is alive such a GC frees the shape and
+   * discards Node's compiled receive path (see src/rpc/recent-messages.ts).
+   */
+  const kept: { rinfo: RemoteInfo | undefined } = { rinfo: undefined };
 
   function attach(family: Family, socket: Socket): void {
     try {
@@ -66,6 +72,7 @@ export function createUdpTransport(options: UdpTransportOptions = {}): Transport
       // The kernel may cap the size (net.core.rmem_max); the default buffer still works.
     }
     socket.on('message', (msg, rinfo) => {
+      kept.rinfo = rinfo;
       if (msg.length > maxDatagramBytes) return;
       let address = rinfo.address;
       let fam: Family = family;
