@@ -7,6 +7,7 @@
 
 import { strAt } from './msgpack/reader.js';
 import type { Family, Message, Request, Value } from './types.js';
+import { latin1Text, WireValue } from './value.js';
 import { WireFamily } from './types.js';
 
 /** The target of a find that carries none (the general decoder uses the same zero id). */
@@ -54,8 +55,8 @@ let valueEnd = 0;
 /**
  * One value map at `p` in the two shapes OpenDHT and our encoder write for values without an
  * owner: `{id, dat: bin}` (encrypted) and `{id, dat: {body: {type, data}}}`, keys in that order,
- * or undefined. Built exactly as the tree decoder builds it (`packed` is `source.slice` of the
- * map's span, payloads are plain copies), so both give equal values.
+ * or undefined. Its bytes are copied once, into the {@link WireValue}'s string; its fields read
+ * through the Value interface equal what the tree decoder builds (a test checks it).
  */
 function valueAt(b: Uint8Array, p: number): Value | undefined {
   const n = b.length;
@@ -82,12 +83,10 @@ function valueAt(b: Uint8Array, p: number): Value | undefined {
   p += 4;
   const d = b[p]!;
   if (d === 0xc4 || d === 0xc5) {
-    const cypher = binAt(b, p);
-    if (cypher === undefined) return undefined;
+    const at = binStart(b, p);
+    if (at < 0) return undefined;
     valueEnd = binEnd;
-    const value: Value = { id, packed: b.slice(start, binEnd) };
-    value.cypher = cypher;
-    return value;
+    return new WireValue(id, latin1Text(b, start, binEnd), -1, at - start);
   }
   // {"body": {"type": uint16, "data": bin}}
   if (d !== 0x81 || p + 12 > n || b[p + 1] !== 0xa4 || strAt(b, p + 2, 4) !== 'body' || b[p + 6] !== 0x82) return undefined;
@@ -97,19 +96,17 @@ function valueAt(b: Uint8Array, p: number): Value | undefined {
   if (type < 0 || type > 0xffff) return undefined;
   p = uintEnd;
   if (p + 6 > n || b[p] !== 0xa4 || strAt(b, p + 1, 4) !== 'data') return undefined;
-  const data = binAt(b, p + 5);
-  if (data === undefined) return undefined;
+  const at = binStart(b, p + 5);
+  if (at < 0) return undefined;
   valueEnd = binEnd;
-  const value: Value = { id, packed: b.slice(start, binEnd) };
-  value.body = { type, data };
-  return value;
+  return new WireValue(id, latin1Text(b, start, binEnd), type, at - start);
 }
 
-/** End of the last bin {@link binAt} read. */
+/** End of the last bin {@link binStart} or {@link binAt} read. */
 let binEnd = 0;
 
-/** A bin8 or bin16 at `p`, as a plain copy (what the tree decoder makes of a bin), or undefined. */
-function binAt(b: Uint8Array, p: number): Uint8Array | undefined {
+/** Where the bytes of a bin8 or bin16 at `p` start (their end in {@link binEnd}), or -1. */
+function binStart(b: Uint8Array, p: number): number {
   const n = b.length;
   let len: number;
   if (b[p] === 0xc4 && p + 2 <= n) {
@@ -119,13 +116,21 @@ function binAt(b: Uint8Array, p: number): Uint8Array | undefined {
     len = (b[p + 1]! << 8) | b[p + 2]!;
     p += 3;
   } else {
-    return undefined;
+    return -1;
   }
-  if (p + len > n) return undefined;
-  const out = new Uint8Array(len);
-  if (len <= 32) for (let i = 0; i < len; i++) out[i] = b[p + i]!;
-  else out.set(b.subarray(p, p + len));
+  if (p + len > n) return -1;
   binEnd = p + len;
+  return p;
+}
+
+/** A bin8 or bin16 at `p`, as a plain copy (what the tree decoder makes of a bin), or undefined. */
+function binAt(b: Uint8Array, p: number): Uint8Array | undefined {
+  const start = binStart(b, p);
+  if (start < 0) return undefined;
+  const len = binEnd - start;
+  const out = new Uint8Array(len);
+  if (len <= 32) for (let i = 0; i < len; i++) out[i] = b[start + i]!;
+  else out.set(b.subarray(start, binEnd));
   return out;
 }
 

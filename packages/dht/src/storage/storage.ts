@@ -202,6 +202,11 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     const notifications: Notification[] = [];
 
     if (entry !== undefined && existing !== undefined) {
+      // The same bytes are the same content: a re-put refreshes without decoding either value.
+      if (value.packedText === existing.packed) {
+        refreshValue(entry, key, existing, now, notifications);
+        return { outcome: { result: 'refreshed' }, notifications };
+      }
       const old = decodeStored(existing);
       if (old !== undefined && sameContent(old, value)) {
         refreshValue(entry, key, existing, now, notifications);

@@ -164,9 +164,12 @@ function latin1(bytes: Uint8Array): string {
 export const nameOf = (key: InfoHash): string => latin1(key);
 export const keyOf = (entry: KeyEntry): InfoHash => Uint8Array.from(Buffer.from(entry.name, 'latin1'));
 
-/** The value's packed bytes copied into a heap string (never a view on a received datagram). */
+/**
+ * The value's packed bytes as a heap string (never a view on a received datagram): the string a
+ * value read by the fast request path already holds, else a copy of its bytes.
+ */
 export function packedString(v: Value): string {
-  return latin1(v.packed);
+  return v.packedText ?? latin1(v.packed);
 }
 
 /** The stored value decoded again, or undefined if its bytes no longer decode. */
