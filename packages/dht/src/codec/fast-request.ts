@@ -19,8 +19,9 @@ const Q_GET = 3;
 const Q_LISTEN = 4;
 const Q_PUT = 5;
 
-/** Largest integer the tree decoder hands over as a number rather than a bigint. */
-const MAX_SAFE_HIGH = 2 ** 21;
+/** Scratch for a uint64 value id (module state: no DataView per value). */
+const idBytes = new Uint8Array(8);
+const idView = new DataView(idBytes.buffer);
 
 /** End of the last uint {@link uintField} read (module state: no result object per field). */
 let uintEnd = 0;
@@ -69,9 +70,9 @@ function valueAt(b: Uint8Array, p: number): Value | undefined {
   let id: bigint;
   if (t === 0xcf) {
     if (p + 9 > n) return undefined;
-    const hi = ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
-    const lo = ((b[p + 5]! << 24) | (b[p + 6]! << 16) | (b[p + 7]! << 8) | b[p + 8]!) >>> 0;
-    id = hi < MAX_SAFE_HIGH ? BigInt(hi * 2 ** 32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+    // Through a scratch DataView: one bigint, where shifting and or-ing two halves made four.
+    for (let i = 0; i < 8; i++) idBytes[i] = b[p + 1 + i]!;
+    id = idView.getBigUint64(0);
     p += 9;
   } else {
     const small = uintField(b, p);
@@ -258,8 +259,12 @@ export function fastRequest(b: Uint8Array): Message | undefined {
             const arr = b[p]!;
             if (arr < 0x91 || arr > 0x9f) return undefined;
             p++;
-            values = [];
-            for (let i = arr & 0x0f; i > 0; i--) {
+            const first = valueAt(b, p);
+            if (first === undefined) return undefined;
+            p = valueEnd;
+            // Most puts carry one value: a one-element literal is a third of an empty array grown by push().
+            values = [first];
+            for (let i = (arr & 0x0f) - 1; i > 0; i--) {
               const value = valueAt(b, p);
               if (value === undefined) return undefined;
               values.push(value);
