@@ -6,7 +6,7 @@
  */
 
 import { strAt } from './msgpack/reader.js';
-import type { Family, Message, Request, Value } from './types.js';
+import type { Family, Message, Request, Value, ValueList } from './types.js';
 import { latin1Text, WireValue } from './value.js';
 import { WireFamily } from './types.js';
 
@@ -372,19 +372,32 @@ export function fastRequest(b: Uint8Array): Message | undefined {
     if (want) req.want = want;
     request = req;
   } else if (q === Q_PUT) {
-    const req: Extract<Request, { type: 'put' }> = { type: 'put', id, values: { kind: 'inline', values: values ?? [] } };
-    if (h) req.key = h;
-    if (created !== undefined) req.created = created;
-    if (token) req.token = token;
-    request = req;
+    const list: ValueList = { kind: 'inline', values: values ?? [] };
+    if (h && token) {
+      // A put as OpenDHT sends it, in one literal: properties added to an object after its
+      // literal went to an extra property array per put.
+      request = created !== undefined ? { type: 'put', id, values: list, key: h, created, token } : { type: 'put', id, values: list, key: h, token };
+    } else {
+      const req: Extract<Request, { type: 'put' }> = { type: 'put', id, values: list };
+      if (h) req.key = h;
+      if (created !== undefined) req.created = created;
+      if (token) req.token = token;
+      request = req;
+    }
   } else {
-    const req: Extract<Request, { type: 'listen' }> = { type: 'listen', id, socketId: sid ?? 0, version: ve ?? 0 };
-    if (h) req.key = h;
-    if (token) req.token = token;
-    request = req;
+    const socketId = sid ?? 0;
+    const version = ve ?? 0;
+    if (h && token) {
+      request = { type: 'listen', id, socketId, version, key: h, token };
+    } else {
+      const req: Extract<Request, { type: 'listen' }> = { type: 'listen', id, socketId, version };
+      if (h) req.key = h;
+      if (token) req.token = token;
+      request = req;
+    }
   }
-  const msg: Message = { tid, networkId, client, kind: 'request', request };
-  if (userAgent !== undefined) msg.userAgent = userAgent;
+  const msg: Message =
+    userAgent !== undefined ? { tid, networkId, client, kind: 'request', request, userAgent } : { tid, networkId, client, kind: 'request', request };
   if (tidAsBin) msg.tidAsBin = true;
   return msg;
 }
