@@ -30,9 +30,12 @@ import { VERSION } from './version.js';
 import { systemStatus, type SystemStatus } from './system.js';
 import { readImageStatus, type ImageStatus } from './image-status.js';
 import { isoUtc } from './iso-time.js';
+import type { HeapReleaseStatus } from './heap-release.js';
 
 export interface ApplianceComponents {
   logger: Logger;
+  /** The process's heap release after bursts of writes (main.ts starts it), for the status document. */
+  heapRelease?: { status(): HeapReleaseStatus };
 }
 
 /** What clients should type, machine-readable (the status page shows the same values). */
@@ -60,6 +63,8 @@ export interface StatusDocument {
     statusAt: number;
     rssBytes: number;
     heapUsedBytes: number;
+    /** Memory-reducing GCs run after bursts of writes (heap-release.ts); null when not running. */
+    heapRelease: HeapReleaseStatus | null;
     dataDir: string;
     web: { port: number | null } & WebCounters;
   };
@@ -188,6 +193,7 @@ export function createAppliance(config: LanboxConfig, components: ApplianceCompo
         statusAt: Date.now(),
         rssBytes: mem.rss,
         heapUsedBytes: mem.heapUsed,
+        heapRelease: components.heapRelease?.status() ?? null,
         dataDir: config.dataDir,
         web: {
           port: webPort,

@@ -14,6 +14,7 @@ import { selftest } from './selftest.js';
 import { openStorage } from './storage.js';
 import { VERSION } from './version.js';
 import { isoUtc } from './iso-time.js';
+import { startHeapRelease } from './heap-release.js';
 
 /** A stop that hangs (a stuck socket, a disk that does not answer) must not keep the unit alive forever. */
 const STOP_TIMEOUT_MS = 15_000;
@@ -86,7 +87,8 @@ async function run(argv: readonly string[]): Promise<void> {
     },
     'lanbox starting',
   );
-  const appliance: Appliance = createAppliance(config, { logger });
+  const heapRelease = startHeapRelease({}, { logger: logger.child({ component: 'heap' }) });
+  const appliance: Appliance = createAppliance(config, { logger, heapRelease });
 
   // A signal during start waits for start to settle, so stop never races half-opened services.
   let starting: Promise<unknown> = Promise.resolve();

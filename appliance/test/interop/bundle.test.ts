@@ -217,3 +217,34 @@ test('started as the docs say (no Node flags), the bundle keeps V8 young generat
   assert.ok(asDocumented <= 2 * 1024 * 1024, `new space ${asDocumented} B`);
   assert.ok(operatorChoice > 4 * 1024 * 1024, `the probe grows an unrestricted new space (${operatorChoice} B)`);
 });
+
+/** On SIGUSR2, keeps 40 MB of new objects, as a burst of stored values would. */
+const BURST_PROBE = `data:text/javascript,${encodeURIComponent(`
+const keep = [];
+process.on('SIGUSR2', () => { for (let i = 0; i < 400000; i++) keep.push({ i, b: 'v'.repeat(40) + i }); globalThis.lanboxProbeKept = keep; });
+`)}`;
+
+test('started as the docs say, the bundle gives heap back after a burst and counts it in /api/status', async (t) => {
+  const data = await tempDir();
+  cleanups.push(data.remove);
+  // NODE_OPTIONS only carries the test's probe: the release itself needs no Node flag.
+  const app = await startAppliance({ dataDir: data.path, bundle, cwd, env: { ...process.env, NOTIFY_SOCKET: '', NODE_OPTIONS: `--import=${BURST_PROBE}` } });
+  cleanups.push(app.kill);
+  type Release = { counters: { releases: number; releasedBytes: number }; last: { beforeBytes: number; afterBytes: number } | null; available: boolean };
+  const release = async () => (await getJson(`${app.base}/api/status`)).body.appliance as { heapRelease: Release };
+  const before = (await release()).heapRelease;
+  assert.equal(before.available, true);
+  app.proc.kill('SIGUSR2');
+  // Start-up may have had a release of its own; this one follows a heap of well over 30 MiB.
+  const after = await waitFor(
+    'a release after the burst',
+    async () => {
+      const r = (await release()).heapRelease;
+      return r.counters.releases > before.counters.releases && r.last !== null && r.last.beforeBytes > 30 * 1024 * 1024 ? r : undefined;
+    },
+    30_000,
+  );
+  t.diagnostic(`heap release: ${JSON.stringify(after)}`);
+  assert.ok(after.last !== null && after.last.afterBytes < after.last.beforeBytes, JSON.stringify(after));
+  assert.equal(await app.stop(), 0, app.stderr());
+});

@@ -108,6 +108,13 @@ interface MemoryStep {
   /** Server CPU and puts of this step (summed over rounds in the report's own rows). */
   putCpuSeconds: number;
   puts: number;
+  /**
+   * Server CPU from the end of the fill to the RSS reading SETTLE_MS later: the GC work the puts
+   * left behind (V8's memory reducer, the appliance's heap release), part of what they cost.
+   */
+  settleCpuSeconds: number;
+  /** (putCpuSeconds + settleCpuSeconds) per 10k puts. */
+  putAndSettleCpuSecondsPer10k: number;
 }
 
 interface MemoryRound {
@@ -176,11 +183,13 @@ async function memoryRound(client: LoadClient, starters: Starter[], round: numbe
       for (const step of MEMORY_STEPS) {
         const cpuBefore = cpuSeconds(server.pid);
         const r = await fill(client, t, stored, step - stored);
-        const putCpuSeconds = cpuSeconds(server.pid) - cpuBefore;
+        const cpuAfter = cpuSeconds(server.pid);
+        const putCpuSeconds = cpuAfter - cpuBefore;
         await sleep(1500);
         const rssSoon = rssBytes(server.pid);
         await sleep(SETTLE_MS - 1500);
         const rss = rssBytes(server.pid);
+        const settleCpuSeconds = cpuSeconds(server.pid) - cpuAfter;
         // Check that the values are really held: probe 100 keys spread over everything put so far.
         const probe = Array.from({ length: 100 }, (_, i) => Math.floor((i * step) / 100));
         const found = await client.probeStored(t, probe);
@@ -194,6 +203,8 @@ async function memoryRound(client: LoadClient, starters: Starter[], round: numbe
           putCpuSeconds,
           puts: step - stored,
           putCpuSecondsPer10k: (putCpuSeconds * 10_000) / (step - stored),
+          settleCpuSeconds,
+          putAndSettleCpuSecondsPer10k: ((putCpuSeconds + settleCpuSeconds) * 10_000) / (step - stored),
         });
         stored = step;
         process.stderr.write(
@@ -215,8 +226,17 @@ function memorySummary(rounds: MemoryRound[]): Pick<TargetReport, 'idleRssBytes'
     const byRss = [...steps].sort((a, b) => a.rssPerValueBytes - b.rssPerValueBytes);
     const mid = byRss[Math.floor(byRss.length / 2)]!;
     const putCpuSeconds = steps.reduce((n, s) => n + s.putCpuSeconds, 0);
+    const settleCpuSeconds = steps.reduce((n, s) => n + s.settleCpuSeconds, 0);
     const puts = steps.reduce((n, s) => n + s.puts, 0);
-    return { ...mid, values, putCpuSeconds, puts, putCpuSecondsPer10k: (putCpuSeconds * 10_000) / Math.max(1, puts) };
+    return {
+      ...mid,
+      values,
+      putCpuSeconds,
+      puts,
+      putCpuSecondsPer10k: (putCpuSeconds * 10_000) / Math.max(1, puts),
+      settleCpuSeconds,
+      putAndSettleCpuSecondsPer10k: ((putCpuSeconds + settleCpuSeconds) * 10_000) / Math.max(1, puts),
+    };
   });
   const idle = idles[Math.floor(idles.length / 2)]?.idle;
   return { idleRssBytes: idle?.rss ?? NaN, idle, memory };
@@ -342,6 +362,12 @@ function printTable(reports: TargetReport[]): void {
       digits: 3,
       value: (r) => r.memory[i]?.putCpuSecondsPer10k ?? NaN,
       rounds: (r) => memRounds(r, (m) => m.memory[i]?.putCpuSecondsPer10k ?? NaN),
+    });
+    row({
+      name: `  the same with the ${SETTLE_MS / 1000} s after it: CPU s / 10k`,
+      digits: 3,
+      value: (r) => r.memory[i]?.putAndSettleCpuSecondsPer10k ?? NaN,
+      rounds: (r) => memRounds(r, (m) => m.memory[i]?.putAndSettleCpuSecondsPer10k ?? NaN),
     });
   }
   const mib = (n: number | undefined): number => (n ?? NaN) / 2 ** 20;
