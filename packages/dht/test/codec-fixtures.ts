@@ -89,7 +89,9 @@ export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
  * build `body`, `cypher` and `packed` on demand, and the tree decoder's `packed` is a Buffer when
  * the datagram was one. Checks that `packedText`, when present, holds the same bytes as `packed`.
  */
-export function plainValue(v: Value): Value {
+export function plainValue(v: Value, payloadFirst = false): Value {
+  // Fields built on demand must not depend on which is asked first.
+  if (payloadFirst) void [v.body?.data, v.cypher];
   const packed = Uint8Array.from(v.packed);
   if (v.packedText !== undefined) assert.equal(Buffer.from(v.packedText, 'latin1').toString('hex'), Buffer.from(packed).toString('hex'), 'packedText = packed');
   const out: Value = { id: v.id, packed };
@@ -101,15 +103,15 @@ export function plainValue(v: Value): Value {
   return out;
 }
 
-function plainList(list: ValueList): ValueList {
-  return list.kind === 'inline' ? { kind: 'inline', values: list.values.map(plainValue) } : list;
+function plainList(list: ValueList, payloadFirst: boolean): ValueList {
+  return list.kind === 'inline' ? { kind: 'inline', values: list.values.map((v) => plainValue(v, payloadFirst)) } : list;
 }
 
 /** A decoded message with its values as {@link plainValue}s (the rest unchanged). */
-export function plainMessage(m: Message): Message {
+export function plainMessage(m: Message, payloadFirst = false): Message {
   if (m.kind === 'request' && (m.request.type === 'put' || m.request.type === 'update') && m.request.values !== undefined) {
-    return { ...m, request: { ...m.request, values: plainList(m.request.values) } };
+    return { ...m, request: { ...m.request, values: plainList(m.request.values, payloadFirst) } };
   }
-  if (m.kind === 'reply' && m.reply.values !== undefined) return { ...m, reply: { ...m.reply, values: plainList(m.reply.values) } };
+  if (m.kind === 'reply' && m.reply.values !== undefined) return { ...m, reply: { ...m.reply, values: plainList(m.reply.values, payloadFirst) } };
   return m;
 }
