@@ -12,6 +12,7 @@ import { decodeMessage } from '../src/codec/decode.js';
 import { createDhtNode, createManualClock, createMemoryNetwork, type DhtNode, type ManualClock, type Transport, type Value } from '../src/index.js';
 import type { Message, Request } from '../src/codec/types.js';
 import { literalResolver, seededRng } from './testnet.js';
+import { newSigner, signed } from './storage-helpers.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -186,6 +187,44 @@ describe('puts read straight from the datagram', () => {
     assert.equal(replyTo(putter, t), undefined, 'a refused put is not acknowledged');
     assert.equal(node.status().storage.rejected['not-editable'], rejectedBefore + 1);
     assert.deepEqual(stored(putter, key), [hex(plain.packed)]);
+  });
+
+  it('a signed value (general decoder) put again with the same bytes refreshes; other content at its seq is refused', async () => {
+    const putter = await newPeer();
+    const listener = await newPeer();
+    const key = sha1('signed-reput');
+    const alice = newSigner();
+    const v = signed(alice, 42n, 3, 'announcement');
+    const token = await tokenOf(putter);
+    let t = putter.request({ type: 'put', id: putter.id, key, token, values: { kind: 'inline', values: [v] } });
+    settle();
+    assert.ok(replyTo(putter, t));
+    const ltoken = await tokenOf(listener);
+    listener.request({ type: 'listen', id: listener.id, key, token: ltoken, socketId: 6, version: 1 });
+    settle();
+    listener.updates();
+    take(listener);
+
+    t = putter.request({ type: 'put', id: putter.id, key, token, values: { kind: 'inline', values: [v] } });
+    settle();
+    assert.ok(replyTo(putter, t), 'a refresh is acknowledged');
+    const updates = listener.updates();
+    assert.deepEqual(
+      updates.flatMap((u) => (u.request.type === 'update' ? (u.request.refreshed ?? []) : [])),
+      [42n],
+    );
+    assert.equal(
+      updates.some((u) => u.request.type === 'update' && u.request.values !== undefined),
+      false,
+      'no values sent again',
+    );
+
+    const oldSeqBefore = node.status().storage.rejected['old-seq'] ?? 0;
+    t = putter.request({ type: 'put', id: putter.id, key, token, values: { kind: 'inline', values: [signed(alice, 42n, 3, 'Announcement')] } });
+    settle();
+    assert.equal(replyTo(putter, t), undefined);
+    assert.equal(node.status().storage.rejected['old-seq'], oldSeqBefore + 1);
+    assert.deepEqual(stored(putter, key), [hex(v.packed)]);
   });
 
   it('counts size as OpenDHT does (payload bytes) and applies the certificate rule to type 8', async () => {

@@ -172,6 +172,19 @@ export function packedString(v: Value): string {
   return v.packedText ?? latin1(v.packed);
 }
 
+/**
+ * Whether `v`'s packed bytes are exactly the stored string's, without a copy of either: the same
+ * bytes are the same content, so a re-put is a refresh with no decoding (a signed value was
+ * decoded again, with a copy of each of its fields, to compare it).
+ */
+export function samePacked(stored: string, v: Value): boolean {
+  if (v.packedText !== undefined) return v.packedText === stored;
+  const b = v.packed;
+  if (b.length !== stored.length) return false;
+  for (let i = 0; i < b.length; i++) if (b[i] !== stored.charCodeAt(i)) return false;
+  return true;
+}
+
 /** The stored value decoded again, or undefined if its bytes no longer decode. */
 export function decodeStored(v: StoredValue): Value | undefined {
   // Into a plain Uint8Array of its own (a Buffer might be a view on Node's shared pool).
