@@ -3,7 +3,8 @@
  * transport that hands datagrams straight to the engine and drops the replies, fed `--count`
  * requests of one workload after a warm-up. Prints CPU µs per request (our JavaScript and GC, no
  * sockets), the GC count and the storage stats; `--heap-sample` adds the allocation sites whose
- * objects outlived a scavenge (B per request).
+ * objects outlived a scavenge (B per request), `--alloc-sample` every allocation site, young
+ * garbage included.
  */
 import { encodeMessage, makeValue, type Message, type Request } from '../src/codec/index.js';
 import { createDhtNode } from '../src/index.js';
@@ -128,15 +129,17 @@ const offset = Number(arg('--offset') ?? 0);
 if (offset > 0 && workload === 'put') run(offset, 0);
 run(20_000, 1e9 - 100_000);
 gcs = 0;
-// --heap-sample: which allocation sites outlive a scavenge (promoted), as a sampling heap profile.
-const sampling = process.argv.includes('--heap-sample');
+// --heap-sample: which allocation sites outlive a scavenge (promoted), as a sampling heap profile;
+// --alloc-sample: every allocation, young garbage included (what fills the nursery between scavenges).
+const allocAll = process.argv.includes('--alloc-sample');
+const sampling = allocAll || process.argv.includes('--heap-sample');
 const { Session } = await import('node:inspector');
 const session = new Session();
 const post = (method: string, params?: object): Promise<unknown> =>
   new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
 if (sampling) {
   session.connect();
-  await post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
+  await post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: allocAll });
 }
 const us = run(count, offset);
 if (sampling) {
@@ -155,7 +158,9 @@ if (sampling) {
   };
   walk(profile.head, '');
   sites.sort((a, b) => b[1] - a[1]);
-  for (const [site, size] of sites.slice(0, 15)) process.stdout.write(`${(size / count).toFixed(1).padStart(7)} B/request  ${site}\n`);
+  for (const [site, size] of sites.slice(0, allocAll ? 30 : 15)) process.stdout.write(`${(size / count).toFixed(1).padStart(7)} B/request  ${site}\n`);
+  const total = sites.reduce((sum, [, size]) => sum + size, 0);
+  process.stdout.write(`${(total / count).toFixed(1).padStart(7)} B/request  in all (sampled)\n`);
 }
 await new Promise((r) => setTimeout(r, 10));
 process.stdout.write(

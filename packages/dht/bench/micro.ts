@@ -3,7 +3,7 @@
  * socket benchmarks cannot separate from Node's per-datagram cost and the machine's load.
  * Bundles bench/micro-run.ts like the bench's own node and runs it with the appliance's V8 flags.
  *
- * Usage: npm run bench:micro -- --workload put|listen|get|ping [--count 100000] [--heap-sample]
+ * Usage: npm run bench:micro -- --workload put|listen|get|ping [--count 100000] [--heap-sample | --alloc-sample]
  * (puts get distinct keys; gets cycle over 1000 keys; listens over 100 keys × 64 sources, so
  * after the first 6400 every listen refreshes a subscription, as in the load client).
  */

@@ -1,12 +1,15 @@
 /**
  * Test helpers for the codec: loading the captured OpenDHT vectors and converting their JSON
- * notation (`{"$bin": hex}`, `{"$int": "decimal"}`, `{"$map": [[k, v], ...]}`) to msgpack trees.
+ * notation (`{"$bin": hex}`, `{"$int": "decimal"}`, `{"$map": [[k, v], ...]}`) to msgpack trees;
+ * decoded messages as plain data, to compare them whichever decoder made their values.
  */
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { MsgMap, type MsgValue } from '../src/codec/msgpack/reader.js';
+import type { Message, Value, ValueList } from '../src/codec/types.js';
 
 /** Copies of the project's captured OpenDHT 2.4.12 and 4.3.1 wire vectors (JSON + README). */
 export const VECTOR_DIRS = ['opendht-2.4', 'opendht-4.3'].map((d) => fileURLToPath(new URL(`./codec-vectors/${d}/`, import.meta.url)));
@@ -80,3 +83,35 @@ export function jsonToMsg(j: Json): MsgValue {
 }
 
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/**
+ * A value as plain data, read through the Value interface: the fast path's values (WireValue)
+ * build `body`, `cypher` and `packed` on demand, and the tree decoder's `packed` is a Buffer when
+ * the datagram was one. Checks that `packedText`, when present, holds the same bytes as `packed`.
+ */
+export function plainValue(v: Value, payloadFirst = false): Value {
+  // Fields built on demand must not depend on which is asked first.
+  if (payloadFirst) void [v.body?.data, v.cypher];
+  const packed = Uint8Array.from(v.packed);
+  if (v.packedText !== undefined) assert.equal(Buffer.from(v.packedText, 'latin1').toString('hex'), Buffer.from(packed).toString('hex'), 'packedText = packed');
+  const out: Value = { id: v.id, packed };
+  if (v.body !== undefined) out.body = v.body;
+  if (v.signature !== undefined) out.signature = v.signature;
+  if (v.cypher !== undefined) out.cypher = v.cypher;
+  if (v.priority !== undefined) out.priority = v.priority;
+  if (v.pushType !== undefined) out.pushType = v.pushType;
+  return out;
+}
+
+function plainList(list: ValueList, payloadFirst: boolean): ValueList {
+  return list.kind === 'inline' ? { kind: 'inline', values: list.values.map((v) => plainValue(v, payloadFirst)) } : list;
+}
+
+/** A decoded message with its values as {@link plainValue}s (the rest unchanged). */
+export function plainMessage(m: Message, payloadFirst = false): Message {
+  if (m.kind === 'request' && (m.request.type === 'put' || m.request.type === 'update') && m.request.values !== undefined) {
+    return { ...m, request: { ...m.request, values: plainList(m.request.values, payloadFirst) } };
+  }
+  if (m.kind === 'reply' && m.reply.values !== undefined) return { ...m, reply: { ...m.reply, values: plainList(m.reply.values, payloadFirst) } };
+  return m;
+}

@@ -6,7 +6,8 @@
  */
 
 import { strAt } from './msgpack/reader.js';
-import type { Family, Message, Request, Value } from './types.js';
+import type { Family, Message, Request, Value, ValueList } from './types.js';
+import { latin1Text, WireValue } from './value.js';
 import { WireFamily } from './types.js';
 
 /** The target of a find that carries none (the general decoder uses the same zero id). */
@@ -18,8 +19,9 @@ const Q_GET = 3;
 const Q_LISTEN = 4;
 const Q_PUT = 5;
 
-/** Largest integer the tree decoder hands over as a number rather than a bigint. */
-const MAX_SAFE_HIGH = 2 ** 21;
+/** Scratch for a uint64 value id (module state: no DataView per value). */
+const idBytes = new Uint8Array(8);
+const idView = new DataView(idBytes.buffer);
 
 /** End of the last uint {@link uintField} read (module state: no result object per field). */
 let uintEnd = 0;
@@ -54,8 +56,8 @@ let valueEnd = 0;
 /**
  * One value map at `p` in the two shapes OpenDHT and our encoder write for values without an
  * owner: `{id, dat: bin}` (encrypted) and `{id, dat: {body: {type, data}}}`, keys in that order,
- * or undefined. Built exactly as the tree decoder builds it (`packed` is `source.slice` of the
- * map's span, payloads are plain copies), so both give equal values.
+ * or undefined. Its bytes are copied once, into the {@link WireValue}'s string; its fields read
+ * through the Value interface equal what the tree decoder builds (a test checks it).
  */
 function valueAt(b: Uint8Array, p: number): Value | undefined {
   const n = b.length;
@@ -68,9 +70,9 @@ function valueAt(b: Uint8Array, p: number): Value | undefined {
   let id: bigint;
   if (t === 0xcf) {
     if (p + 9 > n) return undefined;
-    const hi = ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
-    const lo = ((b[p + 5]! << 24) | (b[p + 6]! << 16) | (b[p + 7]! << 8) | b[p + 8]!) >>> 0;
-    id = hi < MAX_SAFE_HIGH ? BigInt(hi * 2 ** 32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+    // Through a scratch DataView: one bigint, where shifting and or-ing two halves made four.
+    for (let i = 0; i < 8; i++) idBytes[i] = b[p + 1 + i]!;
+    id = idView.getBigUint64(0);
     p += 9;
   } else {
     const small = uintField(b, p);
@@ -82,12 +84,10 @@ function valueAt(b: Uint8Array, p: number): Value | undefined {
   p += 4;
   const d = b[p]!;
   if (d === 0xc4 || d === 0xc5) {
-    const cypher = binAt(b, p);
-    if (cypher === undefined) return undefined;
+    const at = binStart(b, p);
+    if (at < 0) return undefined;
     valueEnd = binEnd;
-    const value: Value = { id, packed: b.slice(start, binEnd) };
-    value.cypher = cypher;
-    return value;
+    return new WireValue(id, latin1Text(b, start, binEnd), -1, at - start);
   }
   // {"body": {"type": uint16, "data": bin}}
   if (d !== 0x81 || p + 12 > n || b[p + 1] !== 0xa4 || strAt(b, p + 2, 4) !== 'body' || b[p + 6] !== 0x82) return undefined;
@@ -97,19 +97,17 @@ function valueAt(b: Uint8Array, p: number): Value | undefined {
   if (type < 0 || type > 0xffff) return undefined;
   p = uintEnd;
   if (p + 6 > n || b[p] !== 0xa4 || strAt(b, p + 1, 4) !== 'data') return undefined;
-  const data = binAt(b, p + 5);
-  if (data === undefined) return undefined;
+  const at = binStart(b, p + 5);
+  if (at < 0) return undefined;
   valueEnd = binEnd;
-  const value: Value = { id, packed: b.slice(start, binEnd) };
-  value.body = { type, data };
-  return value;
+  return new WireValue(id, latin1Text(b, start, binEnd), type, at - start);
 }
 
-/** End of the last bin {@link binAt} read. */
+/** End of the last bin {@link binStart} or {@link binAt} read. */
 let binEnd = 0;
 
-/** A bin8 or bin16 at `p`, as a plain copy (what the tree decoder makes of a bin), or undefined. */
-function binAt(b: Uint8Array, p: number): Uint8Array | undefined {
+/** Where the bytes of a bin8 or bin16 at `p` start (their end in {@link binEnd}), or -1. */
+function binStart(b: Uint8Array, p: number): number {
   const n = b.length;
   let len: number;
   if (b[p] === 0xc4 && p + 2 <= n) {
@@ -119,13 +117,21 @@ function binAt(b: Uint8Array, p: number): Uint8Array | undefined {
     len = (b[p + 1]! << 8) | b[p + 2]!;
     p += 3;
   } else {
-    return undefined;
+    return -1;
   }
-  if (p + len > n) return undefined;
-  const out = new Uint8Array(len);
-  if (len <= 32) for (let i = 0; i < len; i++) out[i] = b[p + i]!;
-  else out.set(b.subarray(p, p + len));
+  if (p + len > n) return -1;
   binEnd = p + len;
+  return p;
+}
+
+/** A bin8 or bin16 at `p`, as a plain copy (what the tree decoder makes of a bin), or undefined. */
+function binAt(b: Uint8Array, p: number): Uint8Array | undefined {
+  const start = binStart(b, p);
+  if (start < 0) return undefined;
+  const len = binEnd - start;
+  const out = new Uint8Array(len);
+  if (len <= 32) for (let i = 0; i < len; i++) out[i] = b[start + i]!;
+  else out.set(b.subarray(start, binEnd));
   return out;
 }
 
@@ -253,8 +259,12 @@ export function fastRequest(b: Uint8Array): Message | undefined {
             const arr = b[p]!;
             if (arr < 0x91 || arr > 0x9f) return undefined;
             p++;
-            values = [];
-            for (let i = arr & 0x0f; i > 0; i--) {
+            const first = valueAt(b, p);
+            if (first === undefined) return undefined;
+            p = valueEnd;
+            // Most puts carry one value: a one-element literal is a third of an empty array grown by push().
+            values = [first];
+            for (let i = (arr & 0x0f) - 1; i > 0; i--) {
               const value = valueAt(b, p);
               if (value === undefined) return undefined;
               values.push(value);
@@ -362,19 +372,32 @@ export function fastRequest(b: Uint8Array): Message | undefined {
     if (want) req.want = want;
     request = req;
   } else if (q === Q_PUT) {
-    const req: Extract<Request, { type: 'put' }> = { type: 'put', id, values: { kind: 'inline', values: values ?? [] } };
-    if (h) req.key = h;
-    if (created !== undefined) req.created = created;
-    if (token) req.token = token;
-    request = req;
+    const list: ValueList = { kind: 'inline', values: values ?? [] };
+    if (h && token) {
+      // A put as OpenDHT sends it, in one literal: properties added to an object after its
+      // literal went to an extra property array per put.
+      request = created !== undefined ? { type: 'put', id, values: list, key: h, created, token } : { type: 'put', id, values: list, key: h, token };
+    } else {
+      const req: Extract<Request, { type: 'put' }> = { type: 'put', id, values: list };
+      if (h) req.key = h;
+      if (created !== undefined) req.created = created;
+      if (token) req.token = token;
+      request = req;
+    }
   } else {
-    const req: Extract<Request, { type: 'listen' }> = { type: 'listen', id, socketId: sid ?? 0, version: ve ?? 0 };
-    if (h) req.key = h;
-    if (token) req.token = token;
-    request = req;
+    const socketId = sid ?? 0;
+    const version = ve ?? 0;
+    if (h && token) {
+      request = { type: 'listen', id, socketId, version, key: h, token };
+    } else {
+      const req: Extract<Request, { type: 'listen' }> = { type: 'listen', id, socketId, version };
+      if (h) req.key = h;
+      if (token) req.token = token;
+      request = req;
+    }
   }
-  const msg: Message = { tid, networkId, client, kind: 'request', request };
-  if (userAgent !== undefined) msg.userAgent = userAgent;
+  const msg: Message =
+    userAgent !== undefined ? { tid, networkId, client, kind: 'request', request, userAgent } : { tid, networkId, client, kind: 'request', request };
   if (tidAsBin) msg.tidAsBin = true;
   return msg;
 }

@@ -63,7 +63,9 @@ export interface Value {
   packed: Uint8Array;
   /**
    * The same bytes as a latin1 string (one char per byte), for values read from storage, which
-   * keeps them that way: encoders copy from it, so `packed` need not be built for a reply.
+   * keeps them that way, and for values the fast request path read from a datagram (`WireValue`
+   * in value.ts, whose string storage keeps as it is): encoders copy from it, so `packed` need
+   * not be built for a reply or a listener's update.
    */
   packedText?: string;
 }

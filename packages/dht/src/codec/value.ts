@@ -54,6 +54,83 @@ function bodyFromMap(m: MsgMap): ValueBody {
   return body;
 }
 
+/**
+ * Node's native latin1 conversions (a memcpy each way), called on a plain Uint8Array or a Buffer;
+ * the loops are for runtimes without them.
+ */
+const nativeLatin1Slice = (globalThis.Buffer?.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string } | undefined)
+  ?.latin1Slice;
+const nativeLatin1Write = (
+  globalThis.Buffer?.prototype as unknown as { latin1Write?: (this: Uint8Array, s: string, offset: number, length: number) => number } | undefined
+)?.latin1Write;
+
+/** `bytes[start..end)` as a latin1 string (one char per byte): a copy that owns its bytes. */
+export function latin1Text(bytes: Uint8Array, start: number, end: number): string {
+  if (nativeLatin1Slice !== undefined) return nativeLatin1Slice.call(bytes, start, end);
+  let s = '';
+  for (let i = start; i < end; i += 4096) s += String.fromCharCode(...bytes.subarray(i, Math.min(i + 4096, end)));
+  return s;
+}
+
+/** The bytes of `s` (one byte per char, as {@link latin1Text} made it), from `start` to its end. */
+function latin1Bytes(s: string, start: number): Uint8Array {
+  const out = new Uint8Array(s.length - start);
+  // substring() of a flat string is a slice of it, not a copy.
+  if (nativeLatin1Write !== undefined) nativeLatin1Write.call(out, start === 0 ? s : s.substring(start), 0, out.length);
+  else for (let i = 0; i < out.length; i++) out[i] = s.charCodeAt(start + i) & 0xff;
+  return out;
+}
+
+/**
+ * A value the fast request path (fast-request.ts) read from a datagram, in one of the two shapes
+ * it takes: `{id, dat: bin}` (encrypted) and `{id, dat: {body: {type, data}}}`. Its bytes are
+ * copied once, from the datagram into {@link packedText} (the string storage keeps as it is);
+ * `packed`, `body` and `cypher` are made from that string on first use, so a put that storage
+ * only stores builds none of them (they were two more copies and four objects per put). In both
+ * shapes the payload (data or ciphertext) is the last thing in the value, so it runs from
+ * {@link payloadAt} to the end. Read its fields like any Value's; a spread (`{...v}`) does not
+ * copy getters.
+ */
+export class WireValue implements Value {
+  private bytes: Uint8Array | undefined = undefined;
+  private payload: Uint8Array | undefined = undefined;
+  private bodyMemo: ValueBody | undefined = undefined;
+
+  constructor(
+    readonly id: bigint,
+    readonly packedText: string,
+    /** The body's `type`, or -1 for an encrypted value. */
+    readonly bodyType: number,
+    /** Offset in the packed bytes where the payload's bytes start. */
+    readonly payloadAt: number,
+  ) {}
+
+  get packed(): Uint8Array {
+    if (this.bytes === undefined) this.bytes = latin1Bytes(this.packedText, 0);
+    return this.bytes;
+  }
+
+  get body(): ValueBody | undefined {
+    if (this.bodyType < 0) return undefined;
+    if (this.bodyMemo === undefined) this.bodyMemo = { type: this.bodyType, data: this.payloadBytes() };
+    return this.bodyMemo;
+  }
+
+  get cypher(): Uint8Array | undefined {
+    return this.bodyType < 0 ? this.payloadBytes() : undefined;
+  }
+
+  /** Bytes of the data or ciphertext: the value's whole size in OpenDHT's accounting (see {@link valueSize}). */
+  get payloadSize(): number {
+    return this.packedText.length - this.payloadAt;
+  }
+
+  private payloadBytes(): Uint8Array {
+    if (this.payload === undefined) this.payload = latin1Bytes(this.packedText, this.payloadAt);
+    return this.payload;
+  }
+}
+
 /** Decode one packed value (e.g. a reassembled fragment blob). Never throws. */
 export function decodeValue(bytes: Uint8Array): DecodeResult<Value> {
   const parsed = decodeMsgpack(bytes);
@@ -161,6 +238,8 @@ const utf8 = new TextEncoder();
  * user type + push type bytes; the owner key is not counted.
  */
 export function valueSize(v: Value): number {
+  // The fast path's shapes carry no signature, user type or push type.
+  if (v instanceof WireValue) return v.payloadSize;
   let size = 0;
   if (v.cypher) size += v.cypher.length;
   if (v.body) {

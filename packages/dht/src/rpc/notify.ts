@@ -3,6 +3,7 @@
  * retransmitted, fragmented when large), legacy replies / `u` messages for the others.
  */
 import type { InfoHash, Request, Value } from '../codec/types.js';
+import { packedSize } from '../codec/fragment.js';
 import type { DhtCounters } from '../node-types.js';
 import type { RemoteNotification } from '../storage/index.js';
 import { Peer } from '../routing/peer.js';
@@ -30,13 +31,13 @@ function batches(values: Value[]): Value[][] {
   let current: Value[] = [];
   let bytes = 0;
   for (const v of values) {
-    if (current.length > 0 && bytes + v.packed.length > UPDATE_BATCH_BYTES) {
+    if (current.length > 0 && bytes + packedSize(v) > UPDATE_BATCH_BYTES) {
       out.push(current);
       current = [];
       bytes = 0;
     }
     current.push(v);
-    bytes += v.packed.length;
+    bytes += packedSize(v);
   }
   if (current.length > 0) out.push(current);
   return out;

@@ -4,7 +4,7 @@
  * refusing, or undefined to accept.
  */
 
-import { encodeValueBodyToSign, valueSize } from '../codec/value.js';
+import { encodeValueBodyToSign, valueSize, WireValue } from '../codec/value.js';
 import type { InfoHash, Value } from '../codec/types.js';
 import { certificateKeyIds, verifyValueSignature } from '../codec/signature.js';
 import { typeRule, ValueType } from './value-types.js';
@@ -26,6 +26,8 @@ export type RejectReason =
 
 /** The type whose rules apply: encrypted values carry none and are user data to a storer. */
 export function valueType(v: Value): number {
+  // Read without building the body a WireValue makes only on demand.
+  if (v instanceof WireValue) return v.bodyType < 0 ? ValueType.userData : v.bodyType;
   return v.body?.type ?? ValueType.userData;
 }
 
@@ -38,7 +40,8 @@ export function storeRejection(key: InfoHash, v: Value, maxValueSize: number): R
     const ids = certificateKeyIds(v);
     return ids !== undefined && (bytesEqual(ids.keyId, key) || bytesEqual(ids.longIdHash, key)) ? undefined : 'bad-certificate';
   }
-  if (v.body?.owner !== undefined && !verifyValueSignature(v)) return 'bad-signature';
+  // The fast path's shapes (WireValue) carry no owner: nothing to verify, no body to build.
+  if (!(v instanceof WireValue) && v.body?.owner !== undefined && !verifyValueSignature(v)) return 'bad-signature';
   return undefined;
 }
 

@@ -16,7 +16,7 @@ import { Subscriptions } from './subscriptions.js';
 import { LOCAL_SOURCE } from '../routing/source-group.js';
 import type { LocalListener, Notification, PutContext, PutOutcome, RefreshResult, StorageStats, Subscriber, ValueStore } from './types.js';
 import { lifetimeMs } from './value-types.js';
-import { decodeStored, KeyEntry, keyOf, nameOf, packedString, StoredValue } from './values.js';
+import { decodeStored, KeyEntry, keyOf, nameOf, packedString, samePacked, StoredValue } from './values.js';
 
 export interface StorageOptions {
   /** Largest value accepted, in OpenDHT's size accounting (§10.5). @default 65536 */
@@ -202,6 +202,11 @@ export function createStorage(options: StorageOptions, components: StorageCompon
     const notifications: Notification[] = [];
 
     if (entry !== undefined && existing !== undefined) {
+      // The same bytes are the same content: a re-put refreshes without decoding either value.
+      if (samePacked(existing.packed, value)) {
+        refreshValue(entry, key, existing, now, notifications);
+        return { outcome: { result: 'refreshed' }, notifications };
+      }
       const old = decodeStored(existing);
       if (old !== undefined && sameContent(old, value)) {
         refreshValue(entry, key, existing, now, notifications);

@@ -164,9 +164,25 @@ function latin1(bytes: Uint8Array): string {
 export const nameOf = (key: InfoHash): string => latin1(key);
 export const keyOf = (entry: KeyEntry): InfoHash => Uint8Array.from(Buffer.from(entry.name, 'latin1'));
 
-/** The value's packed bytes copied into a heap string (never a view on a received datagram). */
+/**
+ * The value's packed bytes as a heap string (never a view on a received datagram): the string a
+ * value read by the fast request path already holds, else a copy of its bytes.
+ */
 export function packedString(v: Value): string {
-  return latin1(v.packed);
+  return v.packedText ?? latin1(v.packed);
+}
+
+/**
+ * Whether `v`'s packed bytes are exactly the stored string's, without a copy of either: the same
+ * bytes are the same content, so a re-put is a refresh with no decoding (a signed value was
+ * decoded again, with a copy of each of its fields, to compare it).
+ */
+export function samePacked(stored: string, v: Value): boolean {
+  if (v.packedText !== undefined) return v.packedText === stored;
+  const b = v.packed;
+  if (b.length !== stored.length) return false;
+  for (let i = 0; i < b.length; i++) if (b[i] !== stored.charCodeAt(i)) return false;
+  return true;
 }
 
 /** The stored value decoded again, or undefined if its bytes no longer decode. */
