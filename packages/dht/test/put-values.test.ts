@@ -111,6 +111,31 @@ describe('puts read straight from the datagram', () => {
     return values?.kind === 'inline' ? values.values.map((v) => hex(v.packed)) : [];
   }
 
+  /** Subscribes `listener` to `key` (`update` notifications, socket id `sid`) and drops what it got so far. */
+  async function subscribe(listener: Peer, key: Uint8Array, sid: number): Promise<void> {
+    const ltoken = await tokenOf(listener);
+    listener.request({ type: 'listen', id: listener.id, key, token: ltoken, socketId: sid, version: 1 });
+    settle();
+    listener.updates();
+    take(listener);
+  }
+
+  /** `putter` puts `values` at `key` with its token; returns the request's tid. */
+  function put(putter: Peer, key: Uint8Array, token: Uint8Array, values: Value[]): number {
+    const t = putter.request({ type: 'put', id: putter.id, key, token, values: { kind: 'inline', values } });
+    settle();
+    return t;
+  }
+
+  /** `putter` stores `v` at `key`, `listener` subscribes, then `putter` puts the same bytes again; both acknowledged. */
+  async function storeThenReput(putter: Peer, listener: Peer, key: Uint8Array, v: Value, sid: number): Promise<Uint8Array> {
+    const token = await tokenOf(putter);
+    assert.ok(replyTo(putter, put(putter, key, token, [v])));
+    await subscribe(listener, key, sid);
+    assert.ok(replyTo(putter, put(putter, key, token, [v])), 'a refresh is acknowledged');
+    return token;
+  }
+
   const plain = makeValue({ id: 0xfedcba9876543210n, body: { type: 0, data: new Uint8Array(64).map((_, i) => i) } });
   const encrypted = makeValue({ id: 77n, cypher: new Uint8Array(300).map((_, i) => 255 - (i % 256)) });
 
@@ -163,27 +188,14 @@ describe('puts read straight from the datagram', () => {
     const putter = await newPeer();
     const listener = await newPeer();
     const key = sha1('refresh-edit');
-    const token = await tokenOf(putter);
-    let t = putter.request({ type: 'put', id: putter.id, key, token, values: { kind: 'inline', values: [plain] } });
-    settle();
-    assert.ok(replyTo(putter, t));
-    const ltoken = await tokenOf(listener);
-    listener.request({ type: 'listen', id: listener.id, key, token: ltoken, socketId: 4, version: 1 });
-    settle();
-    listener.updates();
-    take(listener);
-
-    t = putter.request({ type: 'put', id: putter.id, key, token, values: { kind: 'inline', values: [plain] } });
-    settle();
-    assert.ok(replyTo(putter, t), 'a refresh is acknowledged');
+    const token = await storeThenReput(putter, listener, key, plain, 4);
     const refreshed = listener.updates().flatMap((u) => (u.request.type === 'update' ? (u.request.refreshed ?? []) : []));
     assert.deepEqual(refreshed, [plain.id]);
     assert.deepEqual(stored(putter, key), [hex(plain.packed)]);
 
     const rejectedBefore = node.status().storage.rejected['not-editable'] ?? 0;
     const other = makeValue({ id: plain.id, body: { type: 0, data: new Uint8Array(64).fill(9) } });
-    t = putter.request({ type: 'put', id: putter.id, key, token, values: { kind: 'inline', values: [other] } });
-    settle();
+    const t = put(putter, key, token, [other]);
     assert.equal(replyTo(putter, t), undefined, 'a refused put is not acknowledged');
     assert.equal(node.status().storage.rejected['not-editable'], rejectedBefore + 1);
     assert.deepEqual(stored(putter, key), [hex(plain.packed)]);
@@ -195,19 +207,7 @@ describe('puts read straight from the datagram', () => {
     const key = sha1('signed-reput');
     const alice = newSigner();
     const v = signed(alice, 42n, 3, 'announcement');
-    const token = await tokenOf(putter);
-    let t = putter.request({ type: 'put', id: putter.id, key, token, values: { kind: 'inline', values: [v] } });
-    settle();
-    assert.ok(replyTo(putter, t));
-    const ltoken = await tokenOf(listener);
-    listener.request({ type: 'listen', id: listener.id, key, token: ltoken, socketId: 6, version: 1 });
-    settle();
-    listener.updates();
-    take(listener);
-
-    t = putter.request({ type: 'put', id: putter.id, key, token, values: { kind: 'inline', values: [v] } });
-    settle();
-    assert.ok(replyTo(putter, t), 'a refresh is acknowledged');
+    const token = await storeThenReput(putter, listener, key, v, 6);
     const updates = listener.updates();
     assert.deepEqual(
       updates.flatMap((u) => (u.request.type === 'update' ? (u.request.refreshed ?? []) : [])),
@@ -220,8 +220,7 @@ describe('puts read straight from the datagram', () => {
     );
 
     const oldSeqBefore = node.status().storage.rejected['old-seq'] ?? 0;
-    t = putter.request({ type: 'put', id: putter.id, key, token, values: { kind: 'inline', values: [signed(alice, 42n, 3, 'Announcement')] } });
-    settle();
+    const t = put(putter, key, token, [signed(alice, 42n, 3, 'Announcement')]);
     assert.equal(replyTo(putter, t), undefined);
     assert.equal(node.status().storage.rejected['old-seq'], oldSeqBefore + 1);
     assert.deepEqual(stored(putter, key), [hex(v.packed)]);
