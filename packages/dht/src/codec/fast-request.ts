@@ -7,7 +7,8 @@
 
 import { strAt } from './msgpack/reader.js';
 import type { Family, Message, Request, Value, ValueList } from './types.js';
-import { latin1Text, WireValue } from './value.js';
+import { latin1Text } from './latin1.js';
+import { WireValue } from './value.js';
 import { WireFamily } from './types.js';
 
 /** The target of a find that carries none (the general decoder uses the same zero id). */

@@ -6,6 +6,7 @@
 
 import { decodeMsgpack, MsgMap, type MsgValue } from './msgpack/reader.js';
 import { Writer } from './msgpack/writer.js';
+import { latin1Bytes } from './latin1.js';
 import { fail, Invalid, readBlob, readHash, readMap, readString, readUint, readUint64 } from './fields.js';
 import type { DecodeResult, Value, ValueBody } from './types.js';
 
@@ -52,33 +53,6 @@ function bodyFromMap(m: MsgMap): ValueBody {
     if (s !== '') body.userType = s;
   }
   return body;
-}
-
-/**
- * Node's native latin1 conversions (a memcpy each way), called on a plain Uint8Array or a Buffer;
- * the loops are for runtimes without them.
- */
-const nativeLatin1Slice = (globalThis.Buffer?.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string } | undefined)
-  ?.latin1Slice;
-const nativeLatin1Write = (
-  globalThis.Buffer?.prototype as unknown as { latin1Write?: (this: Uint8Array, s: string, offset: number, length: number) => number } | undefined
-)?.latin1Write;
-
-/** `bytes[start..end)` as a latin1 string (one char per byte): a copy that owns its bytes. */
-export function latin1Text(bytes: Uint8Array, start: number, end: number): string {
-  if (nativeLatin1Slice !== undefined) return nativeLatin1Slice.call(bytes, start, end);
-  let s = '';
-  for (let i = start; i < end; i += 4096) s += String.fromCharCode(...bytes.subarray(i, Math.min(i + 4096, end)));
-  return s;
-}
-
-/** The bytes of `s` (one byte per char, as {@link latin1Text} made it), from `start` to its end. */
-function latin1Bytes(s: string, start: number): Uint8Array {
-  const out = new Uint8Array(s.length - start);
-  // substring() of a flat string is a slice of it, not a copy.
-  if (nativeLatin1Write !== undefined) nativeLatin1Write.call(out, start === 0 ? s : s.substring(start), 0, out.length);
-  else for (let i = 0; i < out.length; i++) out[i] = s.charCodeAt(start + i) & 0xff;
-  return out;
 }
 
 /**

@@ -8,6 +8,7 @@
  * a filter needs it.
  */
 import { decodeValue } from '../codec/value.js';
+import { latin1Bytes, latin1Text } from '../codec/latin1.js';
 import type { InfoHash, Value } from '../codec/types.js';
 import type { HeapItem } from './expiry-heap.js';
 import type { SourceGroup } from './quotas.js';
@@ -147,21 +148,7 @@ export class KeyEntry {
   }
 }
 
-/**
- * Node's native latin1 conversions, called on a plain Uint8Array: `Buffer.from(view)` first cost
- * a Buffer object per call, about 300 ns of a put's key and value strings (Node has had both
- * methods on Buffer.prototype since its first releases; the fallback keeps any other runtime working).
- */
-const nativeLatin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
-const nativeLatin1Write = (Buffer.prototype as unknown as { latin1Write?: (this: Uint8Array, s: string, offset: number, length: number) => number })
-  .latin1Write;
-
-function latin1(bytes: Uint8Array): string {
-  if (nativeLatin1Slice !== undefined) return nativeLatin1Slice.call(bytes, 0, bytes.length);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-}
-
-export const nameOf = (key: InfoHash): string => latin1(key);
+export const nameOf = (key: InfoHash): string => latin1Text(key);
 export const keyOf = (entry: KeyEntry): InfoHash => Uint8Array.from(Buffer.from(entry.name, 'latin1'));
 
 /**
@@ -169,7 +156,7 @@ export const keyOf = (entry: KeyEntry): InfoHash => Uint8Array.from(Buffer.from(
  * value read by the fast request path already holds, else a copy of its bytes.
  */
 export function packedString(v: Value): string {
-  return v.packedText ?? latin1(v.packed);
+  return v.packedText ?? latin1Text(v.packed);
 }
 
 /**
@@ -188,9 +175,6 @@ export function samePacked(stored: string, v: Value): boolean {
 /** The stored value decoded again, or undefined if its bytes no longer decode. */
 export function decodeStored(v: StoredValue): Value | undefined {
   // Into a plain Uint8Array of its own (a Buffer might be a view on Node's shared pool).
-  const bytes = new Uint8Array(v.packed.length);
-  if (nativeLatin1Write !== undefined) nativeLatin1Write.call(bytes, v.packed, 0, bytes.length);
-  else Buffer.from(bytes.buffer).write(v.packed, 'latin1');
-  const r = decodeValue(bytes);
+  const r = decodeValue(latin1Bytes(v.packed));
   return r.ok ? r.value : undefined;
 }

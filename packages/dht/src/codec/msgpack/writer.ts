@@ -9,16 +9,9 @@
  */
 
 import { MsgFloat, MsgMap, type MsgValue } from './reader.js';
+import { latin1Write } from '../latin1.js';
 
 const encoder = new TextEncoder();
-
-/**
- * Node's native latin1 copy, called on a plain Uint8Array (a memcpy; a charCodeAt loop costs four
- * times as much for a 100-byte value). Absent outside Node: the loop is the fallback.
- */
-const nativeLatin1Write = (
-  globalThis.Buffer?.prototype as unknown as { latin1Write?: (this: Uint8Array, s: string, offset: number, length: number) => number } | undefined
-)?.latin1Write;
 
 let scratch: Uint8Array = new Uint8Array(2048);
 let scratchView: DataView = new DataView(scratch.buffer);
@@ -251,11 +244,8 @@ export class Writer {
   latin1(s: string): void {
     const len = s.length;
     this.reserve(len);
-    const buf = this.buf;
-    const pos = this.pos;
-    if (nativeLatin1Write !== undefined && len > 16) nativeLatin1Write.call(buf, s, pos, len);
-    else for (let i = 0; i < len; i++) buf[pos + i] = s.charCodeAt(i) & 0xff;
-    this.pos = pos + len;
+    latin1Write(this.buf, this.pos, s);
+    this.pos += len;
   }
 
   /** Already-encoded msgpack bytes (e.g. a value's `packed` form), copied verbatim. */
