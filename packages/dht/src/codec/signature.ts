@@ -7,6 +7,7 @@
 import { createHash, createPublicKey, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { decodeMsgpack } from './msgpack/reader.js';
 import { encodeValueBodyToSign } from './value.js';
+import { latin1Text } from './latin1.js';
 import type { InfoHash, Value } from './types.js';
 
 /** OpenDHT's certificate value type id. */
@@ -59,7 +60,7 @@ export function certificateFromValue(v: Value): X509Certificate | undefined {
   let payload = data;
   const inner = decodeMsgpack(data);
   if (inner !== undefined && inner.end === data.length && inner.value instanceof Uint8Array) payload = inner.value;
-  const text = Buffer.from(payload).toString('latin1');
+  const text = latin1Text(payload);
   const pem = PEM_CERT.exec(text);
   try {
     return new X509Certificate(pem ? pem[0] : Buffer.from(payload));

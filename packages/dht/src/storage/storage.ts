@@ -16,6 +16,7 @@ import { Subscriptions } from './subscriptions.js';
 import { LOCAL_SOURCE } from '../routing/source-group.js';
 import type { LocalListener, Notification, PutContext, PutOutcome, RefreshResult, StorageStats, Subscriber, ValueStore } from './types.js';
 import { lifetimeMs } from './value-types.js';
+import { latin1Bytes } from '../codec/latin1.js';
 import { decodeStored, KeyEntry, keyOf, nameOf, packedString, samePacked, StoredValue } from './values.js';
 
 export interface StorageOptions {
@@ -403,7 +404,7 @@ class PackedValue implements Value {
   }
 
   get packed(): Uint8Array {
-    if (this.bytes === undefined) this.bytes = Buffer.from(this.packedText, 'latin1');
+    if (this.bytes === undefined) this.bytes = latin1Bytes(this.packedText);
     return this.bytes;
   }
 

@@ -149,7 +149,7 @@ export class KeyEntry {
 }
 
 export const nameOf = (key: InfoHash): string => latin1Text(key);
-export const keyOf = (entry: KeyEntry): InfoHash => Uint8Array.from(Buffer.from(entry.name, 'latin1'));
+export const keyOf = (entry: KeyEntry): InfoHash => latin1Bytes(entry.name);
 
 /**
  * The value's packed bytes as a heap string (never a view on a received datagram): the string a
