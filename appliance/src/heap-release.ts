@@ -158,14 +158,10 @@ export function v8Probe(): HeapProbe {
 }
 
 /** Checks every `checkMs` (the timer never keeps the process alive); `stop()` ends it. */
-export function startHeapRelease(
-  options: HeapReleaseOptions,
-  components: { probe?: HeapProbe; logger: HeapReleaseLogger; now?: () => number },
-): { stop(): void; status(): HeapReleaseStatus } {
-  const release = new HeapRelease(options, components.probe ?? v8Probe(), components.logger);
-  const now = components.now ?? (() => performance.now());
+export function startHeapRelease(options: HeapReleaseOptions, components: { logger: HeapReleaseLogger }): { stop(): void; status(): HeapReleaseStatus } {
+  const release = new HeapRelease(options, v8Probe(), components.logger);
   const timer = setInterval(() => {
-    release.check(now()).catch((err: unknown) => components.logger.warn({ err }, 'heap release failed'));
+    release.check(performance.now()).catch((err: unknown) => components.logger.warn({ err }, 'heap release failed'));
   }, options.checkMs ?? HEAP_RELEASE_DEFAULTS.checkMs);
   timer.unref();
   return { stop: () => clearInterval(timer), status: () => release.status() };
