@@ -15,6 +15,7 @@ import { openStorage } from './storage.js';
 import { VERSION } from './version.js';
 import { isoUtc } from './iso-time.js';
 import { startHeapRelease } from './heap-release.js';
+import { logSerializers } from './log-errors.js';
 
 /** A stop that hangs (a stuck socket, a disk that does not answer) must not keep the unit alive forever. */
 const STOP_TIMEOUT_MS = 15_000;
@@ -35,13 +36,13 @@ async function run(argv: readonly string[]): Promise<void> {
     return;
   }
   if (loaded.kind === 'selftest') {
-    const result = await selftest(pino({ level: 'warn' }, destination({ dest: 2, sync: true })));
+    const result = await selftest(pino({ level: 'warn', serializers: logSerializers }, destination({ dest: 2, sync: true })));
     process.stdout.write(`${JSON.stringify({ selftest: result.ok ? 'ok' : 'failed', version: VERSION, ...result })}\n`);
     process.exitCode = result.ok ? 0 : 1;
     return;
   }
   if (loaded.kind === 'repair') {
-    const log = pino({ level: 'warn' }, destination({ dest: 2, sync: true }));
+    const log = pino({ level: 'warn', serializers: logSerializers }, destination({ dest: 2, sync: true }));
     const storage = await openStorage(loaded.config.dataDir, log);
     try {
       await storage.names.open();
@@ -65,7 +66,10 @@ async function run(argv: readonly string[]): Promise<void> {
   const { config, configFile } = loaded;
   // Synchronous writes: lines stay in order and none is lost when process.exit() follows a log
   // call. The volume is a few lines a minute, so blocking on stdout costs nothing.
-  const logger: Logger = pino({ level: config.logLevel, base: { pid: process.pid }, timestamp: isoTime }, destination({ dest: 1, sync: true }));
+  const logger: Logger = pino(
+    { level: config.logLevel, base: { pid: process.pid }, timestamp: isoTime, serializers: logSerializers },
+    destination({ dest: 1, sync: true }),
+  );
   const notifier = createSystemdNotifier({ logger: logger.child({ component: 'systemd' }) });
   const fail = (err: unknown, msg: string) => {
     logger.fatal({ err }, msg);

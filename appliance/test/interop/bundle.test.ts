@@ -11,7 +11,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { APPLIANCE_DIR, exitOf, getJson, spawnAppliance, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
+import { APPLIANCE_DIR, exitOf, getJson, loopbackArgs, spawnAppliance, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
 
 const run = promisify(execFile);
 const cleanups: Array<() => unknown> = [];
@@ -156,6 +156,29 @@ test('idle memory of the bundled appliance stays within the 80 MB budget', async
   t.diagnostic(`idle RSS ${(rss / 1048576).toFixed(1)} MiB`);
   assert.ok(rss <= 80 * 1024 * 1024, `RSS ${(rss / 1048576).toFixed(1)} MiB`);
   assert.equal(await app.stop(), 0, app.stderr());
+});
+
+test('the minified bundle logs an error with its class name as type: a second appliance on the same data dir fails with StorageLockedError', async () => {
+  const data = await tempDir();
+  cleanups.push(data.remove);
+  const first = await startAppliance({ dataDir: data.path, bundle, cwd });
+  cleanups.push(first.kill);
+  const second = spawnAppliance((await loopbackArgs(data.path)).args, { bundle, cwd });
+  cleanups.push(() => {
+    if (second.exitCode === null && second.signalCode === null) second.kill('SIGKILL');
+  });
+  let out = '';
+  second.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    if (out.length < 1_000_000) out += d;
+  });
+  assert.equal(await exitOf(second), 1);
+  const fatal = out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg?: string; err?: { type?: string } })
+    .find((l) => l.msg === 'start failed');
+  assert.equal(fatal?.err?.type, 'StorageLockedError', out);
+  assert.equal(await first.stop(), 0, first.stderr());
 });
 
 test('the bundle turns --optimize-for-size off once the young generation is small, and it stays small', async (t) => {
