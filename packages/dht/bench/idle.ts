@@ -11,12 +11,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { option } from './cli-option.js';
+import { median } from './median.js';
 import { APPLIANCE_BUNDLE, type IdleSample, RESULTS_DIR, idleAllServices, idleAt, idleSteady } from './targets.js';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
 const words = (s: string | undefined): string[] => (s ? s.split(' ').filter(Boolean) : []);
 /** `--b-env "MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=65536"`: variables for one side only. */
 const env = (s: string | undefined): Record<string, string> =>
@@ -26,11 +24,11 @@ const env = (s: string | undefined): Record<string, string> =>
       .filter(([k]) => k !== ''),
   );
 const sides = {
-  A: { bundle: arg('--a') ?? APPLIANCE_BUNDLE, args: words(arg('--a-args')), env: env(arg('--a-env')) },
-  B: { bundle: arg('--b') ?? APPLIANCE_BUNDLE, args: words(arg('--b-args')), env: env(arg('--b-env')) },
+  A: { bundle: option('--a') ?? APPLIANCE_BUNDLE, args: words(option('--a-args')), env: env(option('--a-env')) },
+  B: { bundle: option('--b') ?? APPLIANCE_BUNDLE, args: words(option('--b-args')), env: env(option('--b-env')) },
 };
-const ROUNDS = Math.max(1, Math.min(20, Number(arg('--rounds') ?? 4)));
-const SECONDS = Math.max(6, Math.min(120, Number(arg('--seconds') ?? 30)));
+const ROUNDS = Math.max(1, Math.min(20, Number(option('--rounds') ?? 4)));
+const SECONDS = Math.max(6, Math.min(120, Number(option('--seconds') ?? 30)));
 
 interface Reading {
   side: 'A' | 'B';
@@ -41,11 +39,6 @@ interface Reading {
 
 const mib = (n: number | undefined): string => (n === undefined ? '-' : (n / 2 ** 20).toFixed(1));
 const show = (s: IdleSample | undefined): string => `${mib(s?.rss)} (anon ${mib(s?.anon)}, file ${mib(s?.file)})`;
-const median = (v: number[]): number => {
-  const s = v.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
-};
-
 async function main(): Promise<void> {
   const load = loadavg();
   const describe = (x: (typeof sides)['A']): string =>
