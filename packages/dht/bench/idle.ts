@@ -5,9 +5,11 @@
  * anon/file split, and B − A per pair of neighbouring runs. Needs root (the namespace).
  *
  * Usage: npm run bench:idle -- [--a <lanbox.mjs>] [--b <lanbox.mjs>] [--a-args "..."] [--b-args "..."]
- *          [--a-env "K=V ..."] [--b-env "K=V ..."] [--rounds 4] [--seconds 30]
+ *          [--a-env "K=V ..."] [--b-env "K=V ..."] [--a-root <dir>] [--b-root <dir>] [--rounds 4] [--seconds 30]
  * Both bundles default to appliance/dist/lanbox.mjs (then compare appliance arguments). Copy a
  * bundle (the whole dist directory: it has its node_modules beside it) before rebuilding.
+ * `--b-root <dir>` runs B under the `node` of an extracted root file system, e.g. the box image's
+ * (`mkdir box && tar -xf images/.cache/rootfs-amd64-*.tar -C box` after `images/build.sh amd64`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -24,8 +26,8 @@ const env = (s: string | undefined): Record<string, string> =>
       .filter(([k]) => k !== ''),
   );
 const sides = {
-  A: { bundle: option('--a') ?? APPLIANCE_BUNDLE, args: words(option('--a-args')), env: env(option('--a-env')) },
-  B: { bundle: option('--b') ?? APPLIANCE_BUNDLE, args: words(option('--b-args')), env: env(option('--b-env')) },
+  A: { bundle: option('--a') ?? APPLIANCE_BUNDLE, args: words(option('--a-args')), env: env(option('--a-env')), root: option('--a-root') },
+  B: { bundle: option('--b') ?? APPLIANCE_BUNDLE, args: words(option('--b-args')), env: env(option('--b-env')), root: option('--b-root') },
 };
 const ROUNDS = Math.max(1, Math.min(20, Number(option('--rounds') ?? 4)));
 const SECONDS = Math.max(6, Math.min(120, Number(option('--seconds') ?? 30)));
@@ -44,14 +46,14 @@ async function main(): Promise<void> {
   const describe = (x: (typeof sides)['A']): string =>
     `${Object.entries(x.env)
       .map(([k, v]) => `${k}=${v} `)
-      .join('')}${x.bundle} ${x.args.join(' ')}`;
+      .join('')}${x.root === undefined ? '' : `(node of ${x.root}) `}${x.bundle} ${x.args.join(' ')}`;
   process.stderr.write(`bench:idle: ${ROUNDS} rounds, A ${describe(sides.A)}, B ${describe(sides.B)}\n`);
   const readings: Reading[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     // A B, then B A: neither side always runs first or on a machine the other just left.
     const order: Array<'A' | 'B'> = round % 2 === 0 ? ['A', 'B'] : ['B', 'A'];
     for (const side of order) {
-      const samples = await idleAllServices({ bundle: sides[side].bundle, args: sides[side].args, env: sides[side].env, seconds: SECONDS });
+      const samples = await idleAllServices({ ...sides[side], seconds: SECONDS });
       if (!samples) throw new Error(`${side}: no reading (needs root for the network namespace, or the appliance did not get ready)`);
       const r: Reading = { side, at5s: idleAt(samples, 5000), steady: idleSteady(samples), samples };
       readings.push(r);
