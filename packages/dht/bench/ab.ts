@@ -10,19 +10,16 @@
  * node_modules beside it) before rebuilding to keep it as the A side.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { option } from './cli-option.js';
 import { LoadClient, type Workload } from './load.js';
 import { APPLIANCE_BUNDLE, type Server, startAppliance, startDhtnode } from './targets.js';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-const bundleA = arg('--a');
-const bundleB = arg('--b') ?? APPLIANCE_BUNDLE;
+const bundleA = option('--a');
+const bundleB = option('--b') ?? APPLIANCE_BUNDLE;
 const withDhtnode = process.argv.includes('--dhtnode');
-const WORKLOADS = (arg('--workloads') ?? 'ping,find,get').split(',') as Workload[];
-const ROUNDS = Number(arg('--rounds') ?? 6);
-const REQUESTS = Number(arg('--requests') ?? 10_000);
+const WORKLOADS = (option('--workloads') ?? 'ping,find,get').split(',') as Workload[];
+const ROUNDS = Number(option('--rounds') ?? 6);
+const REQUESTS = Number(option('--requests') ?? 10_000);
 const WINDOW = 2;
 
 /**

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { freePort } from '../test/interop/harness.js';
@@ -184,6 +184,13 @@ export interface IdleOptions {
   args?: string[];
   /** Extra environment variables (e.g. glibc's MALLOC_* tunables, read only at process start). */
   env?: Record<string, string>;
+  /**
+   * Run under another system's `node`: an extracted root file system (the box image's, from
+   * `images/.cache/rootfs-<arch>-*.tar`), entered with chroot in a private mount namespace that
+   * sees the host's /proc and /dev. The bundle's directory and the data directory are copied into
+   * its /tmp for the run. @default the node running the bench
+   */
+  root?: string;
 }
 
 /**
@@ -199,11 +206,17 @@ export async function idleAllServices(opts: IdleOptions = {}): Promise<IdleSampl
   const seconds = opts.seconds ?? 30;
   const ns = `lbbench${process.pid % 100_000}`;
   if ((await run('ip', ['netns', 'add', ns])) !== 0) return undefined;
-  const dataDir = mkdtempSync(join(tmpdir(), 'lanbox-bench-'));
+  const root = opts.root;
+  const dataDir = mkdtempSync(join(root === undefined ? tmpdir() : join(root, 'tmp'), 'lanbox-bench-'));
   try {
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    // `ip netns exec` execs node, so the child's pid is the appliance's own.
-    const args = ['netns', 'exec', ns, process.execPath, opts.bundle ?? APPLIANCE_BUNDLE, '--data-dir', dataDir, '--log-level', 'info', ...(opts.args ?? [])];
+    const bundle = opts.bundle ?? APPLIANCE_BUNDLE;
+    const appArgs = ['--log-level', 'info', ...(opts.args ?? [])];
+    // `ip netns exec`, sh, unshare and chroot each exec the next, so the child's pid is the appliance's own.
+    const args =
+      root === undefined
+        ? ['netns', 'exec', ns, process.execPath, bundle, '--data-dir', dataDir, ...appArgs]
+        : ['netns', 'exec', ns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', inRoot(root, bundle, dataDir), 'sh', ...appArgs];
     const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...opts.env } });
     live.add(child);
     child.on('exit', () => live.delete(child));
@@ -238,6 +251,23 @@ export async function idleAllServices(opts: IdleOptions = {}): Promise<IdleSampl
     await run('ip', ['netns', 'delete', ns]);
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The shell line that starts a bundle under `root`'s own /usr/bin/node: the bundle's directory
+ * (with its node_modules) copied into the data directory, /proc and /dev bound in (private
+ * mounts: they end with the process). The appliance's arguments follow as "$@".
+ */
+function inRoot(root: string, bundle: string, dataDir: string): string {
+  const inside = `/tmp/${dataDir.slice(dataDir.lastIndexOf('/') + 1)}`;
+  const app = `${inside}/app`;
+  const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  return [
+    `cp -r ${q(dirname(bundle))} ${q(`${dataDir}/app`)}`,
+    `mount --bind /proc ${q(`${root}/proc`)}`,
+    `mount --bind /dev ${q(`${root}/dev`)}`,
+    `exec chroot ${q(root)} /usr/bin/node ${q(`${app}/${basename(bundle)}`)} --data-dir ${q(`${inside}/data`)} "$@"`,
+  ].join(' && ');
 }
 
 /** The reading `ms` after ready (the first at or after it). */
