@@ -122,14 +122,21 @@ export function applianceBuilt(): boolean {
  * Starts the appliance (DHT on 127.0.0.1 only, discovery, name server and proxy off, its TURN
  * monitor probing the default loopback address) with a throw-away data directory.
  */
-export async function startAppliance(rateLimit: boolean, nodeFlags: string[] = [], bundle = APPLIANCE_BUNDLE): Promise<Server> {
+export async function startAppliance(rateLimit: boolean, nodeFlags: string[] = [], bundle = APPLIANCE_BUNDLE, root?: string): Promise<Server> {
   const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'lanbox-bench-'));
-  const args = [...nodeFlags, bundle, '--data-dir', dataDir, '--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
+  const dataDir = mkdtempSync(join(root === undefined ? tmpdir() : join(root, 'tmp'), 'lanbox-bench-'));
+  const args = ['--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
   // The push service's default port (8082) may be taken on a shared machine.
   args.push('--push-port', '0', '--no-discovery', '--no-nameserver', '--no-proxy', '--log-level', 'info');
   if (!rateLimit) args.push('--no-rate-limit');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Under another root (see IdleOptions.root), unshare, sh and chroot each exec the next: the
+  // child's pid is the appliance's own, whose CPU the bench reads.
+  const child =
+    root === undefined
+      ? spawn(process.execPath, [...nodeFlags, bundle, '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', inRoot(root, bundle, dataDir, nodeFlags), 'sh', ...args], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
   live.add(child);
   child.on('exit', () => {
     live.delete(child);
@@ -216,7 +223,7 @@ export async function idleAllServices(opts: IdleOptions = {}): Promise<IdleSampl
     const args =
       root === undefined
         ? ['netns', 'exec', ns, process.execPath, bundle, '--data-dir', dataDir, ...appArgs]
-        : ['netns', 'exec', ns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', inRoot(root, bundle, dataDir), 'sh', ...appArgs];
+        : ['netns', 'exec', ns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', inRoot(root, bundle, dataDir, []), 'sh', ...appArgs];
     const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...opts.env } });
     live.add(child);
     child.on('exit', () => live.delete(child));
@@ -254,11 +261,11 @@ export async function idleAllServices(opts: IdleOptions = {}): Promise<IdleSampl
 }
 
 /**
- * The shell line that starts a bundle under `root`'s own /usr/bin/node: the bundle's directory
+ * The shell line that starts a bundle under `root`'s own /usr/bin/node (with `nodeFlags`): the bundle's directory
  * (with its node_modules) copied into the data directory, /proc and /dev bound in (private
  * mounts: they end with the process). The appliance's arguments follow as "$@".
  */
-function inRoot(root: string, bundle: string, dataDir: string): string {
+function inRoot(root: string, bundle: string, dataDir: string, nodeFlags: string[]): string {
   const inside = `/tmp/${dataDir.slice(dataDir.lastIndexOf('/') + 1)}`;
   const app = `${inside}/app`;
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -266,7 +273,7 @@ function inRoot(root: string, bundle: string, dataDir: string): string {
     `cp -r ${q(dirname(bundle))} ${q(`${dataDir}/app`)}`,
     `mount --bind /proc ${q(`${root}/proc`)}`,
     `mount --bind /dev ${q(`${root}/dev`)}`,
-    `exec chroot ${q(root)} /usr/bin/node ${q(`${app}/${basename(bundle)}`)} --data-dir ${q(`${inside}/data`)} "$@"`,
+    `exec chroot ${q(root)} /usr/bin/node ${nodeFlags.map(q).join(' ')} ${q(`${app}/${basename(bundle)}`)} --data-dir ${q(`${inside}/data`)} "$@"`,
   ].join(' && ');
 }
 
