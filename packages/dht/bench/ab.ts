@@ -4,25 +4,23 @@
  * processes on the machine falls on every target alike. Prints user and system CPU µs per request
  * per target and workload, and the ratios B/A and X/dhtnode.
  *
- * Usage: npm run bench:ab -- --a <old lanbox.mjs> [--b <new lanbox.mjs>] [--dhtnode]
+ * Usage: npm run bench:ab -- --a <old lanbox.mjs> [--b <new lanbox.mjs>] [--a-root <dir>] [--b-root <dir>] [--dhtnode]
  *          [--workloads ping,find,get] [--rounds 6] [--requests 10000]
  * --b defaults to appliance/dist/lanbox.mjs. Copy a bundle (the whole dist directory: it has its
- * node_modules beside it) before rebuilding to keep it as the A side.
+ * node_modules beside it) before rebuilding to keep it as the A side. `--b-root <dir>` runs B under
+ * the `node` of an extracted root file system, such as the box image's (see bench:idle).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { option } from './cli-option.js';
 import { LoadClient, type Workload } from './load.js';
 import { APPLIANCE_BUNDLE, type Server, startAppliance, startDhtnode } from './targets.js';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-const bundleA = arg('--a');
-const bundleB = arg('--b') ?? APPLIANCE_BUNDLE;
+const bundleA = option('--a');
+const bundleB = option('--b') ?? APPLIANCE_BUNDLE;
 const withDhtnode = process.argv.includes('--dhtnode');
-const WORKLOADS = (arg('--workloads') ?? 'ping,find,get').split(',') as Workload[];
-const ROUNDS = Number(arg('--rounds') ?? 6);
-const REQUESTS = Number(arg('--requests') ?? 10_000);
+const WORKLOADS = (option('--workloads') ?? 'ping,find,get').split(',') as Workload[];
+const ROUNDS = Number(option('--rounds') ?? 6);
+const REQUESTS = Number(option('--requests') ?? 10_000);
 const WINDOW = 2;
 
 /**
@@ -57,8 +55,8 @@ async function main(): Promise<void> {
   const servers: Server[] = [];
   try {
     const named: Array<[string, Server]> = [];
-    named.push(['A', await startAppliance(false, [], bundleA)]);
-    named.push(['B', await startAppliance(false, [], bundleB)]);
+    named.push(['A', await startAppliance(false, [], bundleA, option('--a-root'))]);
+    named.push(['B', await startAppliance(false, [], bundleB, option('--b-root'))]);
     if (withDhtnode) named.push(['dhtnode', await startDhtnode(false)]);
     for (const [, s] of named) servers.push(s);
     const tallies = new Map<string, Tally>();

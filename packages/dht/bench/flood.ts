@@ -9,6 +9,7 @@
  * Usage: npm run bench:flood [-- --seconds 10] [-- --only ours|appliance|dhtnode]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { option } from './cli-option.js';
 import { LoadClient } from './load.js';
 import { rssBytes } from './proc.js';
 import { RESULTS_DIR, type Server, applianceBuilt, startAppliance, startDhtnode, startOurs } from './targets.js';
@@ -26,7 +27,7 @@ const SCENARIOS: Scenario[] = [
 ];
 const secondsAt = process.argv.indexOf('--seconds');
 const SECONDS = Math.min(60, Math.max(3, secondsAt >= 0 ? Number(process.argv[secondsAt + 1]) : 10));
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const only = option('--only');
 /** Answers/s must stay within this fraction of the limit in every full second after the first. */
 const TOLERANCE = 0.15;
 /** RSS may not grow by more than this during the flood. */

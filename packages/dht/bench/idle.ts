@@ -5,18 +5,18 @@
  * anon/file split, and B − A per pair of neighbouring runs. Needs root (the namespace).
  *
  * Usage: npm run bench:idle -- [--a <lanbox.mjs>] [--b <lanbox.mjs>] [--a-args "..."] [--b-args "..."]
- *          [--a-env "K=V ..."] [--b-env "K=V ..."] [--rounds 4] [--seconds 30]
+ *          [--a-env "K=V ..."] [--b-env "K=V ..."] [--a-root <dir>] [--b-root <dir>] [--rounds 4] [--seconds 30]
  * Both bundles default to appliance/dist/lanbox.mjs (then compare appliance arguments). Copy a
  * bundle (the whole dist directory: it has its node_modules beside it) before rebuilding.
+ * `--b-root <dir>` runs B under the `node` of an extracted root file system, e.g. the box image's
+ * (`mkdir box && tar -xf images/.cache/rootfs-amd64-*.tar -C box` after `images/build.sh amd64`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { option } from './cli-option.js';
+import { median } from './median.js';
 import { APPLIANCE_BUNDLE, type IdleSample, RESULTS_DIR, idleAllServices, idleAt, idleSteady } from './targets.js';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
 const words = (s: string | undefined): string[] => (s ? s.split(' ').filter(Boolean) : []);
 /** `--b-env "MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=65536"`: variables for one side only. */
 const env = (s: string | undefined): Record<string, string> =>
@@ -26,11 +26,11 @@ const env = (s: string | undefined): Record<string, string> =>
       .filter(([k]) => k !== ''),
   );
 const sides = {
-  A: { bundle: arg('--a') ?? APPLIANCE_BUNDLE, args: words(arg('--a-args')), env: env(arg('--a-env')) },
-  B: { bundle: arg('--b') ?? APPLIANCE_BUNDLE, args: words(arg('--b-args')), env: env(arg('--b-env')) },
+  A: { bundle: option('--a') ?? APPLIANCE_BUNDLE, args: words(option('--a-args')), env: env(option('--a-env')), root: option('--a-root') },
+  B: { bundle: option('--b') ?? APPLIANCE_BUNDLE, args: words(option('--b-args')), env: env(option('--b-env')), root: option('--b-root') },
 };
-const ROUNDS = Math.max(1, Math.min(20, Number(arg('--rounds') ?? 4)));
-const SECONDS = Math.max(6, Math.min(120, Number(arg('--seconds') ?? 30)));
+const ROUNDS = Math.max(1, Math.min(20, Number(option('--rounds') ?? 4)));
+const SECONDS = Math.max(6, Math.min(120, Number(option('--seconds') ?? 30)));
 
 interface Reading {
   side: 'A' | 'B';
@@ -41,24 +41,19 @@ interface Reading {
 
 const mib = (n: number | undefined): string => (n === undefined ? '-' : (n / 2 ** 20).toFixed(1));
 const show = (s: IdleSample | undefined): string => `${mib(s?.rss)} (anon ${mib(s?.anon)}, file ${mib(s?.file)})`;
-const median = (v: number[]): number => {
-  const s = v.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
-};
-
 async function main(): Promise<void> {
   const load = loadavg();
   const describe = (x: (typeof sides)['A']): string =>
     `${Object.entries(x.env)
       .map(([k, v]) => `${k}=${v} `)
-      .join('')}${x.bundle} ${x.args.join(' ')}`;
+      .join('')}${x.root === undefined ? '' : `(node of ${x.root}) `}${x.bundle} ${x.args.join(' ')}`;
   process.stderr.write(`bench:idle: ${ROUNDS} rounds, A ${describe(sides.A)}, B ${describe(sides.B)}\n`);
   const readings: Reading[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     // A B, then B A: neither side always runs first or on a machine the other just left.
     const order: Array<'A' | 'B'> = round % 2 === 0 ? ['A', 'B'] : ['B', 'A'];
     for (const side of order) {
-      const samples = await idleAllServices({ bundle: sides[side].bundle, args: sides[side].args, env: sides[side].env, seconds: SECONDS });
+      const samples = await idleAllServices({ ...sides[side], seconds: SECONDS });
       if (!samples) throw new Error(`${side}: no reading (needs root for the network namespace, or the appliance did not get ready)`);
       const r: Reading = { side, at5s: idleAt(samples, 5000), steady: idleSteady(samples), samples };
       readings.push(r);

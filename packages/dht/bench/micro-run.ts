@@ -9,13 +9,10 @@
 import { encodeMessage, makeValue, type Message, type Request } from '../src/codec/index.js';
 import { createDhtNode } from '../src/index.js';
 import type { Transport } from '../src/transport/transport.js';
+import { option } from './cli-option.js';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-const workload = arg('--workload') ?? 'put';
-const count = Number(arg('--count') ?? 100_000);
+const workload = option('--workload') ?? 'put';
+const count = Number(option('--count') ?? 100_000);
 const sources = 64;
 
 let deliver: (family: 4 | 6, address: string, port: number, bytes: Uint8Array) => void = () => {};
@@ -125,7 +122,7 @@ const run = (n: number, from: number): number => {
   const d = process.cpuUsage(t0);
   return (d.user + d.system) / n;
 };
-const offset = Number(arg('--offset') ?? 0);
+const offset = Number(option('--offset') ?? 0);
 if (offset > 0 && workload === 'put') run(offset, 0);
 run(20_000, 1e9 - 100_000);
 gcs = 0;

@@ -4,13 +4,9 @@
  * `{"ready":true,"port":N,"id":"<hex>"}` once bound; exits when stdin closes or on SIGTERM.
  */
 import { createDhtNode } from '../src/index.js';
+import { option } from './cli-option.js';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-const port = Number(arg('--port') ?? '0');
+const port = Number(option('--port') ?? '0');
 const node = createDhtNode({
   port,
   bind4: '127.0.0.1',

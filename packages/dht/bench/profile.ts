@@ -9,6 +9,7 @@
  * Profiles stay in bench/results/profiles/ (open them in Chrome DevTools or speedscope).
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { option } from './cli-option.js';
 import { LoadClient, type Workload } from './load.js';
 import { RESULTS_DIR, applianceBuilt, startAppliance } from './targets.js';
 
@@ -22,12 +23,8 @@ interface Profile {
   samples: number[];
 }
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-const REQUESTS = Number(arg('--requests') ?? 20_000);
-const WORKLOADS: Workload[] = arg('--workload') ? [arg('--workload') as Workload] : ['ping', 'find', 'get', 'put', 'listen', 'mix'];
+const REQUESTS = Number(option('--requests') ?? 20_000);
+const WORKLOADS: Workload[] = option('--workload') ? [option('--workload') as Workload] : ['ping', 'find', 'get', 'put', 'listen', 'mix'];
 const PROFILE_DIR = `${RESULTS_DIR}profiles/`;
 
 /** The group a function's self time is charged to, from its bundle section or its name. */

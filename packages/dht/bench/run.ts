@@ -22,6 +22,7 @@
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { median } from './median.js';
 import { LoadClient, type RunResult, type Target, type Workload } from './load.js';
 import { cpuSeconds, onCpuSeconds, type RssSplit, rssBytes, rssSplit } from './proc.js';
 import {
@@ -147,11 +148,6 @@ function target(server: Server): Target {
 function rotated<T>(items: T[], by: number): T[] {
   const k = by % items.length;
   return [...items.slice(k), ...items.slice(0, k)];
-}
-
-function median(values: number[]): number {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  return v.length === 0 ? NaN : v[Math.floor(v.length / 2)]!;
 }
 
 /** Puts `count` more 64-byte values (distinct keys) starting at put index `from`. */

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { freePort } from '../test/interop/harness.js';
@@ -122,14 +122,21 @@ export function applianceBuilt(): boolean {
  * Starts the appliance (DHT on 127.0.0.1 only, discovery, name server and proxy off, its TURN
  * monitor probing the default loopback address) with a throw-away data directory.
  */
-export async function startAppliance(rateLimit: boolean, nodeFlags: string[] = [], bundle = APPLIANCE_BUNDLE): Promise<Server> {
+export async function startAppliance(rateLimit: boolean, nodeFlags: string[] = [], bundle = APPLIANCE_BUNDLE, root?: string): Promise<Server> {
   const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'lanbox-bench-'));
-  const args = [...nodeFlags, bundle, '--data-dir', dataDir, '--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
+  const dataDir = mkdtempSync(join(root === undefined ? tmpdir() : join(root, 'tmp'), 'lanbox-bench-'));
+  const args = ['--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
   // The push service's default port (8082) may be taken on a shared machine.
   args.push('--push-port', '0', '--no-discovery', '--no-nameserver', '--no-proxy', '--log-level', 'info');
   if (!rateLimit) args.push('--no-rate-limit');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Under another root (see IdleOptions.root), unshare, sh and chroot each exec the next: the
+  // child's pid is the appliance's own, whose CPU the bench reads.
+  const child =
+    root === undefined
+      ? spawn(process.execPath, [...nodeFlags, bundle, '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', inRoot(root, bundle, dataDir, nodeFlags), 'sh', ...args], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
   live.add(child);
   child.on('exit', () => {
     live.delete(child);
@@ -184,6 +191,13 @@ export interface IdleOptions {
   args?: string[];
   /** Extra environment variables (e.g. glibc's MALLOC_* tunables, read only at process start). */
   env?: Record<string, string>;
+  /**
+   * Run under another system's `node`: an extracted root file system (the box image's, from
+   * `images/.cache/rootfs-<arch>-*.tar`), entered with chroot in a private mount namespace that
+   * sees the host's /proc and /dev. The bundle's directory and the data directory are copied into
+   * its /tmp for the run. @default the node running the bench
+   */
+  root?: string;
 }
 
 /**
@@ -199,11 +213,17 @@ export async function idleAllServices(opts: IdleOptions = {}): Promise<IdleSampl
   const seconds = opts.seconds ?? 30;
   const ns = `lbbench${process.pid % 100_000}`;
   if ((await run('ip', ['netns', 'add', ns])) !== 0) return undefined;
-  const dataDir = mkdtempSync(join(tmpdir(), 'lanbox-bench-'));
+  const root = opts.root;
+  const dataDir = mkdtempSync(join(root === undefined ? tmpdir() : join(root, 'tmp'), 'lanbox-bench-'));
   try {
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    // `ip netns exec` execs node, so the child's pid is the appliance's own.
-    const args = ['netns', 'exec', ns, process.execPath, opts.bundle ?? APPLIANCE_BUNDLE, '--data-dir', dataDir, '--log-level', 'info', ...(opts.args ?? [])];
+    const bundle = opts.bundle ?? APPLIANCE_BUNDLE;
+    const appArgs = ['--log-level', 'info', ...(opts.args ?? [])];
+    // `ip netns exec`, sh, unshare and chroot each exec the next, so the child's pid is the appliance's own.
+    const args =
+      root === undefined
+        ? ['netns', 'exec', ns, process.execPath, bundle, '--data-dir', dataDir, ...appArgs]
+        : ['netns', 'exec', ns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', inRoot(root, bundle, dataDir, []), 'sh', ...appArgs];
     const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...opts.env } });
     live.add(child);
     child.on('exit', () => live.delete(child));
@@ -238,6 +258,23 @@ export async function idleAllServices(opts: IdleOptions = {}): Promise<IdleSampl
     await run('ip', ['netns', 'delete', ns]);
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The shell line that starts a bundle under `root`'s own /usr/bin/node (with `nodeFlags`): the bundle's directory
+ * (with its node_modules) copied into the data directory, /proc and /dev bound in (private
+ * mounts: they end with the process). The appliance's arguments follow as "$@".
+ */
+function inRoot(root: string, bundle: string, dataDir: string, nodeFlags: string[]): string {
+  const inside = `/tmp/${dataDir.slice(dataDir.lastIndexOf('/') + 1)}`;
+  const app = `${inside}/app`;
+  const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  return [
+    `cp -r ${q(dirname(bundle))} ${q(`${dataDir}/app`)}`,
+    `mount --bind /proc ${q(`${root}/proc`)}`,
+    `mount --bind /dev ${q(`${root}/dev`)}`,
+    `exec chroot ${q(root)} /usr/bin/node ${nodeFlags.map(q).join(' ')} ${q(`${app}/${basename(bundle)}`)} --data-dir ${q(`${inside}/data`)} "$@"`,
+  ].join(' && ');
 }
 
 /** The reading `ms` after ready (the first at or after it). */

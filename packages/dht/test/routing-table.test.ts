@@ -58,6 +58,30 @@ describe('peer liveness', () => {
 });
 
 describe('routing table', () => {
+  it('a cached candidate offered again while a split moves it into a bucket is held once', () => {
+    const rng = seededRng('cached-split');
+    const table = new RoutingTable(4, new Uint8Array(20), { bootstrapMode: false });
+    // Eight dubious nodes (heard, never answered), four on each side of the 0x40 boundary.
+    const firsts = [0x01, 0x02, 0x03, 0x04, 0x41, 0x42, 0x43, 0x44];
+    const nodes = firsts.map((b, i) => peer(idWithFirstByte(b, rng), i));
+    for (const n of nodes) {
+      n.heard(T0, false);
+      assert.equal(table.insert(n, T0).kind, 'added');
+    }
+    // The only bucket, full: it splits even though its nodes are dubious; the upper half is empty.
+    assert.equal(table.insert(peer(idWithFirstByte(0x80, rng), 8), T0).kind, 'added');
+    // Full, ours, dubious and no longer alone: the newcomer becomes the cached candidate.
+    const x = peer(idWithFirstByte(0x45, rng), 9);
+    assert.equal(table.insert(x, T0).kind, 'cached');
+    // Once the nodes have answered, offering the candidate again splits the bucket, which moves
+    // the candidate into the upper half: the insert finds it there instead of adding it twice.
+    for (const n of nodes) n.heard(T0 + 1000, true);
+    assert.equal(table.insert(x, T0 + 1000).kind, 'updated');
+    assert.equal(table.size, 10);
+    const copies = table.buckets.reduce((sum, b) => sum + b.nodes.filter((n) => n === x).length, 0);
+    assert.equal(copies, 1);
+  });
+
   it('splits the bucket holding our id and keeps 8 nodes per bucket', () => {
     const rng = seededRng('split');
     const own = idWithFirstByte(0x00, rng);
