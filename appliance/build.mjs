@@ -44,8 +44,8 @@ const result = await build({
   // compiled function holds its local names: minified, the appliance idles ~1.3 MiB lower (steady
   // reading, every service on, alternating runs; docs/performance.md). No keepNames: esbuild
   // would wrap ~1 000 functions and classes in a helper that redefines their `name`, which gives
-  // each its own property array (+0.3 MiB of heap; −0.6 to −0.9 MiB steady, −1.8 MiB 5 s after
-  // ready without it, alternating runs). Error classes set their own `name`, which the logger
+  // each its own property array (+0.3 MiB of heap; without it −0.7 MiB steady and −1.8 MiB 5 s
+  // after ready, medians of 6 alternating pairs). Error classes set their own `name`, which the logger
   // shows as the error's type (src/log-errors.ts); method names are property names and stay in
   // stack frames, standalone functions show their minified names there.
   minify: true,
