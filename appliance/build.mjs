@@ -42,7 +42,7 @@ const result = await build({
   legalComments: 'linked',
   // V8 keeps a module's whole source text for lazy compilation, and the scope data of every
   // compiled function holds its local names: minified, the appliance idles ~1.3 MiB lower (steady
-  // reading, every service on, alternating runs; docs/performance.md). No keepNames: esbuild
+  // reading, every service on, alternating runs; docs/performance-findings.md). No keepNames: esbuild
   // would wrap ~1 000 functions and classes in a helper that redefines their `name`, which gives
   // each its own property array (+0.3 MiB of heap; without it −0.7 MiB steady and −1.8 MiB 5 s
   // after ready, medians of 6 alternating pairs). Error classes set their own `name`, which the logger

@@ -6,7 +6,7 @@
  * GCs. V8's own memory reducer, which would compact the heap and unmap its free pages when the
  * process goes quiet, only starts once the old generation has grown past a fixed threshold, so a
  * box that had just taken 10 000 values kept about 2 MiB of free heap pages resident for good:
- * 900–960 B of RSS per stored value instead of 670–730 B (docs/performance.md, "Memory per stored
+ * 900–960 B of RSS per stored value instead of 670–730 B (docs/performance-findings.md, "Memory per stored
  * value").
  *
  * How: V8's low-memory notification (compacting, memory-reducing full GCs, the young generation

@@ -35,7 +35,7 @@
  *   `--optimize-for-size` on: CPU per put −10 to −17%, listen −8 to −11%, mix −6 to −12%; RSS
  *   per value 684 vs 640 B at 10 000 values, 384 vs 375 B at 100 000, idle unchanged.
  *
- * Not used, measured (docs/performance.md, "Writes"): `--single-threaded-gc`, or
+ * Not used, measured (docs/performance-findings.md, "Writes"): `--single-threaded-gc`, or
  * `--no-concurrent-marking` with the `--no-parallel-*` GC flags, set at run time crash V8 at a
  * full GC under load (a fatal check in the C++ heap's marker): never set them from here.
  *

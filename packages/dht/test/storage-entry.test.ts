@@ -2,7 +2,7 @@
  * A key through every change of how its values are held (storage/values.ts: one value held
  * directly, several in a list, back to one, none with a subscription left), through the public
  * storage API: values and their order, counts, bytes, keys, notifications. Written for a
- * one-object-per-key representation that was measured and not kept (docs/performance.md,
+ * one-object-per-key representation that was measured and not kept (docs/performance-findings.md,
  * "Writes"); they hold for any representation.
  */
 import { describe, it } from 'node:test';

@@ -9,7 +9,7 @@
  * appliance's heap release after a burst of writes) finds no object of such a shape alive, it
  * frees the shape and throws away every function compiled against it: the whole request path
  * (decoder, engine, handlers, storage) ran in the interpreter again at the next burst and was
- * compiled anew (docs/performance.md, "Filling a fresh store"). One live message per type keeps
+ * compiled anew (docs/performance-findings.md, "Filling a fresh store"). One live message per type keeps
  * them: a few hundred bytes, and at most one put's values.
  */
 import type { Message, Request } from '../codec/types.js';
