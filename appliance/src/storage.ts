@@ -141,8 +141,16 @@ function proxyStore(db: StringLevel | null, health: ServiceStoreHealth): ProxyDb
     }
   };
   return {
-    put: (key, value) => (db === null ? (memory.set(key, value), Promise.resolve()) : counted(() => db.put(key, value, { sync: true }))),
-    del: (key) => (db === null ? (memory.delete(key), Promise.resolve()) : counted(() => db.del(key, { sync: true }))),
+    put: (key, value) => {
+      if (db !== null) return counted(() => db.put(key, value, { sync: true }));
+      memory.set(key, value);
+      return Promise.resolve();
+    },
+    del: (key) => {
+      if (db !== null) return counted(() => db.del(key, { sync: true }));
+      memory.delete(key);
+      return Promise.resolve();
+    },
     iterator: () =>
       db === null
         ? (async function* () {

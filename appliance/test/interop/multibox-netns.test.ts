@@ -62,7 +62,7 @@ interface Box {
   url(path: string): string;
 }
 
-async function startBox(site: Site, host: SiteHost, dataDir: string, extra: string[] = []): Promise<Box> {
+async function startBox(host: SiteHost, dataDir: string, extra: string[] = []): Promise<Box> {
   const app = await startAppliance({
     dataDir,
     // Inside our namespaces the box runs on its real defaults (web 8080, DHT 4222, discovery
@@ -105,7 +105,7 @@ test('three boxes on one bridge: found by multicast, one registry, one DHT; spli
   const [alice, mallory, carol, dave, erin] = accounts as [Account, Account, Account, Account, Account];
   const dirs = await Promise.all(site.boxes.map(() => tempDir('lanbox-multibox-')));
   for (const d of dirs) cleanups.push(d.remove);
-  const boxes = await Promise.all(site.boxes.map((h, i) => startBox(site, h, dirs[i]!.path)));
+  const boxes = await Promise.all(site.boxes.map((h, i) => startBox(h, dirs[i]!.path)));
   const [one, two, three] = boxes as [Box, Box, Box];
 
   // No --peer-box: the boxes hear each other's `lanbox` announcements, and their DHTs join.
@@ -191,7 +191,7 @@ test('three boxes on one bridge: found by multicast, one registry, one DHT; spli
   assert.equal(await two.app.stop(), 0);
   const late = await account();
   assert.equal(await register(site, one, late, 'while-away'), 200);
-  const restarted = await startBox(site, two.host, two.dataDir);
+  const restarted = await startBox(two.host, two.dataDir);
   assert.equal(await waitFor('the restarted box to catch up', async () => (await owner(site, restarted, 'while-away')) ?? undefined, 60_000), late.addr);
 
   // A rogue host pushes records with bad signatures: refused, counted, then throttled.
@@ -221,8 +221,8 @@ test('two boxes without multicast: --peer-box on one side is enough, the DHTs jo
   const dirs = await Promise.all(site.boxes.map(() => tempDir('lanbox-multibox-')));
   for (const d of dirs) cleanups.push(d.remove);
   const [ha, hb] = site.boxes as [SiteHost, SiteHost];
-  const a = await startBox(site, ha, dirs[0]!.path, ['--no-discovery', '--admin-token', 'operator-token-123456']);
-  const b = await startBox(site, hb, dirs[1]!.path, ['--no-discovery', '--peer-box', `${ha.ipv4}:8080`]);
+  const a = await startBox(ha, dirs[0]!.path, ['--no-discovery', '--admin-token', 'operator-token-123456']);
+  const b = await startBox(hb, dirs[1]!.path, ['--no-discovery', '--peer-box', `${ha.ipv4}:8080`]);
   for (const box of [a, b]) await waitFor('the two boxes to know each other', async () => (upPeers(await status(site, box)) === 1 ? true : undefined), 30_000);
   await waitFor("box A's DHT to hold box B", async () => ((await status(site, a)).dht.nodes.good >= 1 ? true : undefined), 30_000);
 

@@ -14,19 +14,17 @@
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { createVethPair } from '../veth-pair.js';
 import { APPLIANCE_DIR, startAppliance, tempDir, waitFor, type RunningAppliance } from '../helpers.js';
 import { CHROMIUM, decodeQr, launchBrowser } from '../browser.js';
 
-const run = promisify(execFile);
 /** Tracked files: rewritten only when asked, so that `npm test` leaves the working tree clean. */
 const SCREENSHOT_DIR = process.env.LANBOX_SCREENSHOTS === '1' ? resolve(APPLIANCE_DIR, '../docs/screenshots') : null;
 /** A Jami account's announcement (dht + jami services) as libopendht 2.4.12 sends it. */

@@ -117,7 +117,7 @@ function expectValues(actual: ValueList | undefined, expected: Json | undefined)
   assert.equal(actual.kind, 'inline');
   if (actual.kind !== 'inline') return;
   assert.equal(actual.values.length, expected.length);
-  actual.values.forEach((v, i) => expectValue(v, expected[i]!));
+  for (const [i, v] of actual.values.entries()) expectValue(v, expected[i]!);
 }
 
 function expectIds(actual: bigint[] | undefined, expected: Json | undefined, what: string): void {

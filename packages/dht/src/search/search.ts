@@ -13,6 +13,7 @@ export const SEARCH_NODES = 14;
 export const SEARCH_IN_FLIGHT = 4;
 export const SYNC_NODES = 8;
 
+// biome-ignore lint/suspicious/noConstEnum: used only in this file, so the states compile to plain numbers with no enum object behind them
 const enum State {
   New,
   Pending,

@@ -51,7 +51,7 @@ export function decodeRecord(value: unknown): Result<NameRecord, 'invalid record
     publickey,
     signature,
     registeredAt,
-    ...(origin !== undefined && origin.ok ? { origin: origin.value } : {}),
+    ...(origin?.ok ? { origin: origin.value } : {}),
     ...(typeof confirmed === 'boolean' ? { confirmed } : {}),
   });
 }

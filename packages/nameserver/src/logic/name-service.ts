@@ -170,7 +170,7 @@ export class NameService {
 
     // Sending the record to the other boxes is awaited after the lock is released: a box that
     // receives it takes its own lock, which may be waiting on ours.
-    let published: Promise<void> | void = undefined;
+    let published: Promise<void> | void | undefined;
     const reply = await this.#exclusive(async (): Promise<Reply> => {
       const existing = await this.#registry.getByName(name);
       if (existing !== undefined) {
