@@ -124,19 +124,13 @@ export function applianceBuilt(): boolean {
  */
 export async function startAppliance(rateLimit: boolean, nodeFlags: string[] = [], bundle = APPLIANCE_BUNDLE, root?: string): Promise<Server> {
   const port = await freePort();
-  const dataDir = mkdtempSync(join(root === undefined ? tmpdir() : join(root, 'tmp'), 'lanbox-bench-'));
+  const dataDir = benchDataDir(root);
   const args = ['--dht-port', String(port), '--web-port', '0', '--bind', '127.0.0.1'];
   // The push service's default port (8082) may be taken on a shared machine.
   args.push('--push-port', '0', '--no-discovery', '--no-nameserver', '--no-proxy', '--log-level', 'info');
   if (!rateLimit) args.push('--no-rate-limit');
-  // Under another root (see IdleOptions.root), unshare, sh and chroot each exec the next: the
-  // child's pid is the appliance's own, whose CPU the bench reads.
-  const child =
-    root === undefined
-      ? spawn(process.execPath, [...nodeFlags, bundle, '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-      : spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', inRoot(root, bundle, dataDir, nodeFlags), 'sh', ...args], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
+  const [command, ...commandArgs] = nodeCommand(bundle, dataDir, nodeFlags, root);
+  const child = spawn(command!, [...commandArgs, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   live.add(child);
   child.on('exit', () => {
     live.delete(child);
@@ -214,16 +208,11 @@ export async function idleAllServices(opts: IdleOptions = {}): Promise<IdleSampl
   const ns = `lbbench${process.pid % 100_000}`;
   if ((await run('ip', ['netns', 'add', ns])) !== 0) return undefined;
   const root = opts.root;
-  const dataDir = mkdtempSync(join(root === undefined ? tmpdir() : join(root, 'tmp'), 'lanbox-bench-'));
+  const dataDir = benchDataDir(root);
   try {
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    const bundle = opts.bundle ?? APPLIANCE_BUNDLE;
-    const appArgs = ['--log-level', 'info', ...(opts.args ?? [])];
-    // `ip netns exec`, sh, unshare and chroot each exec the next, so the child's pid is the appliance's own.
-    const args =
-      root === undefined
-        ? ['netns', 'exec', ns, process.execPath, bundle, '--data-dir', dataDir, ...appArgs]
-        : ['netns', 'exec', ns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', inRoot(root, bundle, dataDir, []), 'sh', ...appArgs];
+    // `ip netns exec` execs the command, so the child's pid is the appliance's own.
+    const args = ['netns', 'exec', ns, ...nodeCommand(opts.bundle ?? APPLIANCE_BUNDLE, dataDir, [], root), '--log-level', 'info', ...(opts.args ?? [])];
     const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...opts.env } });
     live.add(child);
     child.on('exit', () => live.delete(child));
@@ -260,21 +249,29 @@ export async function idleAllServices(opts: IdleOptions = {}): Promise<IdleSampl
   }
 }
 
+/** A throw-away data directory, inside `root` when the appliance runs under it. */
+function benchDataDir(root: string | undefined): string {
+  return mkdtempSync(join(root === undefined ? tmpdir() : join(root, 'tmp'), 'lanbox-bench-'));
+}
+
 /**
- * The shell line that starts a bundle under `root`'s own /usr/bin/node (with `nodeFlags`): the bundle's directory
- * (with its node_modules) copied into the data directory, /proc and /dev bound in (private
- * mounts: they end with the process). The appliance's arguments follow as "$@".
+ * The command line (before the appliance's own arguments) that starts `bundle` on `dataDir`: under
+ * this bench's node, or under `root`'s own /usr/bin/node. There, the bundle's directory (with its
+ * node_modules) is copied into the data directory and /proc and /dev are bound in, in a private
+ * mount namespace (the mounts end with the process); unshare, sh and chroot each exec the next, so
+ * the child's pid is still the appliance's own, whose CPU and memory the bench reads.
  */
-function inRoot(root: string, bundle: string, dataDir: string, nodeFlags: string[]): string {
-  const inside = `/tmp/${dataDir.slice(dataDir.lastIndexOf('/') + 1)}`;
-  const app = `${inside}/app`;
+function nodeCommand(bundle: string, dataDir: string, nodeFlags: string[], root: string | undefined): string[] {
+  if (root === undefined) return [process.execPath, ...nodeFlags, bundle, '--data-dir', dataDir];
+  const inside = `/tmp/${basename(dataDir)}`;
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-  return [
+  const script = [
     `cp -r ${q(dirname(bundle))} ${q(`${dataDir}/app`)}`,
     `mount --bind /proc ${q(`${root}/proc`)}`,
     `mount --bind /dev ${q(`${root}/dev`)}`,
-    `exec chroot ${q(root)} /usr/bin/node ${nodeFlags.map(q).join(' ')} ${q(`${app}/${basename(bundle)}`)} --data-dir ${q(`${inside}/data`)} "$@"`,
+    `exec chroot ${q(root)} /usr/bin/node ${nodeFlags.map(q).join(' ')} ${q(`${inside}/app/${basename(bundle)}`)} --data-dir ${q(`${inside}/data`)} "$@"`,
   ].join(' && ');
+  return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh'];
 }
 
 /** The reading `ms` after ready (the first at or after it). */
