@@ -2,10 +2,10 @@
 // unchanged but for log and database paths, and the monitor with its defaults, as on the box.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTurnMonitor } from '../../src/index.js';
+import { waitForCoturn } from './coturn.js';
 import { MemoryStore } from './memory-store.js';
 
 const configPath = process.argv[2];
@@ -19,18 +19,7 @@ await writeFile(
 );
 const coturn = spawn('/usr/bin/turnserver', ['-c', conf], { stdio: 'ignore' });
 try {
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: '127.0.0.1', port: 3478 });
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForCoturn(3478, coturn, 15_000);
   const monitor = createTurnMonitor({}, { clock: { now: () => Date.now() }, store: new MemoryStore() });
   await monitor.tick();
   process.stdout.write(JSON.stringify(monitor.status()));

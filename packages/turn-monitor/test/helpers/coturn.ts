@@ -90,6 +90,12 @@ async function waitForUdp(port: number, child: ChildProcess, timeoutMs: number):
   }
 }
 
+/** Waits (bounded) until coturn answers on `port` over both TCP and UDP; throws if it exited. */
+export async function waitForCoturn(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  await waitForTcp(port, child, timeoutMs);
+  await waitForUdp(port, child, timeoutMs);
+}
+
 export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> {
   const dir = await mkdtemp(join(tmpdir(), 'lanbox-coturn-'));
   const port = options.port ?? (await freePort());
@@ -115,8 +121,7 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
   if (pid === undefined) throw new Error('could not start turnserver');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    await waitForTcp(port, child, 10_000);
-    await waitForUdp(port, child, 10_000);
+    await waitForCoturn(port, child);
   } catch (e) {
     process.kill(pid, 'SIGKILL');
     throw e;

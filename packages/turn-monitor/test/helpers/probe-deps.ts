@@ -19,11 +19,16 @@ export const realDeps: ProbeDeps = {
   startTcpPeer: startTcpEchoPeer,
 };
 
+/**
+ * Probe settings for a coturn on loopback. The timeouts are generous on purpose: no test here waits
+ * for one to expire (a stopped coturn refuses at once, an error is answered at once), so they only
+ * bound a hang, and a short one would fail a healthy probe on a busy machine.
+ */
 export const loopbackSettings: ProbeSettings = {
   rtoMs: 100,
-  timeoutMs: 1500,
-  relayTimeoutMs: 1500,
-  connectTimeoutMs: 1500,
+  timeoutMs: 5000,
+  relayTimeoutMs: 5000,
+  connectTimeoutMs: 5000,
   peerAddress: '127.0.0.1',
 };
 
@@ -33,7 +38,8 @@ export function target(port: number, password = 'ring'): ProbeTarget {
 
 /** A bare TURN client on its own socket, for holding allocations or provoking errors. */
 export async function rawClient(kind: 'udp' | 'tcp', port: number): Promise<{ client: TurnClient; channel: StunChannel }> {
-  const channel = kind === 'udp' ? await openUdpChannel({ host: '127.0.0.1', port }) : await openTcpChannel({ host: '127.0.0.1', port }, 1500);
-  const tx = new TransactionLayer(channel, { rtoMs: 100, timeoutMs: 1500 }, systemScheduler, (n) => randomBytes(n));
+  const channel =
+    kind === 'udp' ? await openUdpChannel({ host: '127.0.0.1', port }) : await openTcpChannel({ host: '127.0.0.1', port }, loopbackSettings.connectTimeoutMs);
+  const tx = new TransactionLayer(channel, { rtoMs: 100, timeoutMs: loopbackSettings.timeoutMs }, systemScheduler, (n) => randomBytes(n));
   return { client: new TurnClient(tx, { username: 'ring', password: 'ring' }), channel };
 }

@@ -33,7 +33,7 @@ describe('on a box-like network: shipped coturn config + monitor defaults', () =
     child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
     const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => child?.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 30_000);
+      const timer = setTimeout(() => child?.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 60_000);
       child?.once('exit', (c) => {
         clearTimeout(timer);
         resolve(c);

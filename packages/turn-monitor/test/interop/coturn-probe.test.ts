@@ -21,7 +21,7 @@ describe('probe against a real coturn (loopback, lab config)', () => {
     assert.deepEqual(r.failures, []);
     assert.equal(r.state, 'ok');
     assert.deepEqual(Object.keys(r.steps), [...STEPS]);
-    for (const ms of Object.values(r.steps)) assert.ok(ms >= 0 && ms < 1500);
+    for (const ms of Object.values(r.steps)) assert.ok(ms >= 0 && ms < loopbackSettings.timeoutMs, `${ms} ms`);
     assert.equal(r.realm, 'ring');
     assert.match(r.software ?? '', /Coturn/);
     assert.match(r.relayed ?? '', /^127\.0\.0\.1:\d+$/);

@@ -5,7 +5,8 @@ import { startCoturn, type Coturn } from '../helpers/coturn.js';
 import { createManualClock } from '@lanbox/clock';
 import { MemoryStore } from '../helpers/memory-store.js';
 
-const FAST = { requestTimeoutMs: 800, relayTimeoutMs: 800, connectTimeoutMs: 800, rtoMs: 100, peerAddress: '127.0.0.1' };
+/** As in test/helpers/probe-deps.ts: the timeouts only bound a hang; nothing here waits for one. */
+const LOOPBACK = { requestTimeoutMs: 5000, relayTimeoutMs: 5000, connectTimeoutMs: 5000, rtoMs: 100, peerAddress: '127.0.0.1' };
 
 function clockAt(start: number) {
   const clock = { t: start, now: () => clock.t };
@@ -60,7 +61,7 @@ describe('createTurnMonitor against a real coturn', () => {
     const port = coturn.port;
     const clock = clockAt(1_000_000);
     const store = new MemoryStore();
-    const monitor = createTurnMonitor({ servers: [`turn://ring:ring@127.0.0.1:${port}`], intervalMs: 60_000, ...FAST }, { clock, store });
+    const monitor = createTurnMonitor({ servers: [`turn://ring:ring@127.0.0.1:${port}`], intervalMs: 60_000, ...LOOPBACK }, { clock, store });
 
     await monitor.tick(clock.t);
     let s: TurnMonitorStatus = monitor.status();
@@ -106,7 +107,7 @@ describe('createTurnMonitor against a real coturn', () => {
     await monitor.stop();
 
     // A new process finds what the last one knew.
-    const next = createTurnMonitor({ servers: [`turn://ring:ring@127.0.0.1:${port}`], ...FAST }, { clock, store });
+    const next = createTurnMonitor({ servers: [`turn://ring:ring@127.0.0.1:${port}`], ...LOOPBACK }, { clock, store });
     const failedAt = clock.t - 60_000;
     clock.t += 1000;
     await next.tick(clock.t); // loads the store, then runs its first check (ok)
@@ -132,7 +133,7 @@ describe('createTurnMonitor: scheduling', () => {
     // network I/O is real.
     const time = createManualClock(0);
     const monitor = createTurnMonitor(
-      { servers: [`turn://ring:ring@127.0.0.1:${coturn.port}`], intervalMs: 300, tickMs: 50, ...FAST },
+      { servers: [`turn://ring:ring@127.0.0.1:${coturn.port}`], intervalMs: 300, tickMs: 50, ...LOOPBACK },
       { clock: time, scheduler: time, store },
     );
     const checks = () => monitor.status().servers[0]?.history.checks ?? 0;
@@ -162,7 +163,7 @@ describe('createTurnMonitor: scheduling', () => {
     assert.equal(checks(), 3, 'no checks after stop()');
 
     const manual = createTurnMonitor(
-      { servers: [`turn://ring:ring@127.0.0.1:${coturn.port}`], intervalMs: 1000, ...FAST },
+      { servers: [`turn://ring:ring@127.0.0.1:${coturn.port}`], intervalMs: 1000, ...LOOPBACK },
       { clock: { now: () => 0 }, store: new MemoryStore() },
     );
     const first = manual.tick(0);
