@@ -44,6 +44,8 @@ interface Vm {
   monitor: string;
   ports: { ssh: number; web: number; dht: number; turn: number };
   exited: Promise<number | null>;
+  /** What qemu printed on stderr (its first 4000 characters). */
+  stderr: () => string;
 }
 
 async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
@@ -97,11 +99,6 @@ async function diskFor(name: string, settings: string | null): Promise<string> {
   return disk;
 }
 
-/**
- * restricted: qemu's user network lets the guest open nothing (only forwarded ports and replies).
- * Boot 1 needs the box to ping the host's dhtnode (through 10.0.2.2, the host's loopback), so it
- * runs unrestricted but with a static address and no gateway: nothing beyond 10.0.2.0/24.
- */
 /** A port free for both TCP and UDP (TURN is forwarded on both with one number). */
 async function freeBothPort(): Promise<number> {
   for (let i = 0; i < 50; i++) {
@@ -117,8 +114,77 @@ async function freeBothPort(): Promise<number> {
   throw new Error('no port free for both TCP and UDP');
 }
 
+/**
+ * Host ports for qemu's forwards, all different: each is found by binding port 0 and letting it
+ * go, so the kernel can hand the same number to a UDP pick and a later TCP pick (it did once in
+ * CI: DHT and TURN both got one UDP port and qemu refused to start).
+ */
+async function forwardPorts(): Promise<Vm['ports']> {
+  const taken = new Set<number>();
+  const distinct = async (pick: () => Promise<number>): Promise<number> => {
+    for (let i = 0; i < 50; i++) {
+      const p = await pick();
+      if (!taken.has(p)) {
+        taken.add(p);
+        return p;
+      }
+    }
+    throw new Error('no distinct free port found');
+  };
+  return {
+    ssh: await distinct(() => freePort('tcp')),
+    web: await distinct(() => freePort('tcp')),
+    dht: await distinct(() => freePort('udp')),
+    turn: await distinct(freeBothPort),
+  };
+}
+
+/**
+ * Resolves true once qemu's monitor greets a connection, which it does only from its main loop,
+ * after every -nic forward is bound; false if qemu exits first. Bounded: after `timeoutMs` it
+ * resolves true and leaves any later failure to the caller's own bounded waits.
+ */
+async function monitorGreets(vm: Vm, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (vm.proc.exitCode !== null || vm.proc.signalCode !== null) return false;
+    const greeted = await new Promise<boolean>((resolvePromise) => {
+      const c = createConnection(vm.monitor);
+      const done = (ok: boolean) => {
+        c.destroy();
+        resolvePromise(ok);
+      };
+      c.setTimeout(2000, () => done(false));
+      c.on('data', (d) => d.includes('(qemu)') && done(true));
+      c.on('error', () => done(false));
+    });
+    if (greeted) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+/**
+ * restricted: qemu's user network lets the guest open nothing (only forwarded ports and replies).
+ * Boot 1 needs the box to ping the host's dhtnode (through 10.0.2.2, the host's loopback), so it
+ * runs unrestricted but with a static address and no gateway: nothing beyond 10.0.2.0/24.
+ *
+ * Another program may still take a picked port before qemu binds it; qemu then exits at once with
+ * "Could not set up host forwarding rule", and the boot is tried again on new ports (3 tries).
+ */
 async function boot(name: string, disk: string, restricted: boolean): Promise<Vm> {
-  const ports = { ssh: await freePort('tcp'), web: await freePort('tcp'), dht: await freePort('udp'), turn: await freeBothPort() };
+  for (let attempt = 1; ; attempt++) {
+    const vm = startQemu(name, disk, restricted, await forwardPorts());
+    const running = await monitorGreets(vm, 60_000);
+    if (!running) await vm.exited; // its stderr is whole once its streams have closed
+    if (running || attempt === 3 || !/Could not set up host forwarding rule/.test(vm.stderr())) {
+      vms.push(vm);
+      return vm;
+    }
+  }
+}
+
+function startQemu(name: string, disk: string, restricted: boolean, ports: Vm['ports']): Vm {
   const serialLog = join(work, `${name}-serial.log`);
   const monitor = join(work, `${name}-monitor.sock`);
   const fwd = [
@@ -167,13 +233,12 @@ async function boot(name: string, disk: string, restricted: boolean): Promise<Vm
   proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
     if (stderr.length < 4000) stderr += d;
   });
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  const vm = { name, proc, serialLog, monitor, ports, exited };
-  vms.push(vm);
+  // 'close', not 'exit': by then stderr has been read to its end.
+  const exited = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));
   exited.then((code) => {
     if (code !== 0 && stderr !== '') process.stderr.write(`qemu ${name}: ${stderr}\n`);
   });
-  return vm;
+  return { name, proc, serialLog, monitor, ports, exited, stderr: () => stderr };
 }
 
 async function ssh(vm: Vm, key: string, command: string): Promise<string> {
