@@ -12,26 +12,54 @@ import { join, resolve } from 'node:path';
 export const APPLIANCE_DIR = resolve(import.meta.dirname, '..');
 export const MAIN_TS = join(APPLIANCE_DIR, 'src/main.ts');
 
-export async function freeTcpPort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
+/**
+ * Port numbers already handed out by this test process, per protocol. A pick binds port 0 and lets
+ * the port go before the caller binds it, so the kernel could hand the same number to a later pick
+ * (two appliance ports, or a test's port and one of loopbackArgs', would then clash).
+ */
+const handedOut = { tcp: new Set<number>(), udp: new Set<number>() };
+
+async function unused(kind: 'tcp' | 'udp', bindZero: () => Promise<number>): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await bindZero();
+    if (!handedOut[kind].has(port)) {
+      handedOut[kind].add(port);
+      return port;
+    }
+  }
+  throw new Error(`no ${kind} port left that this process has not handed out already`);
 }
 
+/** A free TCP port on 127.0.0.1, never one this process was given before. */
+export async function freeTcpPort(): Promise<number> {
+  return unused(
+    'tcp',
+    () =>
+      new Promise((res, rej) => {
+        const s = createServer();
+        s.once('error', rej);
+        s.listen(0, '127.0.0.1', () => {
+          const port = (s.address() as { port: number }).port;
+          s.close(() => res(port));
+        });
+      }),
+  );
+}
+
+/** A free UDP port on 127.0.0.1, never one this process was given before. */
 export async function freeUdpPort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createSocket('udp4');
-    s.once('error', rej);
-    s.bind(0, '127.0.0.1', () => {
-      const port = s.address().port;
-      s.close(() => res(port));
-    });
-  });
+  return unused(
+    'udp',
+    () =>
+      new Promise((res, rej) => {
+        const s = createSocket('udp4');
+        s.once('error', rej);
+        s.bind(0, '127.0.0.1', () => {
+          const port = s.address().port;
+          s.close(() => res(port));
+        });
+      }),
+  );
 }
 
 export async function tempDir(prefix = 'lanbox-test-'): Promise<{ path: string; remove: () => Promise<void> }> {
