@@ -98,8 +98,9 @@ class ProbeRun {
   ) {}
 
   async execute(): Promise<ProbeResult> {
-    // TCP first: it is Jami's own check, and coturn frees a TCP allocation as soon as its control
-    // connection closes, whereas a Refresh(0)'d UDP allocation lingers until coturn's next 1 s
+    // TCP first: it is Jami's own check, and coturn frees a TCP allocation when its control
+    // connection closes (on a busy machine a moment later, so a user quota of 1 can still refuse
+    // the UDP part once), whereas a Refresh(0)'d UDP allocation lingers until coturn's next 1 s
     // timer and would count against a tight user quota during the other part.
     await this.#part('tcp-connect', () => this.#tcpPart());
     await this.#part('binding', () => this.#udpPart());

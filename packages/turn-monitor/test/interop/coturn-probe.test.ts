@@ -101,9 +101,21 @@ describe('probe against coturn with limits', () => {
         ],
       );
       await client.refresh(0);
-      // coturn drops the freed allocation (and its quota) on its next 1 s timer.
+      // coturn drops the freed allocation (and its quota) on its next 1 s timer. It also gives back
+      // the quota of the probe's own TCP allocation after the TCP part closes, not at once: on a busy
+      // machine the UDP part's Allocate then met 486 once in a stress run. So the recovery is
+      // awaited (bounded), and nothing but that 486 may show on the way.
       await waitForRelayPortsFree(coturn);
-      const again = await runProbe(target(coturn.port), loopbackSettings, realDeps);
+      let again = await runProbe(target(coturn.port), loopbackSettings, realDeps);
+      for (let attempt = 1; again.state !== 'ok' && attempt < 5; attempt++) {
+        assert.deepEqual(
+          again.failures.map((f) => [f.step, f.code]),
+          [['allocate', 486]],
+        );
+        await waitForRelayPortsFree(coturn);
+        await new Promise((r) => setTimeout(r, 1100));
+        again = await runProbe(target(coturn.port), loopbackSettings, realDeps);
+      }
       assert.equal(again.state, 'ok', JSON.stringify(again.failures));
     } finally {
       channel.close();
