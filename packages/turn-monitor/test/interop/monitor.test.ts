@@ -4,9 +4,16 @@ import { createTurnMonitor, TurnMonitorConfigError, type TurnMonitorStatus } fro
 import { startCoturn, type Coturn } from '../helpers/coturn.js';
 import { createManualClock } from '@lanbox/clock';
 import { MemoryStore } from '../helpers/memory-store.js';
+import { loopbackSettings } from '../helpers/probe-deps.js';
 
-/** As in test/helpers/probe-deps.ts: the timeouts only bound a hang; nothing here waits for one. */
-const LOOPBACK = { requestTimeoutMs: 5000, relayTimeoutMs: 5000, connectTimeoutMs: 5000, rtoMs: 100, peerAddress: '127.0.0.1' };
+/** The probe tests' loopback settings, as monitor options: the timeouts only bound a hang. */
+const LOOPBACK = {
+  requestTimeoutMs: loopbackSettings.timeoutMs,
+  relayTimeoutMs: loopbackSettings.relayTimeoutMs,
+  connectTimeoutMs: loopbackSettings.connectTimeoutMs,
+  rtoMs: loopbackSettings.rtoMs,
+  peerAddress: loopbackSettings.peerAddress,
+};
 
 function clockAt(start: number) {
   const clock = { t: start, now: () => clock.t };
